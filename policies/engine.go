@@ -1,0 +1,421 @@
+package policies
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"maps"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+)
+
+// Bundled holds the built-in rules (rules/) and their helper library (lib/), tests included.
+//
+//go:embed lib rules
+var Bundled embed.FS
+
+// IgnoreAnnotation on an object lists rule ids (comma-separated) not to report for it.
+const IgnoreAnnotation = "jobguard.io/ignore"
+
+// Engine evaluates the rules against Kubernetes objects. It is safe for concurrent use.
+type Engine struct {
+	rules   []*Rule // sorted by id
+	byID    map[string]*Rule
+	queries map[GroupKind]rego.PreparedEvalQuery
+	opts    options
+}
+
+type options struct {
+	kubeVersion KubeVersion
+	params      map[string]map[string]any
+	disabled    map[string]bool
+	severities  map[string]Severity
+	sources     []fs.FS
+}
+
+// Option configures an Engine.
+type Option func(*options)
+
+// WithKubeVersion sets the Kubernetes version that version-dependent rules (deprecated-api) target.
+// Default: DefaultKubeVersion.
+func WithKubeVersion(v KubeVersion) Option { return func(o *options) { o.kubeVersion = v } }
+
+// WithParams overrides parameters of one rule; keys must be among the rule's declared params.
+func WithParams(ruleID string, params map[string]any) Option {
+	return func(o *options) {
+		if o.params[ruleID] == nil {
+			o.params[ruleID] = map[string]any{}
+		}
+		maps.Copy(o.params[ruleID], params)
+	}
+}
+
+// WithDisabled turns rules off: they are not evaluated at all.
+func WithDisabled(ruleIDs ...string) Option {
+	return func(o *options) {
+		for _, id := range ruleIDs {
+			o.disabled[id] = true
+		}
+	}
+}
+
+// WithSeverity overrides the severity of a rule's findings.
+func WithSeverity(ruleID string, sev Severity) Option {
+	return func(o *options) { o.severities[ruleID] = sev }
+}
+
+// WithPolicies adds Rego rules from fsys (every .rego file, recursively; _test.rego files are skipped)
+// to the bundled ones. They follow the same metadata contract.
+func WithPolicies(fsys fs.FS) Option { return func(o *options) { o.sources = append(o.sources, fsys) } }
+
+// New loads and compiles the rules once and prepares one query per kind of object.
+func New(opts ...Option) (*Engine, error) {
+	o := options{
+		kubeVersion: DefaultKubeVersion,
+		params:      map[string]map[string]any{},
+		disabled:    map[string]bool{},
+		severities:  map[string]Severity{},
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	modules, err := loadModules(append([]fs.FS{Bundled}, o.sources...))
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{byID: map[string]*Rule{}, queries: map[GroupKind]rego.PreparedEvalQuery{}, opts: o}
+	for _, name := range slices.Sorted(maps.Keys(modules)) {
+		r, err := ruleFromModule(name, modules[name])
+		if err != nil {
+			return nil, err
+		}
+		if r == nil {
+			continue
+		}
+		if prev, dup := e.byID[r.ID]; dup {
+			return nil, fmt.Errorf("rule id %q is defined twice: %s and %s", r.ID, prev.File, r.File)
+		}
+		e.byID[r.ID] = r
+		e.rules = append(e.rules, r)
+	}
+	slices.SortFunc(e.rules, func(a, b *Rule) int { return strings.Compare(a.ID, b.ID) })
+	if err := e.checkOptions(); err != nil {
+		return nil, err
+	}
+
+	compiler := ast.NewCompiler().WithBuiltins(customBuiltinDecls())
+	if compiler.Compile(modules); compiler.Failed() {
+		return nil, fmt.Errorf("compiling rules: %w", compiler.Errors)
+	}
+	store := inmem.NewFromObjectWithOpts(e.data(), inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
+	for gk, rules := range e.rulesByKind() {
+		pq, err := prepare(compiler, store, rules)
+		if err != nil {
+			return nil, fmt.Errorf("preparing the query for %s: %w", gk, err)
+		}
+		e.queries[gk] = pq
+	}
+	return e, nil
+}
+
+func (e *Engine) checkOptions() error {
+	var errs []error
+	for _, id := range slices.Sorted(maps.Keys(e.opts.disabled)) {
+		if e.byID[id] == nil {
+			errs = append(errs, fmt.Errorf("disabled rule %q does not exist", id))
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(e.opts.severities)) {
+		if e.byID[id] == nil {
+			errs = append(errs, fmt.Errorf("severity override for rule %q: no such rule", id))
+		}
+	}
+	for _, id := range slices.Sorted(maps.Keys(e.opts.params)) {
+		r := e.byID[id]
+		if r == nil {
+			errs = append(errs, fmt.Errorf("parameters for rule %q: no such rule", id))
+			continue
+		}
+		for _, k := range slices.Sorted(maps.Keys(e.opts.params[id])) {
+			if _, ok := r.Params[k]; !ok {
+				errs = append(errs, fmt.Errorf("rule %q has no parameter %q (it has: %s)", id, k, strings.Join(slices.Sorted(maps.Keys(r.Params)), ", ")))
+			}
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("%w (run `jobguard rules` to list rules)", errors.Join(errs...))
+	}
+	return nil
+}
+
+// data is what rules read under data.jobguard: their parameters and the target version.
+func (e *Engine) data() map[string]any {
+	params := map[string]any{}
+	for _, r := range e.rules {
+		p := maps.Clone(r.Params)
+		if p == nil {
+			p = map[string]any{}
+		}
+		maps.Copy(p, e.opts.params[r.ID])
+		params[r.ID] = p
+	}
+	return map[string]any{"jobguard": map[string]any{
+		"params": params,
+		"target": map[string]any{"kubeVersion": map[string]any{
+			"major": e.opts.kubeVersion.Major, "minor": e.opts.kubeVersion.Minor,
+		}},
+	}}
+}
+
+func (e *Engine) rulesByKind() map[GroupKind][]*Rule {
+	byKind := map[GroupKind][]*Rule{}
+	for _, r := range e.rules {
+		if e.opts.disabled[r.ID] {
+			continue
+		}
+		for _, gk := range r.Kinds {
+			byKind[gk] = append(byKind[gk], r)
+		}
+	}
+	return byKind
+}
+
+// prepare builds one query that collects every rule's deny set into an object keyed by rule id.
+func prepare(compiler *ast.Compiler, store storage.Store, rules []*Rule) (rego.PreparedEvalQuery, error) {
+	items := make([][2]*ast.Term, len(rules))
+	for i, r := range rules {
+		items[i] = ast.Item(ast.StringTerm(r.ID), ast.RefTerm(r.pkg.Append(ast.StringTerm("deny"))...))
+	}
+	query := ast.NewBody(ast.Assign.Expr(ast.VarTerm("result"), ast.ObjectTerm(items...)))
+	opts := append([]func(*rego.Rego){
+		rego.Compiler(compiler),
+		rego.Store(store),
+		rego.StoreReadAST(true),
+		rego.ParsedQuery(query),
+	}, BuiltinOptions()...)
+	return rego.New(opts...).PrepareForEval(context.Background())
+}
+
+// Rules returns the metadata of every loaded rule, sorted by id, disabled ones included.
+func (e *Engine) Rules() []*Rule { return slices.Clone(e.rules) }
+
+// Rule returns the metadata of one rule, or nil.
+func (e *Engine) Rule(id string) *Rule { return e.byID[id] }
+
+// Enabled reports whether a rule is loaded and not disabled.
+func (e *Engine) Enabled(id string) bool { return e.byID[id] != nil && !e.opts.disabled[id] }
+
+// Evaluate runs the rules that apply to obj's kind and returns their findings, without positions.
+// Objects of kinds no rule checks return no findings; obj must be an OPA object (see ast.InterfaceToValue
+// or ast.ValueFromReader).
+func (e *Engine) Evaluate(ctx context.Context, obj ast.Object) ([]Finding, error) {
+	ref := ObjectRefOf(obj)
+	pq, ok := e.queries[groupKindOf(ref)]
+	if !ok {
+		return nil, nil
+	}
+	input := ast.NewObject(ast.Item(ast.InternedTerm("object"), ast.NewTerm(obj)))
+	rs, err := pq.Eval(ctx, rego.EvalParsedInput(input))
+	if err != nil {
+		return nil, fmt.Errorf("evaluating %s: %w", ref, err)
+	}
+	if len(rs) != 1 {
+		return nil, fmt.Errorf("evaluating %s: the query returned %d results, want 1", ref, len(rs))
+	}
+	byRule, _ := rs[0].Bindings["result"].(map[string]any)
+	ignored := ignoredRules(obj)
+	var out []Finding
+	for _, id := range slices.Sorted(maps.Keys(byRule)) {
+		if ignored[id] {
+			continue
+		}
+		raw, _ := byRule[id].([]any)
+		for _, f := range raw {
+			finding, err := e.finding(id, ref, f)
+			if err != nil {
+				return nil, fmt.Errorf("evaluating %s: %w", ref, err)
+			}
+			out = append(out, finding)
+		}
+	}
+	return out, nil
+}
+
+// finding turns one element of a rule's deny set into a Finding.
+func (e *Engine) finding(id string, ref ObjectRef, raw any) (Finding, error) {
+	r := e.byID[id]
+	m, ok := raw.(map[string]any)
+	if !ok {
+		return Finding{}, fmt.Errorf("rule %s (%s): a deny element must be an object built with data.jobguard.lib.result.fail, got %T", id, r.File, raw)
+	}
+	msg, _ := m["message"].(string)
+	f := Finding{
+		Rule:        id,
+		Severity:    r.Severity,
+		Message:     msg,
+		Remediation: r.Remediation,
+		Object:      ref,
+	}
+	if s, ok := m["severity"].(string); ok {
+		sev, err := ParseSeverity(s)
+		if err != nil {
+			return Finding{}, fmt.Errorf("rule %s: %w", id, err)
+		}
+		f.Severity = sev
+	}
+	if sev, ok := e.opts.severities[id]; ok {
+		f.Severity = sev
+	}
+	path, err := fieldPathOf(m["path"])
+	if err != nil {
+		return Finding{}, fmt.Errorf("rule %s: %w", id, err)
+	}
+	f.Path = path
+	if v, ok := m["fix"]; ok && r.Fix != nil {
+		f.Fix = &Fix{Path: path, Value: plainJSON(v), OptIn: r.Fix.OptIn}
+	}
+	return f, nil
+}
+
+func fieldPathOf(v any) (FieldPath, error) {
+	elems, ok := v.([]any)
+	if !ok {
+		return nil, fmt.Errorf("path must be an array of keys and indexes, got %T", v)
+	}
+	path := make(FieldPath, len(elems))
+	for i, el := range elems {
+		switch el := el.(type) {
+		case string:
+			path[i] = el
+		case json.Number:
+			n, err := strconv.Atoi(string(el))
+			if err != nil {
+				return nil, fmt.Errorf("path element %d: %q is not an index", i, el)
+			}
+			path[i] = n
+		default:
+			return nil, fmt.Errorf("path element %d must be a string or an integer, got %T", i, el)
+		}
+	}
+	return path, nil
+}
+
+// plainJSON turns json.Number results into int64 or float64, so fixes marshal and patch cleanly.
+func plainJSON(v any) any {
+	switch v := v.(type) {
+	case json.Number:
+		if i, err := v.Int64(); err == nil {
+			return i
+		}
+		f, _ := v.Float64()
+		return f
+	case []any:
+		for i := range v {
+			v[i] = plainJSON(v[i])
+		}
+	case map[string]any:
+		for k := range v {
+			v[k] = plainJSON(v[k])
+		}
+	}
+	return v
+}
+
+// ObjectRefOf reads apiVersion, kind, namespace and name from an object.
+func ObjectRefOf(obj ast.Object) ObjectRef {
+	return ObjectRef{
+		APIVersion: stringAt(obj, "apiVersion"),
+		Kind:       stringAt(obj, "kind"),
+		Namespace:  stringAt(obj, "metadata", "namespace"),
+		Name:       cmpOr(stringAt(obj, "metadata", "name"), stringAt(obj, "metadata", "generateName")),
+	}
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func groupKindOf(ref ObjectRef) GroupKind {
+	group, _ := path.Split(ref.APIVersion) // "batch/v1" -> "batch/", "v1" -> ""
+	return GroupKind{Group: strings.TrimSuffix(group, "/"), Kind: ref.Kind}
+}
+
+func ignoredRules(obj ast.Object) map[string]bool {
+	list := stringAt(obj, "metadata", "annotations", IgnoreAnnotation)
+	if list == "" {
+		return nil
+	}
+	ids := map[string]bool{}
+	for id := range strings.SplitSeq(list, ",") {
+		ids[strings.TrimSpace(id)] = true
+	}
+	return ids
+}
+
+func stringAt(obj ast.Object, keys ...string) string {
+	var v ast.Value = obj
+	for _, k := range keys {
+		o, ok := v.(ast.Object)
+		if !ok {
+			return ""
+		}
+		t := o.Get(ast.StringTerm(k))
+		if t == nil {
+			return ""
+		}
+		v = t.Value
+	}
+	s, _ := v.(ast.String)
+	return string(s)
+}
+
+// loadModules parses every .rego file (tests excluded) of each source, with annotations.
+func loadModules(sources []fs.FS) (map[string]*ast.Module, error) {
+	modules := map[string]*ast.Module{}
+	for i, fsys := range sources {
+		err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(name, ".rego") || strings.HasSuffix(name, "_test.rego") {
+				return err
+			}
+			src, err := fs.ReadFile(fsys, name)
+			if err != nil {
+				return err
+			}
+			key := name
+			if i > 0 {
+				key = fmt.Sprintf("policies#%d/%s", i, name)
+			}
+			m, err := ast.ParseModuleWithOpts(key, string(src), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+			if err != nil {
+				return err
+			}
+			modules[key] = m
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("loading policies: %w", err)
+		}
+	}
+	return modules, nil
+}
+
+func customBuiltinDecls() map[string]*ast.Builtin {
+	decls := map[string]*ast.Builtin{}
+	for _, b := range TesterBuiltins() {
+		decls[b.Decl.Name] = b.Decl
+	}
+	return decls
+}

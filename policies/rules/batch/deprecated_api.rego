@@ -1,0 +1,47 @@
+# METADATA
+# title: Deprecated and removed API versions
+# description: |
+#   batch/v1beta1 and batch/v2alpha1 CronJobs are no longer served since Kubernetes 1.25 and 1.21:
+#   batch/v1 CronJob has been GA since 1.21 with the same fields. The v1beta1 and v1alpha1 RBAC
+#   versions are gone since 1.22 (rbac.authorization.k8s.io/v1 is GA since 1.8). A removed version is
+#   an error for the target Kubernetes version (--kube-version), a deprecated one a warning.
+# custom:
+#   id: deprecated-api
+#   severity: error
+#   kinds: [CronJob, Role, ClusterRole, RoleBinding, ClusterRoleBinding]
+#   remediation: Change apiVersion to the replacement named in the message; the fields stay the same.
+package jobguard.rules.batch.deprecated_api
+
+import data.jobguard.lib.k8s
+import data.jobguard.lib.result
+
+rbac_v1 := {"deprecated": 17, "removed": 22, "replacement": "rbac.authorization.k8s.io/v1", "ga": 8}
+
+# apiVersion -> kind -> the minor releases that deprecated and removed it.
+versions := {
+	"batch/v1beta1": {"CronJob": {"deprecated": 21, "removed": 25, "replacement": "batch/v1", "ga": 21}},
+	"batch/v2alpha1": {"CronJob": {"deprecated": 21, "removed": 21, "replacement": "batch/v1", "ga": 21}},
+	"rbac.authorization.k8s.io/v1beta1": {kind: rbac_v1 | some kind in {"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}},
+	"rbac.authorization.k8s.io/v1alpha1": {kind: rbac_v1 | some kind in {"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}},
+}
+
+target := data.jobguard.target.kubeVersion.minor
+
+deny contains result.fail(msg, ["apiVersion"]) if {
+	v := versions[k8s.obj.apiVersion][k8s.obj.kind]
+	target >= v.removed
+	msg := sprintf(
+		"%s %s was removed in Kubernetes 1.%d, so 1.%d rejects it; use apiVersion: %s (GA since 1.%d, same fields)",
+		[k8s.obj.apiVersion, k8s.obj.kind, v.removed, target, v.replacement, v.ga],
+	)
+}
+
+deny contains result.fail_with_severity(msg, ["apiVersion"], "warning") if {
+	v := versions[k8s.obj.apiVersion][k8s.obj.kind]
+	target >= v.deprecated
+	target < v.removed
+	msg := sprintf(
+		"%s %s is deprecated since Kubernetes 1.%d and removed in 1.%d; use apiVersion: %s (GA since 1.%d, same fields)",
+		[k8s.obj.apiVersion, k8s.obj.kind, v.deprecated, v.removed, v.replacement, v.ga],
+	)
+}

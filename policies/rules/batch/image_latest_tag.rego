@@ -1,0 +1,35 @@
+# METADATA
+# title: Images without a pinned tag
+# description: |
+#   An image tagged :latest, or with no tag (which means :latest), can change between runs: two
+#   runs of the same Job may execute different code, and a bad push breaks every schedule at once.
+# custom:
+#   id: image-latest-tag
+#   severity: warning
+#   kinds: [Job, CronJob]
+#   remediation: Pin a version tag (bitnami/kubectl:1.36.3) or a digest (image@sha256:...).
+package jobguard.rules.batch.image_latest_tag
+
+import data.jobguard.lib.k8s
+import data.jobguard.lib.result
+
+deny contains result.fail(msg, array.concat(path, ["image"])) if {
+	some [path, container] in k8s.containers
+	image := container.image
+	is_string(image)
+	image != ""
+	not contains(image, "@")
+	msg := problem(image, tag(image))
+}
+
+# tag is what follows ':' in the last path segment ("" when none); "host:5000/app" has no tag.
+default tag(_) := ""
+
+tag(image) := t if {
+	segments := split(image, "/")
+	t := split(segments[count(segments) - 1], ":")[1]
+}
+
+problem(image, "") := sprintf("image %q has no tag, so it means :latest and can change between runs", [image])
+
+problem(image, "latest") := sprintf("image %q uses the latest tag, which can change between runs", [image])

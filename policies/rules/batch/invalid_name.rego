@@ -1,0 +1,35 @@
+# METADATA
+# title: Names the API server rejects
+# description: |
+#   Job and CronJob names must be lowercase RFC 1123 subdomains; namespaces and container names
+#   lowercase RFC 1123 labels: lowercase letters, digits and '-', starting and ending with a
+#   letter or digit (names may also contain '.'). Uppercase letters and '_' are rejected.
+# custom:
+#   id: invalid-name
+#   severity: error
+#   kinds: [Job, CronJob]
+#   remediation: Use lowercase letters, digits and '-' only, starting and ending with a letter or digit (my-job, not My_Job).
+package jobguard.rules.batch.invalid_name
+
+import data.jobguard.lib.k8s
+import data.jobguard.lib.result
+
+deny contains result.fail(message("name", k8s.name, errors), ["metadata", "name"]) if {
+	k8s.name != ""
+	errors := jobguard.k8s.dns1123_subdomain_errors(k8s.name)
+	count(errors) > 0
+}
+
+deny contains result.fail(message("namespace", namespace, errors), ["metadata", "namespace"]) if {
+	namespace := k8s.obj.metadata.namespace
+	errors := jobguard.k8s.dns1123_label_errors(namespace)
+	count(errors) > 0
+}
+
+deny contains result.fail(message("container name", container.name, errors), array.concat(path, ["name"])) if {
+	some [path, container] in k8s.containers
+	errors := jobguard.k8s.dns1123_label_errors(container.name)
+	count(errors) > 0
+}
+
+message(what, value, errors) := sprintf("%s %q is not valid: %s", [what, value, concat("; ", errors)])

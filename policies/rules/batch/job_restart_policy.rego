@@ -1,0 +1,33 @@
+# METADATA
+# title: Job pods must use restartPolicy Never or OnFailure
+# description: |
+#   A Job's pod template must set restartPolicy to Never (a failed container makes a new pod) or
+#   OnFailure (it restarts in the same pod). Left out, it defaults to Always, which the API server
+#   rejects for Jobs. With a podFailurePolicy only Never is accepted.
+# custom:
+#   id: job-restart-policy
+#   severity: error
+#   kinds: [Job, CronJob]
+#   remediation: Set restartPolicy to Never (retry in a new pod, keeping the failed one for its logs) or OnFailure.
+package jobguard.rules.batch.job_restart_policy
+
+import data.jobguard.lib.k8s
+import data.jobguard.lib.result
+
+path := array.concat(k8s.pod_spec_path, ["restartPolicy"])
+
+policy := object.get(k8s.pod_spec, "restartPolicy", "")
+
+deny contains result.fail("restartPolicy is not set, so it defaults to Always, which a Job does not accept; valid values: \"OnFailure\", \"Never\"", path) if {
+	policy == ""
+}
+
+deny contains result.fail(sprintf("restartPolicy %q is not valid for a Job; valid values: \"OnFailure\", \"Never\"", [policy]), path) if {
+	policy != ""
+	not policy in {"OnFailure", "Never"}
+}
+
+deny contains result.fail(sprintf("restartPolicy %q cannot be used with podFailurePolicy: only \"Never\" is supported", [policy]), path) if {
+	policy == "OnFailure"
+	k8s.has(k8s.job_spec, "podFailurePolicy")
+}

@@ -1,0 +1,61 @@
+# METADATA
+# title: Names too long once the controllers add their suffixes
+# description: |
+#   The CronJob controller names each Job <cronjob-name>-<timestamp>, an 11-character suffix, and a
+#   Job name ends up in a label value (batch.kubernetes.io/job-name) that holds at most 63 characters:
+#   so a CronJob name may have at most 52 characters and a Job name 63. The pods of an Indexed Job
+#   get the hostname <job-name>-<index>, which must be a DNS label of at most 63 characters.
+# custom:
+#   id: name-too-long
+#   severity: error
+#   kinds: [Job, CronJob]
+#   remediation: Shorten metadata.name to the limit given in the message.
+package jobguard.rules.batch.name_too_long
+
+import data.jobguard.lib.k8s
+import data.jobguard.lib.result
+
+name_path := ["metadata", "name"]
+
+deny contains result.fail(msg, name_path) if {
+	k8s.is_cronjob
+	count(k8s.name) > 52
+	msg := sprintf(
+		"CronJob name is %d characters, over the limit of 52: the controller names each Job <name>-<11-character timestamp>, and a Job name must fit in 63",
+		[count(k8s.name)],
+	)
+}
+
+deny contains result.fail(msg, name_path) if {
+	job_name_over_63
+	msg := sprintf(
+		"Job name is %d characters, over the limit of 63: the name becomes the batch.kubernetes.io/job-name label of its pods, and a label value holds at most 63",
+		[count(k8s.name)],
+	)
+}
+
+job_name_over_63 if {
+	k8s.is_job
+	count(k8s.name) > 63
+	not k8s.job_spec.manualSelector == true
+}
+
+# The controller of a CronJob adds 11 characters before the index suffix.
+job_name_length := count(k8s.name) if k8s.is_job
+
+job_name_length := count(k8s.name) + 11 if k8s.is_cronjob
+
+deny contains result.fail(msg, name_path) if {
+	not job_name_over_63
+	k8s.job_spec.completionMode == "Indexed"
+	completions := k8s.job_spec.completions
+	is_number(completions)
+	completions > 0
+	last_index := sprintf("%d", [completions - 1])
+	hostname_length := (job_name_length + 1) + count(last_index)
+	hostname_length > 63
+	msg := sprintf(
+		"Indexed Job pods get the hostname <job name>-<index>; with %d completions the last is %d characters, over the DNS label limit of 63: shorten the name to at most %d characters",
+		[completions, hostname_length, count(k8s.name) - (hostname_length - 63)],
+	)
+}

@@ -1,0 +1,31 @@
+# METADATA
+# title: Credentials written into env values
+# description: |
+#   An env value is stored in the manifest, in etcd and in every copy of the Job: a literal password,
+#   token or key there is readable by anyone who can read the object or its source. A Secret referenced
+#   with valueFrom.secretKeyRef keeps it out of both.
+# custom:
+#   id: secret-in-env
+#   severity: warning
+#   kinds: [Job, CronJob]
+#   remediation: Store the value in a Secret and reference it with env[].valueFrom.secretKeyRef.
+#   params:
+#     namePattern: '(?i)(^|[_.-])(pass(word|wd)?|pwd|secret|token|credentials?|(api|access|auth|private|secret|signing)?[_.-]?key)($|[_.-])'
+#     ignorePattern: '(?i)[_.-](name|file|path|dir|ref|url|uri|id|header|length|size|ttl|expiry|expires|seconds|type|field)$'
+package jobguard.rules.batch.secret_in_env
+
+import data.jobguard.lib.k8s
+import data.jobguard.lib.result
+
+params := data.jobguard.params["secret-in-env"]
+
+deny contains result.fail(msg, array.concat(path, ["env", i, "value"])) if {
+	some [path, container] in k8s.containers
+	some i, env in container.env
+	is_string(env.value)
+	env.value != ""
+	not startswith(env.value, "$(") # a reference to another variable, not a value
+	regex.match(params.namePattern, env.name)
+	not regex.match(params.ignorePattern, env.name)
+	msg := sprintf("env %s in container %q holds a literal value; a credential belongs in a Secret", [env.name, container.name])
+}
