@@ -1,0 +1,123 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/jobguard/jobguard/lint"
+	"github.com/jobguard/jobguard/lint/output"
+	"github.com/jobguard/jobguard/policies"
+)
+
+type lintFlags struct {
+	output      string
+	failOn      string
+	color       string
+	kubeVersion policies.KubeVersion
+	disable     []string
+}
+
+func newLintCommand(stdin io.Reader) *cobra.Command {
+	f := lintFlags{kubeVersion: policies.DefaultKubeVersion}
+	cmd := &cobra.Command{
+		Use:   "lint [PATH|-]...",
+		Short: "Check manifests: files, directories, or - for standard input",
+		Long: `Check Kubernetes manifests for Job, CronJob and RBAC mistakes.
+
+PATH is a file, a directory (searched recursively for .yaml, .yml and .json files, skipping
+hidden directories) or - for standard input. Files may hold several YAML documents and kind: List.
+Objects of other kinds are skipped.
+
+Each finding is printed as file:line:column: severity rule-id: message, under the object it is
+about. Severities: error (the API server rejects it, or it can never work), warning (accepted
+but risky), info (advice).
+
+Exit codes:
+  0  nothing at or above --fail-on was found
+  1  findings at or above --fail-on
+  2  usage error, or an input that could not be read or parsed (the rest is still checked)`,
+		Example: `  jobguard lint ./manifests
+  helm template my-release ./chart | jobguard lint -
+  jobguard lint --fail-on warning -o json cronjob.yaml
+  jobguard lint --kube-version 1.24 legacy/`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runLint(cmd, stdin, args, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.output, "output", "o", output.Text, "output format: "+strings.Join(output.Names, ", "))
+	fl.StringVar(&f.failOn, "fail-on", string(policies.SeverityError), "exit 1 when a finding is at least this severe: error, warning, info, or none")
+	fl.StringVar(&f.color, "color", "auto", "colour the text output: auto (on a terminal, unless NO_COLOR is set), always, never")
+	fl.Var(&f.kubeVersion, "kube-version", "the Kubernetes version the manifests target (version-dependent rules such as deprecated-api use it)")
+	fl.StringSliceVar(&f.disable, "disable", nil, "rule ids not to run (repeat or separate with commas)")
+	return cmd
+}
+
+func runLint(cmd *cobra.Command, stdin io.Reader, args []string, f lintFlags) error {
+	var threshold policies.Severity
+	if f.failOn != "none" {
+		var err error
+		if threshold, err = policies.ParseSeverity(f.failOn); err != nil {
+			return &exitError{exitUsage, fmt.Errorf("--fail-on: %w (or none)", err)}
+		}
+	}
+	color, err := useColor(f.color, cmd.OutOrStdout())
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	formatter, err := output.Get(f.output, output.Options{Color: color})
+	if err != nil {
+		return &exitError{exitUsage, fmt.Errorf("-o: %w", err)}
+	}
+	if count(args, lint.StdinName) > 1 {
+		return &exitError{exitUsage, fmt.Errorf("- (standard input) can be given only once")}
+	}
+	engine, err := policies.New(policies.WithKubeVersion(f.kubeVersion), policies.WithDisabled(f.disable...))
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	report, err := lint.New(engine, lint.WithStdin(stdin)).Lint(cmd.Context(), args)
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	if err := formatter.Format(cmd.OutOrStdout(), report); err != nil {
+		return &exitError{exitUsage, fmt.Errorf("writing the report: %w", err)}
+	}
+	switch {
+	case len(report.InputErrors) > 0:
+		return &exitError{code: exitUsage}
+	case threshold != "" && slices.ContainsFunc(report.Findings, func(x policies.Finding) bool { return x.Severity.AtLeast(threshold) }):
+		return &exitError{code: exitFindings}
+	}
+	return nil
+}
+
+func useColor(mode string, w io.Writer) (bool, error) {
+	switch mode {
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	case "auto":
+		file, ok := w.(*os.File)
+		return ok && os.Getenv("NO_COLOR") == "" && term.IsTerminal(int(file.Fd())), nil
+	}
+	return false, fmt.Errorf("--color: unknown value %q (valid: auto, always, never)", mode)
+}
+
+func count(list []string, s string) int {
+	n := 0
+	for _, x := range list {
+		if x == s {
+			n++
+		}
+	}
+	return n
+}

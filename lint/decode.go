@@ -1,0 +1,333 @@
+package lint
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"gopkg.in/yaml.v3"
+)
+
+// maxNodesPerDocument bounds how far aliases may expand one document (a "billion laughs" file
+// would otherwise take all memory); real manifests are far below it.
+const maxNodesPerDocument = 1_000_000
+
+// Object is one Kubernetes object read from a source, with what is needed to place findings in it.
+type Object struct {
+	Value ast.Object
+	// Node is the object's YAML mapping; positions of fields are read from it.
+	Node *yaml.Node
+	File string
+	// Line is where the object starts (1-based, counted in the whole file).
+	Line int
+}
+
+// InputError is a source that could not be read or a document that could not be parsed.
+type InputError struct {
+	File   string `json:"file"`
+	Line   int    `json:"line,omitempty"`
+	Column int    `json:"column,omitempty"`
+	// Message says what is wrong and, where it can, what to do.
+	Message string `json:"message"`
+}
+
+func (e *InputError) Error() string {
+	pos := e.File
+	if e.Line > 0 {
+		pos += ":" + strconv.Itoa(e.Line)
+		if e.Column > 0 {
+			pos += ":" + strconv.Itoa(e.Column)
+		}
+	}
+	return pos + ": " + e.Message
+}
+
+// Decode reads every Kubernetes object in a YAML or JSON stream: several documents, `kind: List`
+// (and other *List kinds with items), empty documents. Documents without apiVersion and kind are
+// skipped. A document that does not parse is reported and the others are still read.
+func Decode(file string, data []byte) ([]Object, []*InputError) {
+	if !utf8.Valid(data) {
+		line := bytes.Count(data[:firstInvalidUTF8(data)], []byte("\n")) + 1
+		return nil, []*InputError{{File: file, Line: line, Message: "not valid UTF-8 text (a binary file?); YAML manifests must be UTF-8"}}
+	}
+	var objects []Object
+	var errs []*InputError
+	for _, doc := range splitDocuments(data) {
+		var root yaml.Node
+		if err := yaml.Unmarshal(doc.text, &root); err != nil {
+			errs = append(errs, parseError(file, doc, err))
+			continue
+		}
+		if len(root.Content) == 0 {
+			continue // empty document
+		}
+		if doc.line > 1 {
+			shiftLines(&root, doc.line-1)
+		}
+		c := converter{file: file}
+		value, err := c.convert(root.Content[0])
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		obj, ok := value.(ast.Object)
+		if !ok {
+			continue // a scalar or a list at the top: not a Kubernetes object
+		}
+		objects = append(objects, expandList(file, root.Content[0], obj)...)
+	}
+	return objects, errs
+}
+
+// expandList returns the items of a List, or the object itself.
+func expandList(file string, node *yaml.Node, obj ast.Object) []Object {
+	if isObject(obj) {
+		kind, _ := obj.Get(ast.InternedTerm("kind")).Value.(ast.String)
+		var items *ast.Array
+		if t := obj.Get(ast.InternedTerm("items")); t != nil {
+			items, _ = t.Value.(*ast.Array)
+		}
+		if items != nil && strings.HasSuffix(string(kind), "List") {
+			itemsNode := valueNode(node, "items")
+			var out []Object
+			for i := range items.Len() {
+				item, ok := items.Elem(i).Value.(ast.Object)
+				if !ok || !isObject(item) || i >= len(itemsNode.Content) {
+					continue
+				}
+				out = append(out, Object{Value: item, Node: itemsNode.Content[i], File: file, Line: itemsNode.Content[i].Line})
+			}
+			return out
+		}
+		return []Object{{Value: obj, Node: node, File: file, Line: node.Line}}
+	}
+	return nil
+}
+
+// isObject reports whether a mapping has the apiVersion and kind of a Kubernetes object.
+func isObject(obj ast.Object) bool {
+	for _, key := range []string{"apiVersion", "kind"} {
+		t := obj.Get(ast.InternedTerm(key))
+		if t == nil {
+			return false
+		}
+		if s, ok := t.Value.(ast.String); !ok || s == "" {
+			return false
+		}
+	}
+	return true
+}
+
+type document struct {
+	text []byte
+	line int // first line of text in the whole stream, 1-based
+}
+
+// splitDocuments cuts a stream at "---" lines, like kubectl's YAML reader, so that one broken
+// document does not hide the others. Each piece keeps its separator line, so that line numbers
+// stay right and "--- {flow: mapping}" still parses.
+func splitDocuments(data []byte) []document {
+	var docs []document
+	start, startLine, line := 0, 1, 1
+	for i := 0; i < len(data); {
+		end := bytes.IndexByte(data[i:], '\n')
+		next := len(data)
+		if end >= 0 {
+			next = i + end + 1
+		}
+		if i > start && isSeparator(data[i:next]) {
+			docs = append(docs, document{text: data[start:i], line: startLine})
+			start, startLine = i, line
+		}
+		i = next
+		line++
+	}
+	return append(docs, document{text: data[start:], line: startLine})
+}
+
+func isSeparator(line []byte) bool {
+	if !bytes.HasPrefix(line, []byte("---")) {
+		return false
+	}
+	rest := line[3:]
+	return len(rest) == 0 || rest[0] == ' ' || rest[0] == '\t' || rest[0] == '\n' || rest[0] == '\r'
+}
+
+func shiftLines(n *yaml.Node, by int) {
+	n.Line += by
+	for _, c := range n.Content {
+		shiftLines(c, by)
+	}
+}
+
+// parseError turns a yaml.v3 error into an InputError with the line counted in the whole file.
+func parseError(file string, doc document, err error) *InputError {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	line := doc.line
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if n, tail, ok := strings.Cut(rest, ": "); ok {
+			if l, convErr := strconv.Atoi(n); convErr == nil {
+				line, msg = doc.line+l-1, tail
+			}
+		}
+	}
+	hint := "check the indentation and quoting"
+	if bytes.Contains(lineAt(doc.text, line-doc.line+1), []byte("\t")) {
+		hint = "YAML does not allow tabs for indentation; indent with spaces"
+	}
+	return &InputError{File: file, Line: line, Message: fmt.Sprintf("not valid YAML (%s); %s", msg, hint)}
+}
+
+func lineAt(text []byte, n int) []byte {
+	for i := 1; i < n; i++ {
+		j := bytes.IndexByte(text, '\n')
+		if j < 0 {
+			return nil
+		}
+		text = text[j+1:]
+	}
+	if j := bytes.IndexByte(text, '\n'); j >= 0 {
+		return text[:j]
+	}
+	return text
+}
+
+func firstInvalidUTF8(data []byte) int {
+	for i := 0; i < len(data); {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return len(data)
+}
+
+// converter turns YAML nodes into OPA values directly, without an intermediate map[string]any.
+type converter struct {
+	file  string
+	nodes int
+}
+
+func (c *converter) errorf(n *yaml.Node, format string, args ...any) *InputError {
+	return &InputError{File: c.file, Line: n.Line, Column: n.Column, Message: fmt.Sprintf(format, args...)}
+}
+
+func (c *converter) convert(n *yaml.Node) (ast.Value, *InputError) {
+	if c.nodes++; c.nodes > maxNodesPerDocument {
+		return nil, c.errorf(n, "document expands to more than %d values through YAML aliases; refusing to read it (an alias bomb?)", maxNodesPerDocument)
+	}
+	switch n.Kind {
+	case yaml.AliasNode:
+		return c.convert(n.Alias)
+	case yaml.DocumentNode:
+		return c.convert(n.Content[0])
+	case yaml.SequenceNode:
+		terms := make([]*ast.Term, len(n.Content))
+		for i, item := range n.Content {
+			v, err := c.convert(item)
+			if err != nil {
+				return nil, err
+			}
+			terms[i] = ast.NewTerm(v)
+		}
+		return ast.NewArray(terms...), nil
+	case yaml.MappingNode:
+		return c.mapping(n)
+	}
+	return c.scalar(n)
+}
+
+func (c *converter) mapping(n *yaml.Node) (ast.Value, *InputError) {
+	obj := ast.NewObjectWithCapacity(len(n.Content) / 2)
+	seen := make(map[string]*yaml.Node, len(n.Content)/2)
+	var merges []*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			return nil, c.errorf(k, "a mapping key must be a plain value, not a %s", kindName(k))
+		}
+		if k.Tag == "!!merge" {
+			merges = append(merges, v)
+			continue
+		}
+		if first, dup := seen[k.Value]; dup {
+			return nil, c.errorf(k, "duplicate key %q (first at line %d): tools disagree on which value wins; keep one", k.Value, first.Line)
+		}
+		seen[k.Value] = k
+		val, err := c.convert(v)
+		if err != nil {
+			return nil, err
+		}
+		obj.Insert(ast.StringTerm(k.Value), ast.NewTerm(val))
+	}
+	// Merge keys (<<: *anchor) add the keys the mapping does not set itself.
+	for _, m := range merges {
+		sources := []*yaml.Node{m}
+		if m.Kind == yaml.SequenceNode {
+			sources = m.Content
+		}
+		for _, src := range sources {
+			v, err := c.convert(src)
+			if err != nil {
+				return nil, err
+			}
+			merged, ok := v.(ast.Object)
+			if !ok {
+				return nil, c.errorf(src, "a merge key (<<) needs a mapping or a list of mappings")
+			}
+			merged.Foreach(func(k, v *ast.Term) {
+				if obj.Get(k) == nil {
+					obj.Insert(k, v)
+				}
+			})
+		}
+	}
+	return obj, nil
+}
+
+func (c *converter) scalar(n *yaml.Node) (ast.Value, *InputError) {
+	switch n.ShortTag() {
+	case "!!null":
+		return ast.NullValue, nil
+	case "!!bool":
+		var b bool
+		if err := n.Decode(&b); err != nil {
+			return nil, c.errorf(n, "%v", err)
+		}
+		return ast.Boolean(b), nil
+	case "!!int":
+		var i int64
+		if err := n.Decode(&i); err == nil {
+			return ast.Number(strconv.FormatInt(i, 10)), nil
+		}
+		var u uint64
+		if err := n.Decode(&u); err == nil {
+			return ast.Number(strconv.FormatUint(u, 10)), nil
+		}
+		return ast.String(n.Value), nil
+	case "!!float":
+		var f float64
+		if err := n.Decode(&f); err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
+			return ast.String(n.Value), nil // JSON has no .inf or .nan; the API server would see a string
+		}
+		return ast.Number(strconv.FormatFloat(f, 'g', -1, 64)), nil
+	}
+	return ast.String(n.Value), nil // strings, timestamps, binary and custom tags
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.AliasNode:
+		return "alias"
+	}
+	return "value"
+}

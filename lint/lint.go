@@ -1,0 +1,217 @@
+package lint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/jobguard/jobguard/policies"
+)
+
+// StdinName is the path that means standard input, and the file name findings from it carry.
+const StdinName = "-"
+
+// Report is the outcome of one lint run.
+type Report struct {
+	// Findings, sorted by file, line, column and rule.
+	Findings []policies.Finding
+	// InputErrors are sources that could not be read and documents that did not parse.
+	InputErrors []*InputError
+	Files       int
+	Objects     int
+	// Rules is the metadata of every enabled rule, for formats that describe them (SARIF).
+	Rules []*policies.Rule
+}
+
+// Linter checks manifests with an engine. It is a thin adapter: reading, splitting, positions.
+type Linter struct {
+	engine  *policies.Engine
+	workers int
+	stdin   io.Reader
+}
+
+// Option configures a Linter.
+type Option func(*Linter)
+
+// WithWorkers sets how many objects are evaluated at once. Default: GOMAXPROCS.
+func WithWorkers(n int) Option { return func(l *Linter) { l.workers = max(1, n) } }
+
+// WithStdin sets what the path "-" reads. Default: os.Stdin.
+func WithStdin(r io.Reader) Option { return func(l *Linter) { l.stdin = r } }
+
+// New returns a Linter that evaluates with engine.
+func New(engine *policies.Engine, opts ...Option) *Linter {
+	l := &Linter{engine: engine, workers: runtime.GOMAXPROCS(0), stdin: os.Stdin}
+	for _, o := range opts {
+		o(l)
+	}
+	return l
+}
+
+// Files expands paths into the files to lint: files as given, directories recursively (.yaml,
+// .yml and .json files, skipping hidden directories), and "-" for standard input. A path that
+// does not exist is an InputError.
+func Files(paths []string) ([]string, []*InputError) {
+	var files []string
+	var errs []*InputError
+	for _, p := range paths {
+		if p == StdinName {
+			files = append(files, p)
+			continue
+		}
+		info, err := os.Stat(p)
+		if err != nil {
+			errs = append(errs, &InputError{File: p, Message: describeIOError(err)})
+			continue
+		}
+		if !info.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				errs = append(errs, &InputError{File: path, Message: describeIOError(err)})
+				return nil
+			}
+			if d.IsDir() {
+				if path != p && strings.HasPrefix(d.Name(), ".") {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			switch strings.ToLower(filepath.Ext(path)) {
+			case ".yaml", ".yml", ".json":
+				files = append(files, path)
+			}
+			return nil
+		})
+		if err != nil {
+			errs = append(errs, &InputError{File: p, Message: describeIOError(err)})
+		}
+	}
+	return files, errs
+}
+
+func describeIOError(err error) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "no such file or directory"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied; check the file's permissions"
+	}
+	return err.Error()
+}
+
+// Lint reads the paths (see Files), evaluates every object and returns the report. Problems with
+// one source never stop the others; only a failing engine returns an error.
+func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
+	files, inputErrs := Files(paths)
+	report := &Report{InputErrors: inputErrs, Files: len(files)}
+	for _, r := range l.engine.Rules() {
+		if l.engine.Enabled(r.ID) {
+			report.Rules = append(report.Rules, r)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	objects := make(chan Object, 4*l.workers)
+	var mu sync.Mutex
+	var evalErr error
+
+	var evaluators sync.WaitGroup
+	for range l.workers {
+		evaluators.Go(func() {
+			for obj := range objects {
+				findings, err := l.check(ctx, obj)
+				mu.Lock()
+				if err != nil && evalErr == nil {
+					evalErr = err
+					cancel()
+				}
+				report.Findings = append(report.Findings, findings...)
+				report.Objects++
+				mu.Unlock()
+			}
+		})
+	}
+
+	// Read and decode files a few at a time; evaluation is the expensive part.
+	sem := make(chan struct{}, l.workers)
+	var readers sync.WaitGroup
+	for _, f := range files {
+		if ctx.Err() != nil {
+			break
+		}
+		sem <- struct{}{}
+		readers.Go(func() {
+			defer func() { <-sem }()
+			objs, errs := l.read(f)
+			if len(errs) > 0 {
+				mu.Lock()
+				report.InputErrors = append(report.InputErrors, errs...)
+				mu.Unlock()
+			}
+			for _, o := range objs {
+				select {
+				case objects <- o:
+				case <-ctx.Done():
+					return
+				}
+			}
+		})
+	}
+	readers.Wait()
+	close(objects)
+	evaluators.Wait()
+	if evalErr != nil {
+		return nil, evalErr
+	}
+	policies.SortFindings(report.Findings)
+	slices.SortFunc(report.InputErrors, func(a, b *InputError) int {
+		if c := strings.Compare(a.File, b.File); c != 0 {
+			return c
+		}
+		return a.Line - b.Line
+	})
+	return report, nil
+}
+
+func (l *Linter) read(file string) ([]Object, []*InputError) {
+	var data []byte
+	var err error
+	if file == StdinName {
+		data, err = io.ReadAll(l.stdin)
+	} else {
+		data, err = os.ReadFile(file)
+	}
+	if err != nil {
+		return nil, []*InputError{{File: file, Message: "cannot read: " + describeIOError(err)}}
+	}
+	return Decode(file, data)
+}
+
+// check evaluates one object and places its findings in the source.
+func (l *Linter) check(ctx context.Context, obj Object) ([]policies.Finding, error) {
+	findings, err := l.engine.Evaluate(ctx, obj.Value)
+	if err != nil {
+		return nil, fmt.Errorf("%s:%d: %w", obj.File, obj.Line, err)
+	}
+	for i := range findings {
+		line, col := Locate(obj.Node, findings[i].Path)
+		findings[i].Position = policies.Position{File: obj.File, Line: line, Column: col}
+	}
+	return findings, nil
+}

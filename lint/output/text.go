@@ -1,0 +1,95 @@
+package output
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+
+	"github.com/jobguard/jobguard/lint"
+	"github.com/jobguard/jobguard/policies"
+)
+
+// textFormatter writes `file:line:col: severity rule-id: message`, a header per object, and a summary.
+type textFormatter struct{ color bool }
+
+const (
+	ansiReset = "\x1b[0m"
+	ansiBold  = "\x1b[1m"
+	ansiDim   = "\x1b[2m"
+	ansiRed   = "\x1b[31m"
+	ansiYell  = "\x1b[33m"
+	ansiBlue  = "\x1b[34m"
+)
+
+func (t textFormatter) paint(code, s string) string {
+	if !t.color {
+		return s
+	}
+	return code + s + ansiReset
+}
+
+func (t textFormatter) severity(s policies.Severity) string {
+	switch s {
+	case policies.SeverityError:
+		return t.paint(ansiRed+ansiBold, string(s))
+	case policies.SeverityWarning:
+		return t.paint(ansiYell, string(s))
+	}
+	return t.paint(ansiBlue, string(s))
+}
+
+func (t textFormatter) Format(w io.Writer, r *lint.Report) error {
+	bw := bufio.NewWriter(w)
+	for _, e := range r.InputErrors {
+		fmt.Fprintf(bw, "%s: %s %s\n", t.paint(ansiBold, e.Error()), t.severity(policies.SeverityError), "(input)")
+	}
+	if len(r.InputErrors) > 0 && len(r.Findings) > 0 {
+		fmt.Fprintln(bw)
+	}
+	type group struct {
+		file string
+		obj  policies.ObjectRef
+	}
+	var current *group
+	for _, f := range r.Findings {
+		if g := (group{f.Position.File, f.Object}); current == nil || *current != g {
+			if current != nil {
+				fmt.Fprintln(bw)
+			}
+			current = &g
+			fmt.Fprintln(bw, t.paint(ansiBold, f.Object.String())+t.paint(ansiDim, " ("+f.Object.APIVersion+")"))
+		}
+		fmt.Fprintf(bw, "%s: %s %s: %s\n", f.Position, t.severity(f.Severity), t.paint(ansiDim, f.Rule), f.Message)
+	}
+	if len(r.Findings) > 0 {
+		fmt.Fprintln(bw)
+	}
+	fmt.Fprintln(bw, Summary(r))
+	return bw.Flush()
+}
+
+// Summary is the closing line: what was found, in how much input.
+func Summary(r *lint.Report) string {
+	counts := map[policies.Severity]int{}
+	for _, f := range r.Findings {
+		counts[f.Severity]++
+	}
+	s := fmt.Sprintf("%d %s (%d %s, %d %s, %d info) in %d %s from %d %s",
+		len(r.Findings), plural(len(r.Findings), "finding", "findings"),
+		counts[policies.SeverityError], plural(counts[policies.SeverityError], "error", "errors"),
+		counts[policies.SeverityWarning], plural(counts[policies.SeverityWarning], "warning", "warnings"),
+		counts[policies.SeverityInfo],
+		r.Objects, plural(r.Objects, "object", "objects"),
+		r.Files, plural(r.Files, "file", "files"))
+	if n := len(r.InputErrors); n > 0 {
+		s += fmt.Sprintf("; %d %s could not be read", n, plural(n, "input", "inputs"))
+	}
+	return s
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
