@@ -10,6 +10,8 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"gopkg.in/yaml.v3"
+
+	"github.com/jobguard/jobguard/policies"
 )
 
 // maxNodesPerDocument bounds how far aliases may expand one document (a "billion laughs" file
@@ -35,15 +37,11 @@ type InputError struct {
 	Message string `json:"message"`
 }
 
-func (e *InputError) Error() string {
-	pos := e.File
-	if e.Line > 0 {
-		pos += ":" + strconv.Itoa(e.Line)
-		if e.Column > 0 {
-			pos += ":" + strconv.Itoa(e.Column)
-		}
-	}
-	return pos + ": " + e.Message
+func (e *InputError) Error() string { return e.Position().String() + ": " + e.Message }
+
+// Position is where the problem is, as precisely as known.
+func (e *InputError) Position() policies.Position {
+	return policies.Position{File: e.File, Line: e.Line, Column: e.Column}
 }
 
 // Decode reads every Kubernetes object in a YAML or JSON stream: several documents, `kind: List`
@@ -176,7 +174,7 @@ func parseError(file string, doc document, err error) *InputError {
 		}
 	}
 	hint := "check the indentation and quoting"
-	if bytes.Contains(lineAt(doc.text, line-doc.line+1), []byte("\t")) {
+	if strings.Contains(msg, "tab") || bytes.Contains(lineAt(doc.text, line-doc.line+1), []byte("\t")) {
 		hint = "YAML does not allow tabs for indentation; indent with spaces"
 	}
 	return &InputError{File: file, Line: line, Message: fmt.Sprintf("not valid YAML (%s); %s", msg, hint)}
@@ -256,7 +254,11 @@ func (c *converter) mapping(n *yaml.Node) (ast.Value, *InputError) {
 			continue
 		}
 		if first, dup := seen[k.Value]; dup {
-			return nil, c.errorf(k, "duplicate key %q (first at line %d): tools disagree on which value wins; keep one", k.Value, first.Line)
+			hint := "tools disagree on which value wins; keep one"
+			if k.Value == "apiVersion" || k.Value == "kind" {
+				hint = "is a --- document separator missing above it?"
+			}
+			return nil, c.errorf(k, "duplicate key %q (first at line %d): %s", k.Value, first.Line, hint)
 		}
 		seen[k.Value] = k
 		val, err := c.convert(v)

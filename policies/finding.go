@@ -112,6 +112,58 @@ func (p FieldPath) String() string {
 // MarshalJSON writes the path as its string form.
 func (p FieldPath) MarshalJSON() ([]byte, error) { return json.Marshal(p.String()) }
 
+// UnmarshalJSON reads the string form back.
+func (p *FieldPath) UnmarshalJSON(data []byte) error {
+	var s string
+	if err := json.Unmarshal(data, &s); err != nil {
+		return err
+	}
+	parsed, err := ParseFieldPath(s)
+	*p = parsed
+	return err
+}
+
+// ParseFieldPath reads the form String writes.
+func ParseFieldPath(s string) (FieldPath, error) {
+	var p FieldPath
+	for i := 0; i < len(s); {
+		switch {
+		case s[i] == '.':
+			i++
+		case s[i] == '[':
+			end := strings.IndexByte(s[i:], ']')
+			if strings.HasPrefix(s[i:], "[\"") {
+				// A quoted key may contain ']': find the closing quote first.
+				q, err := strconv.QuotedPrefix(s[i+1:])
+				if err != nil {
+					return nil, fmt.Errorf("field path %q: %w", s, err)
+				}
+				key, _ := strconv.Unquote(q)
+				p = append(p, key)
+				i += 1 + len(q) + 1
+				continue
+			}
+			if end < 0 {
+				return nil, fmt.Errorf("field path %q: unclosed [", s)
+			}
+			n, err := strconv.Atoi(s[i+1 : i+end])
+			if err != nil {
+				return nil, fmt.Errorf("field path %q: %q is not an index", s, s[i+1:i+end])
+			}
+			p = append(p, n)
+			i += end + 1
+		default:
+			end := strings.IndexAny(s[i:], ".[")
+			if end < 0 {
+				end = len(s) - i
+			}
+			p = append(p, s[i:i+end])
+			i += end
+		}
+	}
+	return p, nil
+}
+
 // Fix is a default that resolves a finding: set Path to Value where the field is absent.
 type Fix struct {
 	Path  FieldPath `json:"path"`

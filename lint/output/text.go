@@ -41,7 +41,7 @@ func (t textFormatter) severity(s policies.Severity) string {
 func (t textFormatter) Format(w io.Writer, r *lint.Report) error {
 	bw := bufio.NewWriter(w)
 	for _, e := range r.InputErrors {
-		fmt.Fprintf(bw, "%s: %s %s\n", t.paint(ansiBold, e.Error()), t.severity(policies.SeverityError), "(input)")
+		fmt.Fprintf(bw, "%s: %s %s: %s\n", e.Position(), t.severity(policies.SeverityError), t.paint(ansiDim, "input"), e.Message)
 	}
 	if len(r.InputErrors) > 0 && len(r.Findings) > 0 {
 		fmt.Fprintln(bw)

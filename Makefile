@@ -1,0 +1,28 @@
+# jobguard: every command a developer or CI needs. `make help` lists them.
+GO ?= go
+STATICCHECK_VERSION ?= v0.8.2
+
+.PHONY: help build test lint bench docs golden
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+build: ## build bin/jobguard
+	$(GO) build -o bin/jobguard ./cmd/jobguard
+
+test: ## run every test: Go, Rego rules, fixtures, golden files, README table
+	$(GO) test -count=1 ./...
+
+lint: ## gofmt, go vet and staticcheck must be clean
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+bench: ## lint throughput on a generated corpus (objects/s)
+	$(GO) test -run '^$$' -bench . -benchtime 5x ./lint/
+
+docs: ## regenerate the rule table in README.md from the rule metadata
+	$(GO) test ./cmd/jobguard -run TestReadmeRuleTable -update
+
+golden: ## rewrite testdata/golden after a deliberate change; review the diff
+	$(GO) test ./cmd/jobguard -run TestGolden -update

@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jobguard/jobguard/lint/output"
+	"github.com/jobguard/jobguard/policies"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files and the README rule table")
+
+// jobguard runs the CLI from the repository root, as a user would.
+func jobguard(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(args, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// TestGolden lints every fixture directory and the seeds and compares the text report with
+// testdata/golden/<dir>.txt. Run `go test ./cmd/jobguard -update` and review the diff.
+func TestGolden(t *testing.T) {
+	t.Chdir("../..")
+	dirs, err := os.ReadDir("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range dirs {
+		if !d.IsDir() || d.Name() == "golden" {
+			continue
+		}
+		t.Run(d.Name(), func(t *testing.T) {
+			_, got, stderr := jobguard(t, "", "lint", "--fail-on", "none", "--color", "never", filepath.Join("testdata", d.Name()))
+			if stderr != "" {
+				t.Errorf("stderr: %s", stderr)
+			}
+			golden := filepath.Join("testdata", "golden", d.Name()+".txt")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test ./cmd/jobguard -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("report differs from %s (run go test ./cmd/jobguard -update and review the diff):\n%s", golden, got)
+			}
+		})
+	}
+}
+
+// TestSeedFindings pins the mistakes ../shared/SEEDS.md lists for the Job and CronJob manifests of
+// the seeds, at their lines.
+func TestSeedFindings(t *testing.T) {
+	t.Chdir("../..")
+	_, out, _ := jobguard(t, "", "lint", "--color", "never", "testdata/seeds")
+	for _, want := range []string{
+		"000-restart-cronjob.yaml:27:11: warning job-containers-run-concurrently:",
+		"000-restart-cronjob.yaml:30:13: warning image-latest-tag:",
+		"000-restart-cronjob.yaml:36:13: warning image-latest-tag:",
+		"000-restart-cronjob.yaml:42:13: warning image-latest-tag:",
+		"000-restart-cronjob.yaml:8:1: warning cron-concurrency-unset:",
+		"000-restart-cronjob.yaml:8:1: warning cron-missing-deadline:",
+		"000-restart-cronjob.yaml:12:5: info job-missing-active-deadline:",
+		"001-book-notes.yaml:28:1: error deprecated-api: batch/v1beta1 CronJob was removed in Kubernetes 1.25",
+		"004-data-pipeline-cronjobs.yaml:23:1: error deprecated-api: batch/v1beta1 CronJob was removed in Kubernetes 1.25",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing finding %q", want)
+		}
+	}
+	if strings.Contains(out, "job-restart-policy") {
+		t.Errorf("seed 001's Job uses restartPolicy Never, which is valid; got:\n%s", out)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	t.Chdir("../..")
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"errors found", []string{"lint", "testdata/job-restart-policy/bad.yaml"}, exitFindings},
+		{"only warnings under --fail-on error", []string{"lint", "testdata/job-missing-ttl/bad.yaml"}, exitOK},
+		{"warnings with --fail-on warning", []string{"lint", "--fail-on", "warning", "testdata/job-missing-ttl/bad.yaml"}, exitFindings},
+		{"--fail-on none", []string{"lint", "--fail-on", "none", "testdata/job-restart-policy/bad.yaml"}, exitOK},
+		{"clean file", []string{"lint", "--fail-on", "info", "testdata/job-missing-active-deadline/good.yaml"}, exitOK},
+		{"missing file", []string{"lint", "testdata/does-not-exist.yaml"}, exitUsage},
+		{"no arguments", []string{"lint"}, exitUsage},
+		{"unknown flag", []string{"lint", "--frobnicate", "x"}, exitUsage},
+		{"bad --fail-on", []string{"lint", "--fail-on", "fatal", "testdata"}, exitUsage},
+		{"bad --kube-version", []string{"lint", "--kube-version", "latest", "testdata"}, exitUsage},
+		{"bad -o", []string{"lint", "-o", "xml", "testdata"}, exitUsage},
+		{"unknown rule in --disable", []string{"lint", "--disable", "no-such-rule", "testdata"}, exitUsage},
+		{"disabled rule", []string{"lint", "--disable", "job-restart-policy", "testdata/job-restart-policy/bad.yaml"}, exitOK},
+		{"old target version", []string{"lint", "--kube-version", "1.22", "testdata/deprecated-api/bad.yaml"}, exitFindings},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := jobguard(t, "", tt.args...)
+			if code != tt.want {
+				t.Errorf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tt.want, out, errOut)
+			}
+		})
+	}
+}
+
+func TestLintUnparsableFileStillLintsTheRest(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a-broken.yaml"), []byte("apiVersion: batch/v1\nkind: Job\nmetadata:\n\tname: x\n"), 0o644)
+	bad, _ := os.ReadFile("../../testdata/job-restart-policy/bad.yaml")
+	os.WriteFile(filepath.Join(dir, "b-jobs.yaml"), bad, 0o644)
+	code, out, _ := jobguard(t, "", "lint", "--color", "never", dir)
+	if code != exitUsage {
+		t.Errorf("exit %d, want %d (an input could not be parsed)", code, exitUsage)
+	}
+	if !strings.Contains(out, "a-broken.yaml:4: error input: not valid YAML") {
+		t.Errorf("parse error not reported with file and line:\n%s", out)
+	}
+	if !strings.Contains(out, "b-jobs.yaml:24:11: error job-restart-policy:") {
+		t.Errorf("the other file was not linted:\n%s", out)
+	}
+}
+
+func TestLintStdin(t *testing.T) {
+	manifest, err := os.ReadFile("../../testdata/cron-schedule-never-runs/bad.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ := jobguard(t, string(manifest), "lint", "--color", "never", "-")
+	if code != exitFindings || !strings.Contains(out, "-:7:3: error cron-schedule-never-runs:") {
+		t.Errorf("exit %d, output:\n%s", code, out)
+	}
+}
+
+func TestLintJSON(t *testing.T) {
+	t.Chdir("../..")
+	code, out, _ := jobguard(t, "", "lint", "-o", "json", "testdata/name-too-long/bad.yaml")
+	if code != exitFindings {
+		t.Errorf("exit %d, want %d", code, exitFindings)
+	}
+	var doc output.JSONReport
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if doc.Version != output.JSONVersion || doc.Summary.Objects != 3 || doc.Summary.Errors != 3 {
+		t.Errorf("summary = %+v", doc.Summary)
+	}
+	var raw struct {
+		Findings []map[string]any `json:"findings"`
+	}
+	json.Unmarshal([]byte(out), &raw)
+	first := raw.Findings[0]
+	if first["rule"] != "name-too-long" || first["path"] != "metadata.name" || first["severity"] != "error" {
+		t.Errorf("first finding = %v", first)
+	}
+	pos, _ := first["position"].(map[string]any)
+	if pos["file"] != "testdata/name-too-long/bad.yaml" || pos["line"] != 5.0 || pos["column"] != 3.0 {
+		t.Errorf("position = %v", pos)
+	}
+}
+
+func TestRulesCommand(t *testing.T) {
+	code, out, _ := jobguard(t, "", "rules")
+	if code != exitOK || !strings.Contains(out, "job-restart-policy") || !strings.Contains(out, "cron-schedule-never-runs") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
+
+const (
+	tableStart = "<!-- rules:start (generated by make docs) -->\n"
+	tableEnd   = "<!-- rules:end -->"
+)
+
+// TestReadmeRuleTable fails when README.md's rule table is not what the metadata generates.
+// `make docs` (go test ./cmd/jobguard -run TestReadmeRuleTable -update) rewrites it.
+func TestReadmeRuleTable(t *testing.T) {
+	engine, err := policies.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := bytes.Index(readme, []byte(tableStart))
+	end := bytes.Index(readme, []byte(tableEnd))
+	if start < 0 || end < start {
+		t.Fatalf("README.md lacks the markers %q and %q", tableStart, tableEnd)
+	}
+	want := RulesMarkdown(engine.Rules())
+	got := string(readme[start+len(tableStart) : end])
+	if got == want {
+		return
+	}
+	if *update {
+		updated := string(readme[:start+len(tableStart)]) + want + string(readme[end:])
+		if err := os.WriteFile("../../README.md", []byte(updated), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("README.md's rule table is out of date; run make docs")
+}

@@ -1,0 +1,174 @@
+package lint
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/jobguard/jobguard/policies"
+)
+
+func names(objs []Object) []string {
+	var out []string
+	for _, o := range objs {
+		out = append(out, policies.ObjectRefOf(o.Value).Name)
+	}
+	return out
+}
+
+func TestDecodeMultiDocumentKeepsLines(t *testing.T) {
+	src := `# leading comment
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: a}
+---
+---
+# an empty document above
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: b
+--- {apiVersion: v1, kind: Secret, metadata: {name: c}}
+...
+`
+	objs, errs := Decode("f.yaml", []byte(src))
+	if len(errs) > 0 {
+		t.Fatalf("errors: %v", errs)
+	}
+	if got := strings.Join(names(objs), ","); got != "a,b,c" {
+		t.Fatalf("objects = %s, want a,b,c", got)
+	}
+	if objs[1].Line != 8 || objs[2].Line != 12 {
+		t.Errorf("lines = %d, %d; want 8, 12", objs[1].Line, objs[2].Line)
+	}
+	line, col := Locate(objs[1].Node, policies.FieldPath{"metadata", "name"})
+	if line != 11 || col != 3 {
+		t.Errorf("metadata.name at %d:%d, want 11:3", line, col)
+	}
+}
+
+func TestDecodeBrokenDocumentDoesNotHideOthers(t *testing.T) {
+	src := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: [unclosed\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+	objs, errs := Decode("f.yaml", []byte(src))
+	if got := strings.Join(names(objs), ","); got != "a,c" {
+		t.Errorf("objects = %s, want a,c", got)
+	}
+	if len(errs) != 1 || errs[0].Line < 5 || !strings.Contains(errs[0].Message, "not valid YAML") {
+		t.Fatalf("errors = %v, want one parse error on line 5 or later", errs)
+	}
+}
+
+func TestDecodeList(t *testing.T) {
+	src := `apiVersion: v1
+kind: List
+items:
+  - apiVersion: batch/v1
+    kind: Job
+    metadata: {name: one}
+  - apiVersion: batch/v1
+    kind: Job
+    metadata: {name: two}
+`
+	objs, errs := Decode("f.yaml", []byte(src))
+	if len(errs) > 0 || strings.Join(names(objs), ",") != "one,two" {
+		t.Fatalf("objects = %v, errors = %v; want one,two", names(objs), errs)
+	}
+	if objs[1].Line != 7 {
+		t.Errorf("second item at line %d, want 7", objs[1].Line)
+	}
+}
+
+func TestDecodeJSON(t *testing.T) {
+	src := "{\n  \"apiVersion\": \"batch/v1\",\n  \"kind\": \"Job\",\n  \"metadata\": {\"name\": \"j\"},\n  \"spec\": {\"backoffLimit\": 3}\n}\n"
+	objs, errs := Decode("f.json", []byte(src))
+	if len(errs) > 0 || len(objs) != 1 {
+		t.Fatalf("objects = %v, errors = %v", names(objs), errs)
+	}
+	limit := objs[0].Value.Get(ast.StringTerm("spec")).Value.(ast.Object).Get(ast.StringTerm("backoffLimit"))
+	if limit.Value.Compare(ast.Number("3")) != 0 {
+		t.Errorf("backoffLimit = %v, want the number 3", limit)
+	}
+}
+
+func TestDecodeScalarTypes(t *testing.T) {
+	src := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  s: \"5\"\n  i: 5\n  f: 1.5\n  b: true\n  n: null\n  t: 2024-01-01\n"
+	objs, _ := Decode("f.yaml", []byte(src))
+	data := objs[0].Value.Get(ast.StringTerm("data")).Value.(ast.Object)
+	want := map[string]ast.Value{
+		"s": ast.String("5"), "i": ast.Number("5"), "f": ast.Number("1.5"), "b": ast.Boolean(true),
+		"n": ast.NullValue, "t": ast.String("2024-01-01"),
+	}
+	for k, v := range want {
+		if got := data.Get(ast.StringTerm(k)).Value; got.Compare(v) != 0 {
+			t.Errorf("%s = %v (%T), want %v", k, got, got, v)
+		}
+	}
+}
+
+func TestDecodeMergeKeysAndAliases(t *testing.T) {
+	src := `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: j
+  labels: &labels {team: a, tier: batch}
+  annotations:
+    <<: *labels
+    tier: override
+`
+	objs, errs := Decode("f.yaml", []byte(src))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	ann := objs[0].Value.Get(ast.StringTerm("metadata")).Value.(ast.Object).Get(ast.StringTerm("annotations")).Value.(ast.Object)
+	if ann.Get(ast.StringTerm("team")).Value.Compare(ast.String("a")) != 0 || ann.Get(ast.StringTerm("tier")).Value.Compare(ast.String("override")) != 0 {
+		t.Errorf("annotations = %v, want team=a from the merge and tier=override", ann)
+	}
+}
+
+func TestDecodeHostileInput(t *testing.T) {
+	bomb := "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+	tests := []struct {
+		name, src, want string
+		line           int
+	}{
+		{"alias bomb", bomb, "alias bomb", 0},
+		{"duplicate key", "apiVersion: v1\nkind: ConfigMap\nkind: Secret\n", `duplicate key "kind" (first at line 2)`, 3},
+		{"tab indentation", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n\tname: x\n", "tabs", 4},
+		{"invalid UTF-8", "apiVersion: v1\nkind: \xff\xfe\n", "not valid UTF-8", 2},
+		{"binary", "\x00\x01\x02\xff", "not valid UTF-8", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, errs := Decode("f.yaml", []byte(tt.src))
+			if len(errs) != 1 {
+				t.Fatalf("errors = %v, want one", errs)
+			}
+			if !strings.Contains(errs[0].Message, tt.want) {
+				t.Errorf("message %q does not mention %q", errs[0].Message, tt.want)
+			}
+			if tt.line != 0 && errs[0].Line != tt.line {
+				t.Errorf("line = %d, want %d", errs[0].Line, tt.line)
+			}
+		})
+	}
+}
+
+func TestLocateMissingFieldPointsAtParent(t *testing.T) {
+	src := "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\nspec:\n  template:\n    spec:\n      containers:\n        - name: a\n          image: busybox\n"
+	objs, _ := Decode("f.yaml", []byte(src))
+	tests := []struct {
+		path      policies.FieldPath
+		line, col int
+	}{
+		{policies.FieldPath{"spec", "ttlSecondsAfterFinished"}, 5, 1},
+		{policies.FieldPath{"spec", "template", "spec", "restartPolicy"}, 7, 5},
+		{policies.FieldPath{"spec", "template", "spec", "containers", 0, "image"}, 10, 11},
+		{policies.FieldPath{"spec", "template", "spec", "containers", 3, "image"}, 8, 7},
+	}
+	for _, tt := range tests {
+		if line, col := Locate(objs[0].Node, tt.path); line != tt.line || col != tt.col {
+			t.Errorf("Locate(%s) = %d:%d, want %d:%d", tt.path, line, col, tt.line, tt.col)
+		}
+	}
+}
