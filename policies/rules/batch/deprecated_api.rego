@@ -15,14 +15,23 @@ package jobguard.rules.batch.deprecated_api
 import data.jobguard.lib.k8s
 import data.jobguard.lib.result
 
-rbac_v1 := {"deprecated": 17, "removed": 22, "replacement": "rbac.authorization.k8s.io/v1", "ga": 8}
-
-# apiVersion -> kind -> the minor releases that deprecated and removed it.
+# apiVersion -> kind -> the minor releases that deprecated and removed it. Literal data, so that
+# nothing is rebuilt per evaluation.
 versions := {
 	"batch/v1beta1": {"CronJob": {"deprecated": 21, "removed": 25, "replacement": "batch/v1", "ga": 21}},
 	"batch/v2alpha1": {"CronJob": {"deprecated": 21, "removed": 21, "replacement": "batch/v1", "ga": 21}},
-	"rbac.authorization.k8s.io/v1beta1": {kind: rbac_v1 | some kind in {"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}},
-	"rbac.authorization.k8s.io/v1alpha1": {kind: rbac_v1 | some kind in {"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}},
+	"rbac.authorization.k8s.io/v1beta1": {
+		"Role": {"deprecated": 17, "removed": 22, "replacement": "rbac.authorization.k8s.io/v1", "ga": 8},
+		"ClusterRole": {"deprecated": 17, "removed": 22, "replacement": "rbac.authorization.k8s.io/v1", "ga": 8},
+		"RoleBinding": {"deprecated": 17, "removed": 22, "replacement": "rbac.authorization.k8s.io/v1", "ga": 8},
+		"ClusterRoleBinding": {"deprecated": 17, "removed": 22, "replacement": "rbac.authorization.k8s.io/v1", "ga": 8},
+	},
+	"rbac.authorization.k8s.io/v1alpha1": {
+		"Role": {"deprecated": 17, "removed": 22, "replacement": "rbac.authorization.k8s.io/v1", "ga": 8},
+		"ClusterRole": {"deprecated": 17, "removed": 22, "replacement": "rbac.authorization.k8s.io/v1", "ga": 8},
+		"RoleBinding": {"deprecated": 17, "removed": 22, "replacement": "rbac.authorization.k8s.io/v1", "ga": 8},
+		"ClusterRoleBinding": {"deprecated": 17, "removed": 22, "replacement": "rbac.authorization.k8s.io/v1", "ga": 8},
+	},
 }
 
 target := data.jobguard.target.kubeVersion.minor

@@ -1,0 +1,165 @@
+package policies_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+
+	"github.com/jobguard/jobguard/policies"
+)
+
+func object(t testing.TB, doc map[string]any) ast.Object {
+	t.Helper()
+	v, err := ast.InterfaceToValue(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.(ast.Object)
+}
+
+func job(name string, annotations map[string]any) map[string]any {
+	return map[string]any{
+		"apiVersion": "batch/v1",
+		"kind":       "Job",
+		"metadata":   map[string]any{"name": name, "annotations": annotations},
+		"spec": map[string]any{"template": map[string]any{"spec": map[string]any{
+			"containers": []any{map[string]any{"name": "main", "image": "busybox:1.36"}},
+		}}},
+	}
+}
+
+func rules(fs []policies.Finding) string {
+	var ids []string
+	for _, f := range fs {
+		ids = append(ids, f.Rule)
+	}
+	return strings.Join(ids, ",")
+}
+
+func TestEvaluate(t *testing.T) {
+	engine, err := policies.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	findings, err := engine.Evaluate(ctx, object(t, job("backup", nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rules(findings); got != "job-missing-active-deadline,job-missing-ttl,job-restart-policy" {
+		t.Errorf("rules = %s", got)
+	}
+	for _, f := range findings {
+		if f.Rule == "job-restart-policy" {
+			if f.Severity != policies.SeverityError || f.Path.String() != "spec.template.spec.restartPolicy" || f.Object.Name != "backup" || f.Remediation == "" {
+				t.Errorf("finding = %+v", f)
+			}
+		}
+		if f.Rule == "job-missing-ttl" && (f.Fix == nil || f.Fix.Value != int64(86400) || f.Fix.Path.String() != "spec.ttlSecondsAfterFinished") {
+			t.Errorf("job-missing-ttl fix = %+v", f.Fix)
+		}
+	}
+}
+
+func TestEvaluateIgnoreAnnotation(t *testing.T) {
+	engine, _ := policies.New()
+	obj := object(t, job("backup", map[string]any{policies.IgnoreAnnotation: "job-missing-ttl, job-restart-policy"}))
+	findings, err := engine.Evaluate(context.Background(), obj)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rules(findings); got != "job-missing-active-deadline" {
+		t.Errorf("rules = %s, want only job-missing-active-deadline", got)
+	}
+}
+
+func TestEvaluateSkipsOtherKindsAndGroups(t *testing.T) {
+	engine, _ := policies.New()
+	for _, apiVersion := range []string{"v1", "batch.tutorial.kubebuilder.io/v1"} {
+		doc := job("x", nil)
+		doc["apiVersion"] = apiVersion
+		findings, err := engine.Evaluate(context.Background(), object(t, doc))
+		if err != nil || len(findings) != 0 {
+			t.Errorf("%s Job: findings %v, err %v; want none", apiVersion, rules(findings), err)
+		}
+	}
+}
+
+func TestOptions(t *testing.T) {
+	engine, err := policies.New(
+		policies.WithDisabled("job-missing-active-deadline"),
+		policies.WithSeverity("job-restart-policy", policies.SeverityWarning),
+		policies.WithParams("job-missing-ttl", map[string]any{"ttlSecondsAfterFinished": 60}),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	findings, _ := engine.Evaluate(context.Background(), object(t, job("backup", nil)))
+	if got := rules(findings); got != "job-missing-ttl,job-restart-policy" {
+		t.Fatalf("rules = %s", got)
+	}
+	if findings[0].Fix.Value != int64(60) || findings[1].Severity != policies.SeverityWarning {
+		t.Errorf("fix %v, severity %s", findings[0].Fix.Value, findings[1].Severity)
+	}
+	if engine.Enabled("job-missing-active-deadline") {
+		t.Error("disabled rule reported enabled")
+	}
+}
+
+func TestOptionErrors(t *testing.T) {
+	for name, opt := range map[string]policies.Option{
+		"unknown disabled rule": policies.WithDisabled("no-such-rule"),
+		"unknown severity rule": policies.WithSeverity("no-such-rule", policies.SeverityInfo),
+		"unknown parameter":     policies.WithParams("job-missing-ttl", map[string]any{"ttl": 1}),
+	} {
+		if _, err := policies.New(opt); err == nil {
+			t.Errorf("%s: New accepted it", name)
+		}
+	}
+}
+
+func TestRuleMetadataComplete(t *testing.T) {
+	engine, _ := policies.New()
+	for _, r := range engine.Rules() {
+		if r.ID == "" || r.Title == "" || r.Description == "" || r.Remediation == "" || len(r.Kinds) == 0 {
+			t.Errorf("%s: incomplete metadata %+v", r.File, r)
+		}
+	}
+}
+
+// Evaluate a CronJob whose schedule never fires.
+func Example() {
+	engine, err := policies.New()
+	if err != nil {
+		panic(err)
+	}
+	cronjob, _ := ast.InterfaceToValue(map[string]any{
+		"apiVersion": "batch/v1",
+		"kind":       "CronJob",
+		"metadata":   map[string]any{"name": "month-end"},
+		"spec": map[string]any{
+			"schedule":                "0 0 30 2 *",
+			"concurrencyPolicy":       "Forbid",
+			"startingDeadlineSeconds": 300,
+			"jobTemplate": map[string]any{"spec": map[string]any{
+				"activeDeadlineSeconds": 600,
+				"template": map[string]any{"spec": map[string]any{
+					"restartPolicy": "Never",
+					"containers":    []any{map[string]any{"name": "close-books", "image": "example/ledger:2.0"}},
+				}},
+			}},
+		},
+	})
+	findings, err := engine.Evaluate(context.Background(), cronjob.(ast.Object))
+	if err != nil {
+		panic(err)
+	}
+	for _, f := range findings {
+		fmt.Printf("%s %s at %s: %s\n", f.Severity, f.Rule, f.Path, f.Message)
+	}
+	// Output:
+	// error cron-schedule-never-runs at spec.schedule: schedule "0 0 30 2 *" never fires: no time matches it in the next five years
+}
