@@ -130,7 +130,7 @@ func TestDecodeHostileInput(t *testing.T) {
 	bomb := "a: &a [x,x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
 	tests := []struct {
 		name, src, want string
-		line           int
+		line            int
 	}{
 		{"alias bomb", bomb, "alias bomb", 0},
 		{"duplicate key", "apiVersion: v1\nkind: ConfigMap\nkind: Secret\n", `duplicate key "kind" (first at line 2)`, 3},
