@@ -36,6 +36,7 @@ type Linter struct {
 	engine  *policies.Engine
 	workers int
 	stdin   io.Reader
+	skip    func(path string) bool
 }
 
 // Option configures a Linter.
@@ -46,6 +47,9 @@ func WithWorkers(n int) Option { return func(l *Linter) { l.workers = max(1, n) 
 
 // WithStdin sets what the path "-" reads. Default: os.Stdin.
 func WithStdin(r io.Reader) Option { return func(l *Linter) { l.stdin = r } }
+
+// WithSkip leaves out files for which skip returns true (configured ignore paths).
+func WithSkip(skip func(path string) bool) Option { return func(l *Linter) { l.skip = skip } }
 
 // New returns a Linter that evaluates with engine.
 func New(engine *policies.Engine, opts ...Option) *Linter {
@@ -118,6 +122,9 @@ func describeIOError(err error) string {
 // one source never stop the others; only a failing engine returns an error.
 func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 	files, inputErrs := Files(paths)
+	if l.skip != nil {
+		files = slices.DeleteFunc(files, func(f string) bool { return f != StdinName && l.skip(f) })
+	}
 	report := &Report{InputErrors: inputErrs, Files: len(files)}
 	for _, r := range l.engine.Rules() {
 		if l.engine.Enabled(r.ID) {

@@ -10,12 +10,14 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/jobguard/jobguard/config"
 	"github.com/jobguard/jobguard/lint"
 	"github.com/jobguard/jobguard/lint/output"
 	"github.com/jobguard/jobguard/policies"
 )
 
 type lintFlags struct {
+	config      string
 	output      string
 	failOn      string
 	color       string
@@ -45,7 +47,8 @@ Exit codes:
 		Example: `  jobguard lint ./manifests
   helm template my-release ./chart | jobguard lint -
   jobguard lint --fail-on warning -o json cronjob.yaml
-  jobguard lint --kube-version 1.24 legacy/`,
+  jobguard lint --kube-version 1.24 legacy/
+  jobguard lint --config ci/.jobguard.yaml manifests/`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runLint(cmd, stdin, args, f)
@@ -57,10 +60,18 @@ Exit codes:
 	fl.StringVar(&f.color, "color", "auto", "colour the text output: auto (on a terminal, unless NO_COLOR is set), always, never")
 	fl.Var(&f.kubeVersion, "kube-version", "the Kubernetes version the manifests target (version-dependent rules such as deprecated-api use it)")
 	fl.StringSliceVar(&f.disable, "disable", nil, "rule ids not to run (repeat or separate with commas)")
+	fl.StringVar(&f.config, "config", "", "configuration file (default: .jobguard.yaml in the current directory or the nearest parent)")
 	return cmd
 }
 
 func runLint(cmd *cobra.Command, stdin io.Reader, args []string, f lintFlags) error {
+	cfg, err := loadConfig(f.config)
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	if !cmd.Flags().Changed("fail-on") && cfg.Lint.FailOn != "" {
+		f.failOn = cfg.Lint.FailOn
+	}
 	var threshold policies.Severity
 	if f.failOn != "none" {
 		var err error
@@ -79,11 +90,15 @@ func runLint(cmd *cobra.Command, stdin io.Reader, args []string, f lintFlags) er
 	if count(args, lint.StdinName) > 1 {
 		return &exitError{exitUsage, fmt.Errorf("- (standard input) can be given only once")}
 	}
-	engine, err := policies.New(policies.WithKubeVersion(f.kubeVersion), policies.WithDisabled(f.disable...))
+	extra := []policies.Option{policies.WithDisabled(f.disable...)}
+	if cmd.Flags().Changed("kube-version") {
+		extra = append(extra, policies.WithKubeVersion(f.kubeVersion))
+	}
+	engine, err := cfg.NewEngine(extra...)
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
-	report, err := lint.New(engine, lint.WithStdin(stdin)).Lint(cmd.Context(), args)
+	report, err := lint.New(engine, lint.WithStdin(stdin), lint.WithSkip(cfg.Ignored)).Lint(cmd.Context(), args)
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
@@ -97,6 +112,18 @@ func runLint(cmd *cobra.Command, stdin io.Reader, args []string, f lintFlags) er
 		return &exitError{code: exitFindings}
 	}
 	return nil
+}
+
+// loadConfig reads the file given with --config, else the nearest .jobguard.yaml, else defaults.
+func loadConfig(path string) (*config.Config, error) {
+	if path == "" {
+		found, err := config.Find(".")
+		if err != nil || found == "" {
+			return &config.Config{}, err
+		}
+		path = found
+	}
+	return config.Load(path)
 }
 
 func useColor(mode string, w io.Writer) (bool, error) {

@@ -212,3 +212,40 @@ func TestReadmeRuleTable(t *testing.T) {
 	}
 	t.Errorf("README.md's rule table is out of date; run make docs")
 }
+
+func TestLintConfig(t *testing.T) {
+	dir := t.TempDir()
+	bad, _ := os.ReadFile("../../testdata/job-restart-policy/bad.yaml")
+	os.MkdirAll(filepath.Join(dir, "vendor"), 0o755)
+	os.WriteFile(filepath.Join(dir, "vendor", "jobs.yaml"), bad, 0o644)
+	os.WriteFile(filepath.Join(dir, "jobs.yaml"), bad, 0o644)
+	cfg := filepath.Join(dir, ".jobguard.yaml")
+	os.WriteFile(cfg, []byte("lint:\n  ignorePaths: [\"vendor/**\"]\n  failOn: none\nrules:\n  job-restart-policy:\n    severity: warning\n"), 0o644)
+
+	code, out, errOut := jobguard(t, "", "lint", "--config", cfg, "--color", "never", dir)
+	if code != exitOK {
+		t.Errorf("exit %d, want 0 (failOn: none from the config)\n%s%s", code, out, errOut)
+	}
+	if strings.Contains(out, "vendor") {
+		t.Errorf("vendor/ was not ignored:\n%s", out)
+	}
+	if !strings.Contains(out, "warning job-restart-policy") {
+		t.Errorf("severity override not applied:\n%s", out)
+	}
+	if code, _, _ := jobguard(t, "", "lint", "--config", cfg, "--fail-on", "warning", dir); code != exitFindings {
+		t.Errorf("--fail-on should override the config: exit %d", code)
+	}
+
+	os.WriteFile(cfg, []byte("rules:\n  job-restart-policy:\n    severty: warning\n"), 0o644)
+	code, _, errOut = jobguard(t, "", "lint", "--config", cfg, dir)
+	if code != exitUsage || !strings.Contains(errOut, "line 3: unknown key severty") {
+		t.Errorf("exit %d, stderr %q; want 2 and the key with its line", code, errOut)
+	}
+
+	// Discovery: the nearest .jobguard.yaml above the working directory.
+	os.WriteFile(cfg, []byte("rules:\n  job-restart-policy:\n    enabled: false\n"), 0o644)
+	t.Chdir(filepath.Join(dir, "vendor"))
+	if code, out, _ := jobguard(t, "", "lint", "jobs.yaml"); code != exitOK || strings.Contains(out, "job-restart-policy") {
+		t.Errorf("discovered config not applied: exit %d\n%s", code, out)
+	}
+}
