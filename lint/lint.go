@@ -27,6 +27,8 @@ type Report struct {
 	InputErrors []*InputError
 	Files       int
 	Objects     int
+	// Suppressed are findings that `# jobguard:ignore` comments exempted.
+	Suppressed []Suppression
 	// Rules is the metadata of every enabled rule, for formats that describe them (SARIF).
 	Rules []*policies.Rule
 }
@@ -37,6 +39,8 @@ type Linter struct {
 	workers int
 	stdin   io.Reader
 	skip    func(path string) bool
+	// requireReasons refuses ignore comments without a reason.
+	requireReasons bool
 }
 
 // Option configures a Linter.
@@ -50,6 +54,10 @@ func WithStdin(r io.Reader) Option { return func(l *Linter) { l.stdin = r } }
 
 // WithSkip leaves out files for which skip returns true (configured ignore paths).
 func WithSkip(skip func(path string) bool) Option { return func(l *Linter) { l.skip = skip } }
+
+// WithRequireReasons makes `# jobguard:ignore` comments without a reason exempt nothing; the
+// finding is reported with a note saying so.
+func WithRequireReasons(require bool) Option { return func(l *Linter) { l.requireReasons = require } }
 
 // New returns a Linter that evaluates with engine.
 func New(engine *policies.Engine, opts ...Option) *Linter {
@@ -142,13 +150,14 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 	for range l.workers {
 		evaluators.Go(func() {
 			for obj := range objects {
-				findings, err := l.check(ctx, obj)
+				findings, suppressed, err := l.check(ctx, obj)
 				mu.Lock()
 				if err != nil && evalErr == nil {
 					evalErr = err
 					cancel()
 				}
 				report.Findings = append(report.Findings, findings...)
+				report.Suppressed = append(report.Suppressed, suppressed...)
 				report.Objects++
 				mu.Unlock()
 			}
@@ -210,15 +219,26 @@ func (l *Linter) read(file string) ([]Object, []*InputError) {
 	return Decode(file, data)
 }
 
-// check evaluates one object and places its findings in the source.
-func (l *Linter) check(ctx context.Context, obj Object) ([]policies.Finding, error) {
+// check evaluates one object, places its findings in the source and sets aside those that an
+// ignore comment exempts.
+func (l *Linter) check(ctx context.Context, obj Object) ([]policies.Finding, []Suppression, error) {
 	findings, err := l.engine.Evaluate(ctx, obj.Value)
 	if err != nil {
-		return nil, fmt.Errorf("%s:%d: %w", obj.File, obj.Line, err)
+		return nil, nil, fmt.Errorf("%s:%d: %w", obj.File, obj.Line, err)
 	}
-	for i := range findings {
-		line, col := Locate(obj.Node, findings[i].Path)
-		findings[i].Position = policies.Position{File: obj.File, Line: line, Column: col}
+	kept := findings[:0]
+	var suppressed []Suppression
+	for _, f := range findings {
+		line, col := Locate(obj.Node, f.Path)
+		f.Position = policies.Position{File: obj.File, Line: line, Column: col}
+		if reason, at, ok := suppression(obj.Node, f.Path, f.Rule); ok {
+			if reason != "" || !l.requireReasons {
+				suppressed = append(suppressed, Suppression{Finding: f, Reason: reason, Line: at})
+				continue
+			}
+			f.Message += fmt.Sprintf(" (the %s comment on line %d gives no reason, so it does not apply)", IgnoreDirective, at)
+		}
+		kept = append(kept, f)
 	}
-	return findings, nil
+	return kept, suppressed, nil
 }

@@ -23,6 +23,7 @@ type lintFlags struct {
 	color       string
 	kubeVersion policies.KubeVersion
 	disable     []string
+	requireWhy  bool
 }
 
 func newLintCommand(stdin io.Reader) *cobra.Command {
@@ -39,6 +40,10 @@ Objects of other kinds are skipped.
 Each finding is printed as file:line:column: severity rule-id: message, under the object it is
 about. Severities: error (the API server rejects it, or it can never work), warning (accepted
 but risky), info (advice).
+
+Exemptions: the annotation jobguard.io/ignore: "rule-id[,rule-id...]" exempts a whole object;
+a comment "# jobguard:ignore rule-id[,rule-id...] reason" on the line above a field exempts
+that field and everything under it.
 
 Exit codes:
   0  nothing at or above --fail-on was found
@@ -60,6 +65,7 @@ Exit codes:
 	fl.StringVar(&f.color, "color", "auto", "colour the text output: auto (on a terminal, unless NO_COLOR is set), always, never")
 	fl.Var(&f.kubeVersion, "kube-version", "the Kubernetes version the manifests target (version-dependent rules such as deprecated-api use it)")
 	fl.StringSliceVar(&f.disable, "disable", nil, "rule ids not to run (repeat or separate with commas)")
+	fl.BoolVar(&f.requireWhy, "require-reasons", false, "a `# jobguard:ignore <rule-id> <reason>` comment without a reason exempts nothing")
 	fl.StringVar(&f.config, "config", "", "configuration file (default: .jobguard.yaml in the current directory or the nearest parent)")
 	return cmd
 }
@@ -98,7 +104,7 @@ func runLint(cmd *cobra.Command, stdin io.Reader, args []string, f lintFlags) er
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
-	report, err := lint.New(engine, lint.WithStdin(stdin), lint.WithSkip(cfg.Ignored)).Lint(cmd.Context(), args)
+	report, err := lint.New(engine, lint.WithStdin(stdin), lint.WithSkip(cfg.Ignored), lint.WithRequireReasons(f.requireWhy)).Lint(cmd.Context(), args)
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}

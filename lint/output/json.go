@@ -18,6 +18,7 @@ type JSONReport struct {
 	Summary     JSONSummary        `json:"summary"`
 	Findings    []policies.Finding `json:"findings"`
 	InputErrors []*lint.InputError `json:"inputErrors"`
+	Suppressed  []lint.Suppression `json:"suppressed"`
 }
 
 // JSONSummary counts what the report holds.
@@ -44,6 +45,9 @@ func (jsonFormatter) Format(w io.Writer, r *lint.Report) error {
 	}
 	if doc.Findings == nil {
 		doc.Findings = []policies.Finding{}
+	}
+	if doc.Suppressed = r.Suppressed; doc.Suppressed == nil {
+		doc.Suppressed = []lint.Suppression{}
 	}
 	if doc.InputErrors == nil {
 		doc.InputErrors = []*lint.InputError{}

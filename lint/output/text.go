@@ -81,6 +81,9 @@ func Summary(r *lint.Report) string {
 		counts[policies.SeverityInfo],
 		r.Objects, plural(r.Objects, "object", "objects"),
 		r.Files, plural(r.Files, "file", "files"))
+	if n := len(r.Suppressed); n > 0 {
+		s += fmt.Sprintf("; %d suppressed by %s comments", n, lint.IgnoreDirective)
+	}
 	if n := len(r.InputErrors); n > 0 {
 		s += fmt.Sprintf("; %d %s could not be read", n, plural(n, "input", "inputs"))
 	}
