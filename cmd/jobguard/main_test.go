@@ -249,3 +249,22 @@ func TestLintConfig(t *testing.T) {
 		t.Errorf("discovered config not applied: exit %d\n%s", code, out)
 	}
 }
+
+func TestScheduleCommand(t *testing.T) {
+	code, out, _ := jobguard(t, "", "schedule", "0 */2 * * *", "--time-zone", "Asia/Seoul", "-n", "2", "--from", "2026-11-22T01:30:00Z")
+	want := "0 */2 * * *: at minute 0 of every 2nd hour (Asia/Seoul)\nnext 2 runs:\n  Sun 2026-11-22 12:00 KST\n  Sun 2026-11-22 14:00 KST\n"
+	if code != exitOK || out != want {
+		t.Errorf("exit %d, output:\n%s\nwant:\n%s", code, out, want)
+	}
+	code, _, errOut := jobguard(t, "", "schedule", "0 0 30 2 *")
+	if code != exitFindings || !strings.Contains(errOut, "never fires") {
+		t.Errorf("never-firing: exit %d, stderr %q", code, errOut)
+	}
+	code, _, errOut = jobguard(t, "", "schedule", "*/30 * * * * *")
+	if code != exitFindings || !strings.Contains(errOut, "expected exactly 5 fields, found 6") {
+		t.Errorf("invalid: exit %d, stderr %q", code, errOut)
+	}
+	if code, _, _ := jobguard(t, "", "schedule", "@daily", "--time-zone", "Mars/Olympus"); code != exitUsage {
+		t.Errorf("bad zone: exit %d", code)
+	}
+}
