@@ -27,10 +27,18 @@ type Report struct {
 	InputErrors []*InputError
 	Files       int
 	Objects     int
+	// Checked lists every object evaluated, findings or not, sorted by file and line.
+	Checked []CheckedObject
 	// Suppressed are findings that `# jobguard:ignore` comments exempted.
 	Suppressed []Suppression
 	// Rules is the metadata of every enabled rule, for formats that describe them (SARIF).
 	Rules []*policies.Rule
+}
+
+// CheckedObject is an object that was evaluated, and where it starts.
+type CheckedObject struct {
+	Object   policies.ObjectRef `json:"object"`
+	Position policies.Position  `json:"position"`
 }
 
 // Linter checks manifests with an engine. It is a thin adapter: reading, splitting, positions.
@@ -159,6 +167,10 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 				report.Findings = append(report.Findings, findings...)
 				report.Suppressed = append(report.Suppressed, suppressed...)
 				report.Objects++
+				report.Checked = append(report.Checked, CheckedObject{
+					Object:   policies.ObjectRefOf(obj.Value),
+					Position: policies.Position{File: obj.File, Line: obj.Line, Column: obj.Node.Column},
+				})
 				mu.Unlock()
 			}
 		})
@@ -196,6 +208,12 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 		return nil, evalErr
 	}
 	policies.SortFindings(report.Findings)
+	slices.SortFunc(report.Checked, func(a, b CheckedObject) int {
+		if c := strings.Compare(a.Position.File, b.Position.File); c != 0 {
+			return c
+		}
+		return a.Position.Line - b.Position.Line
+	})
 	slices.SortFunc(report.InputErrors, func(a, b *InputError) int {
 		if c := strings.Compare(a.File, b.File); c != 0 {
 			return c

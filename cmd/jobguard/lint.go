@@ -18,7 +18,7 @@ import (
 
 type lintFlags struct {
 	config      string
-	output      string
+	outputs     []string
 	failOn      string
 	color       string
 	kubeVersion policies.KubeVersion
@@ -53,14 +53,18 @@ Exit codes:
   helm template my-release ./chart | jobguard lint -
   jobguard lint --fail-on warning -o json cronjob.yaml
   jobguard lint --kube-version 1.24 legacy/
-  jobguard lint --config ci/.jobguard.yaml manifests/`,
+  jobguard lint --config ci/.jobguard.yaml manifests/
+  jobguard lint -o text -o sarif=jobguard.sarif -o junit=jobguard.xml ./manifests
+  jobguard lint -o github ./manifests   # annotations in GitHub Actions`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runLint(cmd, stdin, args, f)
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVarP(&f.output, "output", "o", output.Text, "output format: "+strings.Join(output.Names, ", "))
+	// StringArray, not StringSlice, so that paths may contain commas; the first -o replaces the default.
+	fl.StringArrayVarP(&f.outputs, "output", "o", []string{output.Text},
+		"FORMAT, or FORMAT=PATH to write a file; repeat for several, at most one to standard output (formats: "+strings.Join(output.Names, ", ")+")")
 	fl.StringVar(&f.failOn, "fail-on", string(policies.SeverityError), "exit 1 when a finding is at least this severe: error, warning, info, or none")
 	fl.StringVar(&f.color, "color", "auto", "colour the text output: auto (on a terminal, unless NO_COLOR is set), always, never")
 	fl.Var(&f.kubeVersion, "kube-version", "the Kubernetes version the manifests target (version-dependent rules such as deprecated-api use it)")
@@ -89,7 +93,7 @@ func runLint(cmd *cobra.Command, stdin io.Reader, args []string, f lintFlags) er
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
-	formatter, err := output.Get(f.output, output.Options{Color: color})
+	specs, err := output.ParseSpecs(f.outputs)
 	if err != nil {
 		return &exitError{exitUsage, fmt.Errorf("-o: %w", err)}
 	}
@@ -108,8 +112,8 @@ func runLint(cmd *cobra.Command, stdin io.Reader, args []string, f lintFlags) er
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
-	if err := formatter.Format(cmd.OutOrStdout(), report); err != nil {
-		return &exitError{exitUsage, fmt.Errorf("writing the report: %w", err)}
+	if err := output.WriteAll(specs, cmd.OutOrStdout(), report, output.Options{Color: color, Version: buildVersion()}); err != nil {
+		return &exitError{exitUsage, err}
 	}
 	switch {
 	case len(report.InputErrors) > 0:

@@ -268,3 +268,23 @@ func TestScheduleCommand(t *testing.T) {
 		t.Errorf("bad zone: exit %d", code)
 	}
 }
+
+func TestLintSeveralOutputs(t *testing.T) {
+	t.Chdir("../..")
+	dir := t.TempDir()
+	sarif, junit := filepath.Join(dir, "r.sarif"), filepath.Join(dir, "r.xml")
+	code, out, errOut := jobguard(t, "", "lint", "--color", "never", "-o", "text", "-o", "sarif="+sarif, "-o", "junit="+junit, "testdata/name-too-long/bad.yaml")
+	if code != exitFindings || !strings.Contains(out, "error name-too-long") {
+		t.Fatalf("exit %d\n%s%s", code, out, errOut)
+	}
+	data, err := os.ReadFile(sarif)
+	if err != nil || !strings.Contains(string(data), `"ruleId": "name-too-long"`) {
+		t.Errorf("SARIF file: %v\n%s", err, data)
+	}
+	if data, err := os.ReadFile(junit); err != nil || !strings.Contains(string(data), "<testsuites") {
+		t.Errorf("JUnit file: %v", err)
+	}
+	if code, _, errOut := jobguard(t, "", "lint", "-o", "json", "-o", "text", "testdata/name-too-long/bad.yaml"); code != exitUsage {
+		t.Errorf("two outputs to stdout: exit %d, stderr %q", code, errOut)
+	}
+}

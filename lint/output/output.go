@@ -4,7 +4,6 @@ package output
 import (
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/jobguard/jobguard/lint"
@@ -19,16 +18,22 @@ type Formatter interface {
 type Options struct {
 	// Color turns on ANSI colours in the text format; set it only for terminals.
 	Color bool
+	// Version is jobguard's version, for formats that name the tool that wrote them (SARIF).
+	// Empty leaves it out.
+	Version string
 }
 
 // The format names accepted by -o.
 const (
-	Text = "text"
-	JSON = "json"
+	Text   = "text"
+	JSON   = "json"
+	SARIF  = "sarif"
+	JUnit  = "junit"
+	GitHub = "github"
 )
 
 // Names lists the formats, for help text and errors.
-var Names = []string{Text, JSON}
+var Names = []string{Text, JSON, SARIF, JUnit, GitHub}
 
 // Get returns the formatter called name, or an error listing the valid names.
 func Get(name string, opts Options) (Formatter, error) {
@@ -37,6 +42,24 @@ func Get(name string, opts Options) (Formatter, error) {
 		return textFormatter{color: opts.Color}, nil
 	case JSON:
 		return jsonFormatter{}, nil
+	case SARIF:
+		return sarifFormatter{version: opts.Version}, nil
+	case JUnit:
+		return junitFormatter{}, nil
+	case GitHub:
+		return githubFormatter{}, nil
 	}
-	return nil, fmt.Errorf("unknown output format %q (valid: %s)", name, strings.Join(slices.Clone(Names), ", "))
+	return nil, unknownFormat(name)
+}
+
+func unknownFormat(name string) error {
+	return fmt.Errorf("unknown output format %q (valid: %s)", name, strings.Join(Names, ", "))
+}
+
+// displayFile is how formats that cannot say "-" name standard input.
+func displayFile(file string) string {
+	if file == lint.StdinName {
+		return "stdin"
+	}
+	return file
 }

@@ -1,0 +1,80 @@
+package output
+
+import (
+	"bufio"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/jobguard/jobguard/lint"
+	"github.com/jobguard/jobguard/policies"
+)
+
+// githubFormatter writes GitHub Actions workflow commands, which the runner turns into annotations
+// on the files of a pull request: `::error file=F,line=L,col=C,title=rule-id::message`, then a
+// plain summary line.
+type githubFormatter struct{}
+
+func (githubFormatter) Format(w io.Writer, r *lint.Report) error {
+	bw := bufio.NewWriter(w)
+	for _, e := range r.InputErrors {
+		writeCommand(bw, "error", e.Position(), InputErrorRule, e.Message)
+	}
+	for _, f := range r.Findings {
+		writeCommand(bw, githubLevel(f.Severity), f.Position, f.Rule, withRemediationLine(f))
+	}
+	bw.WriteString(Summary(r) + "\n")
+	return bw.Flush()
+}
+
+func githubLevel(s policies.Severity) string {
+	switch s {
+	case policies.SeverityError:
+		return "error"
+	case policies.SeverityWarning:
+		return "warning"
+	}
+	return "notice"
+}
+
+func withRemediationLine(f policies.Finding) string {
+	msg := f.Object.String() + ": " + f.Message
+	if f.Remediation != "" {
+		msg += "\n" + f.Remediation
+	}
+	return msg
+}
+
+// writeCommand writes one workflow command. Standard input has no file to annotate: its findings
+// become annotations of the run.
+func writeCommand(w *bufio.Writer, command string, p policies.Position, title, message string) {
+	var props []string
+	if p.File != "" && p.File != lint.StdinName {
+		props = append(props, "file="+escapeProperty(p.File))
+		if p.Line > 0 {
+			props = append(props, "line="+strconv.Itoa(p.Line))
+			if p.Column > 0 {
+				props = append(props, "col="+strconv.Itoa(p.Column))
+			}
+		}
+	}
+	if title != "" {
+		props = append(props, "title="+escapeProperty(title))
+	}
+	w.WriteString("::" + command)
+	if len(props) > 0 {
+		w.WriteString(" " + strings.Join(props, ","))
+	}
+	w.WriteString("::" + escapeData(message) + "\n")
+}
+
+var (
+	dataEscaper     = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
+	propertyEscaper = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
+)
+
+// escapeData escapes a command's message as the Actions toolkit's escapeData does: %, CR and LF.
+func escapeData(s string) string { return dataEscaper.Replace(s) }
+
+// escapeProperty escapes a property value as the toolkit's escapeProperty does: also : and ,.
+func escapeProperty(s string) string { return propertyEscaper.Replace(s) }
