@@ -1,0 +1,104 @@
+# METADATA
+# title: RBAC grants that lead to any permission
+# description: |
+#   Some grants are worth every other one. escalate on roles or clusterroles writes permissions
+#   the subject does not hold; bind on them binds roles the subject does not hold, to itself;
+#   impersonate on users, groups or serviceaccounts (or uids, userextras) acts as someone else;
+#   verbs "*" on those resources include these verbs. Binding the cluster-admin ClusterRole hands
+#   out every permission: cluster-wide in a ClusterRoleBinding, over the whole namespace (its
+#   Secrets, Roles and RoleBindings included) in a RoleBinding. Not reported: bind limited by
+#   resourceNames to roles other than cluster-admin (the way to delegate the granting of one
+#   role), and the built-in binding of cluster-admin to the system:masters group.
+# custom:
+#   id: rbac-escalation
+#   severity: warning
+#   kinds: [Role, ClusterRole, RoleBinding, ClusterRoleBinding]
+#   remediation: Grant the specific permissions instead; delegate role granting with bind limited by resourceNames, and bind the admin or edit ClusterRole rather than cluster-admin.
+package jobguard.rules.rbac.rbac_escalation
+
+import data.jobguard.lib.rbac
+import data.jobguard.lib.result
+
+# targets[verb] holds the [group, resource] pairs the API server checks verb on.
+targets := {
+	"escalate": {["rbac.authorization.k8s.io", "roles"], ["rbac.authorization.k8s.io", "clusterroles"]},
+	"bind": {["rbac.authorization.k8s.io", "roles"], ["rbac.authorization.k8s.io", "clusterroles"]},
+	"impersonate": {
+		["", "users"], ["", "groups"], ["", "serviceaccounts"],
+		["authentication.k8s.io", "uids"], ["authentication.k8s.io", "userextras"],
+	},
+}
+
+effects := {
+	"escalate": "can write roles with permissions it does not hold, so it can give itself any permission",
+	"bind": "can bind roles with permissions it does not hold, to itself as well, so it can give itself any permission",
+	"impersonate": "can act as another user, group or ServiceAccount, with all of its permissions",
+}
+
+# reached(rule, verb) lists the rule's resources that verb is checked on.
+reached(rule, verb) := sort({r |
+	some r in rbac.list(rule, "resources")
+	some [group, resource] in targets[verb]
+	rbac.in_group(rule, group)
+	covers(r, resource)
+})
+
+covers(pattern, resource) if rbac.covers(pattern, resource)
+
+covers(pattern, "userextras") if startswith(pattern, "userextras/")
+
+# bind limited to named roles delegates the granting of those roles only.
+delegated(rule, "bind") if {
+	rbac.named(rule)
+	not "cluster-admin" in rbac.list(rule, "resourceNames")
+}
+
+deny contains result.fail(msg, ["rules", i, "verbs", k]) if {
+	some i, rule in rbac.rules
+	some k, verb in rule.verbs
+	effects[verb]
+	resources := reached(rule, verb)
+	count(resources) > 0
+	not delegated(rule, verb)
+	msg := sprintf("grants %s on %s: the subject %s", [verb, rbac.show_all(resources), effect(verb, rule)])
+}
+
+effect(verb, rule) := sprintf("can act as %s (its resourceNames), with all of their permissions", [concat(", ", rbac.list(rule, "resourceNames"))]) if {
+	verb == "impersonate"
+	rbac.named(rule)
+} else := effects[verb]
+
+deny contains result.fail(msg, ["rules", i, "verbs", k]) if {
+	some i, rule in rbac.rules
+	rule.verbs[k] == "*"
+	implied := [v | some v in ["escalate", "bind", "impersonate"]; count(reached(rule, v)) > 0]
+	count(implied) > 0
+	resources := {r | some v in implied; some r in reached(rule, v)}
+	msg := sprintf("grants \"*\" on %s, which includes %s: the subject can give itself any permission", [rbac.show_all(sort(resources)), rbac.and_join(implied)])
+}
+
+deny contains result.fail(msg, ["roleRef", "name"]) if {
+	rbac.kind in {"RoleBinding", "ClusterRoleBinding"}
+	rbac.str(rbac.role_ref, "kind") == "ClusterRole"
+	rbac.str(rbac.role_ref, "name") == "cluster-admin"
+	not only_system_masters
+	msg := sprintf("gives cluster-admin to %s: %s", [subjects_text, admin_reach])
+}
+
+only_system_masters if {
+	count(rbac.subjects) > 0
+	every s in rbac.subjects {
+		rbac.str(s, "kind") == "Group"
+		rbac.str(s, "name") == "system:masters"
+	}
+}
+
+subjects_text := "no subject yet" if {
+	count(rbac.subjects) == 0
+} else := concat(", ", [rbac.subject_name(s) | some s in rbac.subjects])
+
+admin_reach := "every permission on every resource of the cluster" if {
+	rbac.is_cluster_role_binding
+} else := sprintf("every permission in namespace %s, its Secrets, Roles and RoleBindings included", [rbac.namespace]) if {
+	rbac.namespace != ""
+} else := "every permission in the RoleBinding's namespace, its Secrets, Roles and RoleBindings included"

@@ -1,0 +1,95 @@
+# METADATA
+# title: Binding subjects the API server rejects or can never match
+# description: |
+#   The API server validates each subject of a binding (pkg/apis/rbac/validation,
+#   ValidateRoleBindingSubject): kind is ServiceAccount, User or Group; name is set; a ServiceAccount
+#   name is a DNS subdomain and its apiGroup is empty; a User or Group has apiGroup
+#   rbac.authorization.k8s.io (an empty one is defaulted to it); and a ServiceAccount subject of a
+#   ClusterRoleBinding has a namespace. In a RoleBinding a ServiceAccount subject may leave the
+#   namespace out: it means the binding's own, so that is not reported. The subject's namespace is
+#   never validated: one that is not an RFC 1123 label (exampleNamespace) is accepted, but no
+#   namespace can have that name, so the subject never matches anyone. That binding can never work,
+#   so it is an error too, the one deliberate difference from the API server's verdict.
+# custom:
+#   id: rbac-invalid-subject
+#   severity: error
+#   kinds: [RoleBinding, ClusterRoleBinding]
+#   remediation: Fix the subject as the message says; a ServiceAccount subject needs the namespace the ServiceAccount lives in, written in lowercase.
+package jobguard.rules.rbac.rbac_invalid_subject
+
+import data.jobguard.lib.rbac
+import data.jobguard.lib.result
+
+rbac_group := "rbac.authorization.k8s.io"
+
+# v1alpha1 subjects carry apiVersion instead of apiGroup.
+checks_api_group if rbac.obj.apiVersion != "rbac.authorization.k8s.io/v1alpha1"
+
+rejected(i, field, detail) := sprintf("the API server rejects this subject: subjects[%d].%s: %s", [i, field, detail])
+
+deny contains result.fail(rejected(i, "kind", detail), ["subjects", i, "kind"]) if {
+	some i, s in rbac.subjects
+	is_object(s)
+	kind := rbac.str(s, "kind")
+	not kind in {"ServiceAccount", "User", "Group"}
+	detail := sprintf("Unsupported value: %q: supported values: \"ServiceAccount\", \"User\", \"Group\"", [kind])
+}
+
+deny contains result.fail(rejected(i, "name", "Required value"), ["subjects", i, "name"]) if {
+	some i, s in rbac.subjects
+	is_object(s)
+	rbac.str(s, "name") == ""
+}
+
+deny contains result.fail(rejected(i, "name", detail), ["subjects", i, "name"]) if {
+	some i, s in rbac.subjects
+	rbac.str(s, "kind") == "ServiceAccount"
+	name := rbac.str(s, "name")
+	name != ""
+	errs := jobguard.k8s.dns1123_subdomain_errors(name)
+	count(errs) > 0
+	detail := sprintf("Invalid value: %q: %s", [name, concat("; ", errs)])
+}
+
+deny contains result.fail(rejected(i, "apiGroup", detail), ["subjects", i, "apiGroup"]) if {
+	checks_api_group
+	some i, s in rbac.subjects
+	rbac.str(s, "kind") == "ServiceAccount"
+	group := rbac.str(s, "apiGroup")
+	group != ""
+	detail := sprintf("Unsupported value: %q: supported values: \"\" (a ServiceAccount is in the core group: leave apiGroup out)", [group])
+}
+
+deny contains result.fail(rejected(i, "apiGroup", detail), ["subjects", i, "apiGroup"]) if {
+	checks_api_group
+	some i, s in rbac.subjects
+	rbac.str(s, "kind") in {"User", "Group"}
+	group := rbac.str(s, "apiGroup")
+	not group in {"", rbac_group}
+	detail := sprintf("Unsupported value: %q: supported values: %q", [group, rbac_group])
+}
+
+deny contains result.fail(msg, ["subjects", i, "namespace"]) if {
+	rbac.is_cluster_role_binding
+	some i, s in rbac.subjects
+	rbac.str(s, "kind") == "ServiceAccount"
+	rbac.str(s, "namespace") == ""
+	msg := sprintf("%s (a ClusterRoleBinding has no namespace of its own to default it to; if a kustomization sets namespace:, lint its kustomize build output)", [rejected(i, "namespace", "Required value")])
+}
+
+# The API server never validates a subject's namespace: this one is accepted but matches nobody,
+# so the binding can never work: an error, though the API server accepts it.
+deny contains result.fail(msg, ["subjects", i, "namespace"]) if {
+	some i, s in rbac.subjects
+	rbac.str(s, "kind") == "ServiceAccount"
+	ns := rbac.str(s, "namespace")
+	ns != ""
+	errs := jobguard.k8s.dns1123_label_errors(ns)
+	count(errs) > 0
+	msg := sprintf("namespace %q is not a valid namespace name (%s): the API server accepts the binding, but no namespace can have this name, so this subject never matches a ServiceAccount%s", [ns, concat("; ", errs), placeholder_note(ns)])
+}
+
+placeholder_note(ns) := "; it looks like a template placeholder: lint the rendered manifests" if {
+	some marker in ["${", "{{", "$("]
+	contains(ns, marker)
+} else := ""

@@ -1,0 +1,28 @@
+# METADATA
+# title: ClusterRoles that read every Secret
+# description: |
+#   get, list or watch on secrets (or on "*" resources of the core group) in a ClusterRole reads
+#   every Secret of every namespace once a ClusterRoleBinding binds it: ServiceAccount tokens, TLS
+#   keys, registry and database passwords. list and watch return the Secrets' data too, not only
+#   their names. Namespaced Roles and grants limited by resourceNames are not reported.
+# custom:
+#   id: rbac-secrets-read
+#   severity: warning
+#   kinds: [ClusterRole]
+#   remediation: Grant Secrets in a Role of the namespaces that need them, limited by resourceNames, or mount the Secret into the pod instead of reading it through the API.
+package jobguard.rules.rbac.rbac_secrets_read
+
+import data.jobguard.lib.rbac
+import data.jobguard.lib.result
+
+deny contains result.fail(msg, ["rules", i, "resources", j]) if {
+	rbac.is_cluster_role
+	some i, rule in rbac.rules
+	some j, pattern in rule.resources
+	pattern in {"secrets", "*"}
+	rbac.in_group(rule, "")
+	not rbac.named(rule)
+	verbs := rbac.verbs_granting(rule, {"get", "list", "watch"})
+	count(verbs) > 0
+	msg := sprintf("grants %s on %s: it reads %s", [rbac.show_all(verbs), rbac.show(pattern), rbac.reach("every Secret, values included,")])
+}

@@ -1,0 +1,163 @@
+package jobguard.rules.rbac.rbac_unknown_verb_test
+
+import data.jobguard.lib.rbac_test as fx
+import data.jobguard.rules.rbac.rbac_unknown_verb
+
+only_finding(obj) := f if {
+	findings := rbac_unknown_verb.deny with input as obj
+	count(findings) == 1
+	some f in findings
+}
+
+test_exec_on_pods_denied if {
+	f := only_finding(fx.role([fx.rule([""], ["pods"], ["get", "exec"])]))
+	f.path == ["rules", 0, "verbs", 1]
+	f.message == `verb "exec" on pods grants nothing (never checked there); exec is create on pods/exec: grant create and get on pods/exec (kubectl 1.30+ connects with a WebSocket GET)`
+}
+
+test_scale_on_deployments_denied if {
+	f := only_finding(fx.role([fx.rule(["apps"], ["deployments", "statefulsets"], ["get", "scale"])]))
+	f.path == ["rules", 0, "verbs", 1]
+	endswith(f.message, "scaling is update or patch on the scale subresource: grant them on deployments/scale, statefulsets/scale")
+}
+
+test_logs_denied if {
+	f := only_finding(fx.role([fx.rule([""], ["pods"], ["logs"])]))
+	f.path == ["rules", 0, "verbs", 0]
+	endswith(f.message, "logs are read with get on pods/log")
+}
+
+test_port_forward_denied if {
+	f := only_finding(fx.role([fx.rule([""], ["pods"], ["port-forward"])]))
+	contains(f.message, "grant create and get on pods/portforward")
+}
+
+test_proxy_denied if {
+	f := only_finding(fx.cluster_role([fx.rule([""], ["services", "nodes"], ["get", "proxy"])]))
+	f.path == ["rules", 0, "verbs", 1]
+	contains(f.message, `verb "proxy" on services, nodes grants nothing`)
+	contains(f.message, "removed in Kubernetes 1.10")
+}
+
+test_list_on_subresource_denied if {
+	findings := rbac_unknown_verb.deny with input as fx.role([fx.rule([""], ["pods/log"], ["get", "list", "watch"])])
+	{f.path | some f in findings} == {["rules", 0, "verbs", 1], ["rules", 0, "verbs", 2]}
+	some f in findings
+	f.path == ["rules", 0, "verbs", 1]
+	f.message == `verb "list" on pods/log grants nothing (never checked there); requests on a subresource always name one object, so they are never list, watch or deletecollection (reading one is get)`
+}
+
+test_watch_on_custom_subresource_denied if {
+	f := only_finding(fx.cluster_role([fx.rule(["example.com"], ["widgets/status"], ["get", "watch"])]))
+	f.path == ["rules", 0, "verbs", 1]
+}
+
+test_update_on_pods_log_denied if {
+	f := only_finding(fx.role([fx.rule([""], ["pods/log", "pods/eviction"], ["update"])]))
+	endswith(f.message, "pods/log takes only get; pods/eviction takes only create")
+}
+
+test_get_on_token_review_denied if {
+	findings := rbac_unknown_verb.deny with input as fx.cluster_role([fx.rule(["authentication.k8s.io"], ["tokenreviews"], ["create", "get", "list"])])
+	{f.path | some f in findings} == {["rules", 0, "verbs", 1], ["rules", 0, "verbs", 2]}
+	some f in findings
+	f.path == ["rules", 0, "verbs", 2]
+	endswith(f.message, "; tokenreviews takes only create")
+}
+
+test_uppercase_denied if {
+	f := only_finding(fx.role([fx.rule([""], ["configmaps"], ["GET"])]))
+	endswith(f.message, `verbs are lowercase: write "get"`)
+}
+
+test_bind_on_rolebindings_denied if {
+	f := only_finding(fx.role([fx.rule(["rbac.authorization.k8s.io"], ["rolebindings"], ["create", "bind"])]))
+	f.path == ["rules", 0, "verbs", 1]
+	endswith(f.message, "bind is checked only on roles and clusterroles (apiGroups rbac.authorization.k8s.io), when a binding refers to them")
+}
+
+test_impersonate_in_rbac_group_denied if {
+	f := only_finding(fx.cluster_role([fx.rule(["rbac.authorization.k8s.io"], ["users"], ["impersonate"])]))
+	contains(f.message, `impersonate is checked only on users, groups and serviceaccounts (apiGroups "")`)
+}
+
+test_use_on_pods_denied if {
+	f := only_finding(fx.role([fx.rule([""], ["pods"], ["use"])]))
+	contains(f.message, "use is checked only on podsecuritypolicies")
+}
+
+test_approve_on_csr_denied if {
+	f := only_finding(fx.cluster_role([fx.rule(["certificates.k8s.io"], ["certificatesigningrequests"], ["get", "approve"])]))
+	contains(f.message, "update on certificatesigningrequests/approval and approve on signers")
+}
+
+test_unknown_verb_denied if {
+	f := only_finding(fx.role([fx.rule(["batch"], ["jobs"], ["run"])]))
+	endswith(f.message, "the verbs are get, list, watch, create, update, patch, delete and deletecollection, plus use, bind, escalate, impersonate, approve, sign and attest on specific resources")
+}
+
+test_star_group_builtin_resource_denied if {
+	f := only_finding(fx.role([fx.rule(["*"], ["pods"], ["exec"])]))
+	f.path == ["rules", 0, "verbs", 0]
+}
+
+test_non_resource_list_denied if {
+	f := only_finding(fx.cluster_role([{"nonResourceURLs": ["/metrics", "/healthz"], "verbs": ["get", "list"]}]))
+	f.path == ["rules", 0, "verbs", 1]
+	f.message == `verb "list" on non-resource URLs (/metrics, /healthz) grants nothing: they are authorized with their lowercase HTTP method (get, post, put, patch, delete, head, options); use "get"`
+}
+
+test_standard_verbs_allowed if {
+	count(rbac_unknown_verb.deny) == 0 with input as fx.role([
+		fx.rule(["", "apps"], ["pods", "deployments"], ["get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"]),
+		fx.rule([""], ["pods", "pods/log"], ["get", "list", "watch"]),
+		fx.rule([""], ["pods/exec", "pods/portforward"], ["create", "get"]),
+		fx.rule(["apps"], ["deployments/scale", "*/status"], ["get", "update", "patch"]),
+		fx.rule([""], ["pods/eviction", "serviceaccounts/token"], ["create"]),
+	])
+}
+
+test_special_verbs_allowed if {
+	count(rbac_unknown_verb.deny) == 0 with input as fx.cluster_role([
+		fx.rule(["policy"], ["podsecuritypolicies"], ["use"]),
+		fx.rule(["security.openshift.io"], ["securitycontextconstraints"], ["use"]),
+		fx.rule(["rbac.authorization.k8s.io"], ["roles", "clusterroles"], ["bind", "escalate"]),
+		fx.rule([""], ["users", "groups", "serviceaccounts"], ["impersonate"]),
+		fx.rule(["authentication.k8s.io"], ["userextras/scopes", "uids"], ["impersonate"]),
+		fx.rule(["certificates.k8s.io"], ["signers"], ["approve", "sign", "attest"]),
+		fx.rule(["certificates.k8s.io"], ["certificatesigningrequests/approval"], ["update"]),
+		fx.rule([""], ["api"], ["request-serviceaccounts-token-audience"]),
+		fx.rule(["apps"], ["deployments"], ["unsafe-delete-ignore-read-errors"]),
+		fx.rule(["authentication.k8s.io"], ["users"], ["impersonate:user-info"]),
+		fx.rule([""], ["pods"], ["impersonate-on:user-info:list"]),
+	])
+}
+
+test_wildcards_allowed if {
+	count(rbac_unknown_verb.deny) == 0 with input as fx.cluster_role([
+		fx.rule(["*"], ["*"], ["*"]),
+		fx.rule([""], ["*"], ["impersonate"]),
+		{"nonResourceURLs": ["*"], "verbs": ["*"]},
+	])
+}
+
+test_custom_group_verb_allowed if {
+	count(rbac_unknown_verb.deny) == 0 with input as fx.cluster_role([
+		fx.rule(["cert-manager.io"], ["signers"], ["approve"]),
+		fx.rule(["management.cattle.io"], ["projects"], ["own", "updatepsa"]),
+		fx.rule(["*"], ["widgets"], ["frobnicate"]),
+	])
+}
+
+test_non_resource_http_verbs_allowed if {
+	count(rbac_unknown_verb.deny) == 0 with input as fx.cluster_role([{"nonResourceURLs": ["/metrics", "/api/*"], "verbs": ["get", "head", "post"]}])
+}
+
+test_invalid_rule_allowed if {
+	# Left to the API server's validation: no resources, no verbs, or both kinds of rule.
+	count(rbac_unknown_verb.deny) == 0 with input as fx.cluster_role([
+		{"apiGroups": [""], "verbs": ["exec"]},
+		{"apiGroups": [""], "resources": ["pods"], "nonResourceURLs": ["/metrics"], "verbs": ["get"]},
+		"not a rule",
+	])
+}
