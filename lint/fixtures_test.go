@@ -45,39 +45,37 @@ func TestRuleContract(t *testing.T) {
 
 func checkFixture(t *testing.T, engine *policies.Engine, r *policies.Rule, file string, wantFire bool) {
 	t.Helper()
-	data, err := os.ReadFile(file)
-	if err != nil {
+	if _, err := os.Stat(file); err != nil {
 		t.Errorf("fixture missing: %v", err)
 		return
 	}
-	objects, errs := lint.Decode(file, data)
-	for _, e := range errs {
+	// Lint the file as a whole, so that cross-object rules see the RBAC beside the workloads.
+	report, err := lint.New(engine).Lint(context.Background(), []string{file})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range report.InputErrors {
 		t.Errorf("fixture does not parse: %v", e)
 	}
 	checked := 0
-	for _, obj := range objects {
-		findings, err := engine.Evaluate(context.Background(), obj.Value)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fired := false
-		for _, f := range findings {
-			fired = fired || f.Rule == r.ID
-		}
-		ref := policies.ObjectRefOf(obj.Value)
+	for _, obj := range report.Checked {
 		applies := false
 		for _, gk := range r.Kinds {
-			applies = applies || (gk.Kind == ref.Kind)
+			applies = applies || gk.Kind == obj.Object.Kind
 		}
 		if !applies {
 			continue
 		}
 		checked++
+		fired := false
+		for _, f := range report.Findings {
+			fired = fired || f.Rule == r.ID && f.Object == obj.Object
+		}
 		switch {
 		case wantFire && !fired:
-			t.Errorf("%s:%d: %s %s: want a %s finding, got none", file, obj.Line, ref.Kind, ref.Name, r.ID)
+			t.Errorf("%s:%d: %s %s: want a %s finding, got none", file, obj.Position.Line, obj.Object.Kind, obj.Object.Name, r.ID)
 		case !wantFire && fired:
-			t.Errorf("%s:%d: %s %s: want no %s finding, got one", file, obj.Line, ref.Kind, ref.Name, r.ID)
+			t.Errorf("%s:%d: %s %s: want no %s finding, got one", file, obj.Position.Line, obj.Object.Kind, obj.Object.Name, r.ID)
 		}
 	}
 	if checked == 0 {

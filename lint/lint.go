@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/jobguard/jobguard/policies"
+	"github.com/jobguard/jobguard/policies/rbac"
 )
 
 // StdinName is the path that means standard input, and the file name findings from it carry.
@@ -153,12 +154,16 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 	objects := make(chan Object, 4*l.workers)
 	var mu sync.Mutex
 	var evalErr error
+	// RBAC objects and Jobs that run kubectl are judged against each other: they wait until every
+	// file is read. Everything else is evaluated as soon as it is decoded.
+	inventory := rbac.NewInventory()
+	var deferred []Object
 
 	var evaluators sync.WaitGroup
 	for range l.workers {
 		evaluators.Go(func() {
 			for obj := range objects {
-				findings, suppressed, err := l.check(ctx, obj)
+				findings, suppressed, err := l.check(ctx, obj, inventory)
 				mu.Lock()
 				if err != nil && evalErr == nil {
 					evalErr = err
@@ -187,6 +192,18 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 		readers.Go(func() {
 			defer func() { <-sem }()
 			objs, errs := l.read(f)
+			objs = slices.DeleteFunc(objs, func(o Object) bool {
+				later, err := addToInventory(inventory, o)
+				if err != nil {
+					errs = append(errs, err)
+				}
+				if later {
+					mu.Lock()
+					deferred = append(deferred, o)
+					mu.Unlock()
+				}
+				return later
+			})
 			if len(errs) > 0 {
 				mu.Lock()
 				report.InputErrors = append(report.InputErrors, errs...)
@@ -202,6 +219,12 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 		})
 	}
 	readers.Wait()
+	for _, o := range deferred {
+		if ctx.Err() != nil {
+			break
+		}
+		objects <- o
+	}
 	close(objects)
 	evaluators.Wait()
 	if evalErr != nil {
@@ -239,8 +262,8 @@ func (l *Linter) read(file string) ([]Object, []*InputError) {
 
 // check evaluates one object, places its findings in the source and sets aside those that an
 // ignore comment exempts.
-func (l *Linter) check(ctx context.Context, obj Object) ([]policies.Finding, []Suppression, error) {
-	findings, err := l.engine.Evaluate(ctx, obj.Value)
+func (l *Linter) check(ctx context.Context, obj Object, access policies.AccessChecker) ([]policies.Finding, []Suppression, error) {
+	findings, err := l.engine.Evaluate(ctx, obj.Value, policies.WithAccessChecker(access))
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s:%d: %w", obj.File, obj.Line, err)
 	}
@@ -259,4 +282,22 @@ func (l *Linter) check(ctx context.Context, obj Object) ([]policies.Finding, []S
 		kept = append(kept, f)
 	}
 	return kept, suppressed, nil
+}
+
+// addToInventory records RBAC objects, ServiceAccounts and the Jobs that run kubectl, and says
+// whether the object must wait for the whole inventory before it is evaluated.
+func addToInventory(inv *rbac.Inventory, o Object) (later bool, _ *InputError) {
+	ref := policies.ObjectRefOf(o.Value)
+	if !rbac.Relevant(ref.APIVersion, ref.Kind) {
+		return false, nil
+	}
+	workload := ref.Kind == "Job" || ref.Kind == "CronJob"
+	if workload && !rbac.MentionsKubectl(o.Value) {
+		return false, nil
+	}
+	if _, err := inv.Add(o.Value); err != nil {
+		// The object does not decode as its kind; the rules still see it as it is.
+		return false, &InputError{File: o.File, Line: o.Line, Message: fmt.Sprintf("%s %s: %v", ref.Kind, ref.Name, err)}
+	}
+	return ref.Kind != "ServiceAccount", nil
 }

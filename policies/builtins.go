@@ -66,6 +66,9 @@ var builtins = []builtin{
 	{timeZoneErrors, rego.Function1(timeZoneErrors, stringsBuiltin(timeZoneErrors, TimeZoneErrors))},
 	{dns1123LabelErrors, rego.Function1(dns1123LabelErrors, stringsBuiltin(dns1123LabelErrors, validation.IsDNS1123Label))},
 	{dns1123SubdomainErrors, rego.Function1(dns1123SubdomainErrors, stringsBuiltin(dns1123SubdomainErrors, validation.IsDNS1123Subdomain))},
+	{kubectlAnalyze, rego.Function3(kubectlAnalyze, builtinKubectlAnalyze)},
+	{rbacCheck, rego.Function3(rbacCheck, builtinRBACCheck)},
+	{rbacExcess, rego.Function3(rbacExcess, builtinRBACExcess)},
 }
 
 // BuiltinOptions returns the rego options that add every jobguard builtin to a query.

@@ -218,11 +218,18 @@ func (e *Engine) Enabled(id string) bool { return e.byID[id] != nil && !e.opts.d
 // Evaluate runs the rules that apply to obj's kind and returns their findings, without positions.
 // Objects of kinds no rule checks return no findings; obj must be an OPA object (see ast.InterfaceToValue
 // or ast.ValueFromReader).
-func (e *Engine) Evaluate(ctx context.Context, obj ast.Object) ([]Finding, error) {
+func (e *Engine) Evaluate(ctx context.Context, obj ast.Object, opts ...EvalOption) ([]Finding, error) {
 	ref := ObjectRefOf(obj)
 	pq, ok := e.queries[groupKindOf(ref)]
 	if !ok {
 		return nil, nil
+	}
+	var eo evalOptions
+	for _, o := range opts {
+		o(&eo)
+	}
+	if eo.access != nil {
+		ctx = context.WithValue(ctx, accessKey{}, eo.access)
 	}
 	input := ast.NewObject(ast.Item(ast.InternedTerm("object"), ast.NewTerm(obj)))
 	rs, err := pq.Eval(ctx, rego.EvalParsedInput(input))

@@ -94,7 +94,8 @@ func TestExitCodes(t *testing.T) {
 		{"only warnings under --fail-on error", []string{"lint", "testdata/job-missing-ttl/bad.yaml"}, exitOK},
 		{"warnings with --fail-on warning", []string{"lint", "--fail-on", "warning", "testdata/job-missing-ttl/bad.yaml"}, exitFindings},
 		{"--fail-on none", []string{"lint", "--fail-on", "none", "testdata/job-restart-policy/bad.yaml"}, exitOK},
-		{"clean file", []string{"lint", "--fail-on", "info", "testdata/job-missing-active-deadline/good.yaml"}, exitOK},
+		{"only info under --fail-on warning", []string{"lint", "--fail-on", "warning", "testdata/job-missing-active-deadline/bad.yaml"}, exitOK},
+		{"info with --fail-on info", []string{"lint", "--fail-on", "info", "testdata/job-missing-active-deadline/bad.yaml"}, exitFindings},
 		{"missing file", []string{"lint", "testdata/does-not-exist.yaml"}, exitUsage},
 		{"no arguments", []string{"lint"}, exitUsage},
 		{"unknown flag", []string{"lint", "--frobnicate", "x"}, exitUsage},
@@ -286,5 +287,69 @@ func TestLintSeveralOutputs(t *testing.T) {
 	}
 	if code, _, errOut := jobguard(t, "", "lint", "-o", "json", "-o", "text", "testdata/name-too-long/bad.yaml"); code != exitUsage {
 		t.Errorf("two outputs to stdout: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestRBACSuggest pins the RBAC suggested for the seed 000 restart CronJob and proves it right:
+// linted together with the CronJob running as the suggested ServiceAccount, no RBAC rule fires
+// (rbac-insufficient would if a permission were missing, rbac-overbroad if one were extra).
+func TestRBACSuggest(t *testing.T) {
+	t.Chdir("../..")
+	code, got, errOut := jobguard(t, "", "rbac", "suggest", "testdata/seeds/000-restart-cronjob.yaml")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	golden := "testdata/golden/rbac-suggest-000.yaml"
+	if *update {
+		os.WriteFile(golden, []byte(got), 0o644)
+	}
+	if want, err := os.ReadFile(golden); err != nil || got != string(want) {
+		t.Errorf("suggestion differs from %s (run go test ./cmd/jobguard -update and review):\n%s", golden, got)
+	}
+	for _, ns := range []string{"example-namespace", "redis", "orakl"} {
+		if !strings.Contains(got, "kind: Role\nmetadata:\n  name: restart-cronjob\n  namespace: "+ns+"\n") {
+			t.Errorf("no Role in namespace %s", ns)
+		}
+	}
+	if strings.Contains(got, "ClusterRole") {
+		t.Error("suggested a ClusterRole; every command is namespaced")
+	}
+
+	seed, _ := os.ReadFile("testdata/seeds/000-restart-cronjob.yaml")
+	cronjob, _, _ := strings.Cut(string(seed), "\n---\n")
+	cronjob = strings.Replace(cronjob, "serviceAccountName: default", "serviceAccountName: restart-cronjob", 1)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "cronjob.yaml"), []byte(cronjob), 0o644)
+	os.WriteFile(filepath.Join(dir, "rbac.yaml"), []byte(got), 0o644)
+	_, out, _ := jobguard(t, "", "lint", "--fail-on", "none", "--color", "never", dir)
+	if strings.Contains(out, " rbac-") {
+		t.Errorf("the suggested RBAC draws RBAC findings:\n%s", out)
+	}
+	if !strings.Contains(out, "in 8 objects") {
+		t.Errorf("expected the CronJob and 7 RBAC objects to be linted:\n%s", out)
+	}
+}
+
+// TestSeedRBACFindings pins the RBAC mistakes ../shared/SEEDS.md lists for seed 000.
+func TestSeedRBACFindings(t *testing.T) {
+	t.Chdir("../..")
+	_, out, _ := jobguard(t, "", "lint", "--color", "never", "testdata/seeds/000-restart-cronjob.yaml")
+	for _, want := range []string{
+		"000-restart-cronjob.yaml:69:26: warning rbac-unknown-verb:",
+		"000-restart-cronjob.yaml:73:15: warning rbac-pods-exec:",
+		"000-restart-cronjob.yaml:63:15: warning rbac-scale-grant:",
+		"000-restart-cronjob.yaml:87:1: warning rbac-overbroad: grants ClusterRole restart-role in every namespace",
+		"000-restart-cronjob.yaml:84:3: warning rbac-default-serviceaccount:",
+		"000-restart-cronjob.yaml:85:3: ", // rbac-invalid-subject, exampleNamespace
+		"000-restart-cronjob.yaml:34:15: error rbac-insufficient: `kubectl scale deployment example-deployment -n example-namespace --replicas=0` needs patch on deployments/scale",
+		"000-restart-cronjob.yaml:40:15: error rbac-insufficient: `kubectl exec example-redis -n redis -- redis-cli flushall` needs create on pods/exec",
+		"000-restart-cronjob.yaml:46:15: error rbac-insufficient:",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+	if !strings.Contains(out, "rbac-invalid-subject") {
+		t.Error("missing rbac-invalid-subject")
 	}
 }

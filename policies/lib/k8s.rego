@@ -23,8 +23,8 @@ pod_spec := object.get(obj, pod_spec_path, {})
 
 name := object.get(obj, ["metadata", "name"], "")
 
-# containers holds [path, container] for every init and regular container of the pod template.
-containers contains [array.concat(pod_spec_path, [field, i]), c] if {
+# containers maps the path of every init and regular container of the pod template to it.
+containers[array.concat(pod_spec_path, [field, i])] := c if {
 	some field in ["initContainers", "containers"]
 	some i, c in pod_spec[field]
 }

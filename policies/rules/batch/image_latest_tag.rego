@@ -14,7 +14,7 @@ import data.jobguard.lib.k8s
 import data.jobguard.lib.result
 
 deny contains result.fail(msg, array.concat(path, ["image"])) if {
-	some [path, container] in k8s.containers
+	some path, container in k8s.containers
 	image := container.image
 	is_string(image)
 	image != ""

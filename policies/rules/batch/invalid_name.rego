@@ -27,7 +27,7 @@ deny contains result.fail(message("namespace", namespace, errors), ["metadata", 
 }
 
 deny contains result.fail(message("container name", container.name, errors), array.concat(path, ["name"])) if {
-	some [path, container] in k8s.containers
+	some path, container in k8s.containers
 	errors := jobguard.k8s.dns1123_label_errors(container.name)
 	count(errors) > 0
 }

@@ -20,7 +20,7 @@ import data.jobguard.lib.result
 params := data.jobguard.params["secret-in-env"]
 
 deny contains result.fail(msg, array.concat(path, ["env", i, "value"])) if {
-	some [path, container] in k8s.containers
+	some path, container in k8s.containers
 	some i, env in container.env
 	is_string(env.value)
 	env.value != ""

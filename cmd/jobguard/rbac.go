@@ -1,0 +1,87 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobguard/jobguard/lint"
+	"github.com/jobguard/jobguard/policies"
+	"github.com/jobguard/jobguard/policies/rbac"
+)
+
+func newRBACCommand(stdin io.Reader) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "rbac",
+		Short: "Work out the RBAC that Jobs and CronJobs need",
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "suggest [PATH|-]...",
+		Short: "Print the smallest RBAC that lets each Job's and CronJob's kubectl commands run",
+		Long: `For each Job and CronJob, find every kubectl command its containers run (sh -c scripts
+included), work out the API requests they make, and print ready-to-apply RBAC: a ServiceAccount of
+its own (never default), a Role and RoleBinding in each namespace the commands touch, resourceNames
+wherever the target is named literally, and a comment per rule naming the command that needs it.
+
+Commands jobguard cannot understand (kubectl apply -f "$FILE") are listed as comments to handle by
+hand. Apply the output and set serviceAccountName in the pod template as its first comment says.`,
+		Example: `  jobguard rbac suggest testdata/seeds/000-restart-cronjob.yaml
+  jobguard rbac suggest cronjob.yaml | kubectl apply -f -`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runSuggest(cmd.OutOrStdout(), stdin, args)
+		},
+	})
+	return cmd
+}
+
+func runSuggest(w io.Writer, stdin io.Reader, paths []string) error {
+	files, inputErrs := lint.Files(paths)
+	first := true
+	for _, f := range files {
+		var data []byte
+		var err error
+		if f == lint.StdinName {
+			data, err = io.ReadAll(stdin)
+		} else {
+			data, err = os.ReadFile(f)
+		}
+		if err != nil {
+			inputErrs = append(inputErrs, &lint.InputError{File: f, Message: "cannot read: " + err.Error()})
+			continue
+		}
+		objects, errs := lint.Decode(f, data)
+		inputErrs = append(inputErrs, errs...)
+		for _, o := range objects {
+			ref := policies.ObjectRefOf(o.Value)
+			if !rbac.Relevant(ref.APIVersion, ref.Kind) || ref.Kind != "Job" && ref.Kind != "CronJob" {
+				continue
+			}
+			workload, err := rbac.NewInventory().Add(o.Value)
+			if err != nil {
+				inputErrs = append(inputErrs, &lint.InputError{File: f, Line: o.Line, Message: err.Error()})
+				continue
+			}
+			if !workload.UsesAPI() {
+				continue
+			}
+			if !first {
+				fmt.Fprintln(w, "---")
+			}
+			first = false
+			fmt.Fprint(w, rbac.Suggest(workload))
+		}
+	}
+	for _, e := range inputErrs {
+		fmt.Fprintln(os.Stderr, "jobguard:", e)
+	}
+	if len(inputErrs) > 0 {
+		return &exitError{code: exitUsage}
+	}
+	if first {
+		fmt.Fprintln(w, "# no Job or CronJob in the input runs kubectl: no RBAC needed")
+	}
+	return nil
+}

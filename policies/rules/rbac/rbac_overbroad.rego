@@ -1,0 +1,21 @@
+# METADATA
+# title: RBAC that grants more than its workloads need
+# description: |
+#   When the input holds both the RBAC and the Jobs and CronJobs that use it, jobguard compares
+#   what the ServiceAccounts are granted with what their kubectl commands request: a
+#   ClusterRoleBinding where RoleBindings in the namespaces used would do, verbs and resources no
+#   command uses, and exec or scale on every object where resourceNames would do. Nothing is
+#   reported when a subject has no workload in the input or a command cannot be understood.
+# custom:
+#   id: rbac-overbroad
+#   severity: warning
+#   kinds: [Role, ClusterRole, ClusterRoleBinding]
+#   remediation: Remove what the message names, or replace the RBAC with the output of `jobguard rbac suggest`.
+package jobguard.rules.rbac.rbac_overbroad
+
+import data.jobguard.lib.result
+
+deny contains result.fail(excess.message, excess.path) if {
+	obj := input.object
+	some excess in jobguard.rbac.excess(obj.kind, object.get(obj, ["metadata", "namespace"], ""), object.get(obj, ["metadata", "name"], ""))
+}
