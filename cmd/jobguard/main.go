@@ -8,6 +8,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+
+	"github.com/jobguard/jobguard/certs"
 )
 
 // Exit codes: a pipeline can tell findings from a broken run.
@@ -70,6 +72,6 @@ The same rules run offline (jobguard lint) and in the cluster as an admission we
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newLintCommand(stdin), newRulesCommand(), newScheduleCommand(), newRBACCommand(stdin), newVersionCommand())
+	root.AddCommand(newLintCommand(stdin), newRulesCommand(), newScheduleCommand(), newRBACCommand(stdin), certs.NewCommand(), newVersionCommand())
 	return root
 }
