@@ -2,8 +2,8 @@ package policies
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
@@ -71,6 +71,7 @@ var rbacCheck = &rego.Function{
 		types.Named("verdict", types.A).Description("known (false when the RBAC is not available), allowed, note"),
 	),
 	Nondeterministic: true,
+	Memoize:          true,
 }
 
 var rbacExcess = &rego.Function{
@@ -87,12 +88,6 @@ var rbacExcess = &rego.Function{
 	Nondeterministic: true,
 }
 
-// requestJSON is a kubectl.Request as rules see it, with its YAML-ready rule.
-type requestJSON struct {
-	kubectl.Request
-	Rule string `json:"rule"`
-}
-
 func builtinKubectlAnalyze(_ rego.BuiltinContext, command, args, namespace *ast.Term) (*ast.Term, error) {
 	cmd, err := stringsOperand(kubectlAnalyze, command, 1)
 	if err != nil {
@@ -106,24 +101,86 @@ func builtinKubectlAnalyze(_ rego.BuiltinContext, command, args, namespace *ast.
 	if err != nil {
 		return nil, err
 	}
-	type invocation struct {
-		Text       string           `json:"text"`
-		Position   kubectl.Position `json:"position"`
-		Requests   []requestJSON    `json:"requests"`
-		Unresolved string           `json:"unresolved"`
-	}
-	var out []invocation
-	for _, r := range kubectl.Analyze(cmd, arg, ns) {
-		inv := invocation{Text: r.Invocation.Text, Position: r.Invocation.Position, Unresolved: r.Unresolved, Requests: []requestJSON{}}
-		if inv.Unresolved == "" {
-			inv.Unresolved = r.Invocation.Unresolved
+	key := strings.Join(cmd, "\x00") + "\x01" + strings.Join(arg, "\x00") + "\x01" + ns
+	return analyzeCache.get(key, func() *ast.Term { return analyzeTerm(kubectl.Analyze(cmd, arg, ns)) }), nil
+}
+
+// analyzeCache keeps the terms of recent analyses: terms are immutable once built.
+var analyzeCache = newMemo[*ast.Term](4096)
+
+func analyzeTerm(results []kubectl.Result) *ast.Term {
+	invocations := make([]*ast.Term, len(results))
+	for i, r := range results {
+		unresolved := r.Unresolved
+		if unresolved == "" {
+			unresolved = r.Invocation.Unresolved
 		}
-		for _, req := range r.Requests {
-			inv.Requests = append(inv.Requests, requestJSON{req, req.Rule()})
+		requests := make([]*ast.Term, len(r.Requests))
+		for j, req := range r.Requests {
+			requests[j] = requestTerm(req)
 		}
-		out = append(out, inv)
+		invocations[i] = ast.ObjectTerm(
+			ast.Item(ast.InternedTerm("text"), ast.StringTerm(r.Invocation.Text)),
+			ast.Item(ast.InternedTerm("position"), ast.ObjectTerm(
+				ast.Item(ast.InternedTerm("field"), ast.StringTerm(r.Invocation.Position.Field)),
+				ast.Item(ast.InternedTerm("index"), ast.InternedTerm(r.Invocation.Position.Index)),
+				ast.Item(ast.InternedTerm("offset"), ast.InternedTerm(r.Invocation.Position.Offset)),
+			)),
+			ast.Item(ast.InternedTerm("requests"), ast.ArrayTerm(requests...)),
+			ast.Item(ast.InternedTerm("unresolved"), ast.StringTerm(unresolved)),
+		)
 	}
-	return jsonTerm(out)
+	return ast.ArrayTerm(invocations...)
+}
+
+// requestTerm is a kubectl.Request as rules see it, with its YAML-ready rule. Terms are built
+// directly: a JSON round trip would cost more than the rest of the evaluation.
+func requestTerm(r kubectl.Request) *ast.Term {
+	return ast.ObjectTerm(
+		ast.Item(ast.InternedTerm("group"), ast.StringTerm(r.Group)),
+		ast.Item(ast.InternedTerm("resource"), ast.StringTerm(r.Resource)),
+		ast.Item(ast.InternedTerm("subresource"), ast.StringTerm(r.Subresource)),
+		ast.Item(ast.InternedTerm("verb"), ast.StringTerm(r.Verb)),
+		ast.Item(ast.InternedTerm("namespace"), ast.StringTerm(r.Namespace)),
+		ast.Item(ast.InternedTerm("allNamespaces"), ast.InternedTerm(r.AllNamespaces)),
+		ast.Item(ast.InternedTerm("name"), ast.StringTerm(r.Name)),
+		ast.Item(ast.InternedTerm("optional"), ast.InternedTerm(r.Optional)),
+		ast.Item(ast.InternedTerm("rule"), ast.StringTerm(r.Rule())),
+	)
+}
+
+// requestOf reads a request term back; fields a caller left out are zero.
+func requestOf(t *ast.Term) (kubectl.Request, error) {
+	obj, ok := t.Value.(ast.Object)
+	if !ok {
+		return kubectl.Request{}, fmt.Errorf("want object, got %s", ast.ValueName(t.Value))
+	}
+	str := func(k string) string {
+		if v := obj.Get(ast.InternedTerm(k)); v != nil {
+			s, _ := v.Value.(ast.String)
+			return string(s)
+		}
+		return ""
+	}
+	flag := func(k string) bool {
+		if v := obj.Get(ast.InternedTerm(k)); v != nil {
+			b, _ := v.Value.(ast.Boolean)
+			return bool(b)
+		}
+		return false
+	}
+	return kubectl.Request{
+		Group: str("group"), Resource: str("resource"), Subresource: str("subresource"), Verb: str("verb"),
+		Namespace: str("namespace"), AllNamespaces: flag("allNamespaces"), Name: str("name"), Optional: flag("optional"),
+	}, nil
+}
+
+func verdictTerm(v rbac.Verdict) *ast.Term {
+	return ast.ObjectTerm(
+		ast.Item(ast.InternedTerm("known"), ast.InternedTerm(v.Known)),
+		ast.Item(ast.InternedTerm("allowed"), ast.InternedTerm(v.Allowed)),
+		ast.Item(ast.InternedTerm("note"), ast.StringTerm(v.Note)),
+	)
 }
 
 func builtinRBACCheck(bctx rego.BuiltinContext, namespace, name, request *ast.Term) (*ast.Term, error) {
@@ -135,19 +192,19 @@ func builtinRBACCheck(bctx rego.BuiltinContext, namespace, name, request *ast.Te
 	if err != nil {
 		return nil, err
 	}
-	var req kubectl.Request
-	if err := fromTerm(request, &req); err != nil {
+	req, err := requestOf(request)
+	if err != nil {
 		return nil, fmt.Errorf("%s: operand 3 must be a request object: %w", rbacCheck.Name, err)
 	}
 	checker := accessFrom(bctx.Context)
 	if checker == nil {
-		return jsonTerm(rbac.Verdict{})
+		return verdictTerm(rbac.Verdict{}), nil
 	}
 	v, err := checker.Check(bctx.Context, rbac.ServiceAccount{Namespace: ns, Name: sa}, req)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", rbacCheck.Name, err)
 	}
-	return jsonTerm(v)
+	return verdictTerm(v), nil
 }
 
 func builtinRBACExcess(bctx rego.BuiltinContext, kind, namespace, name *ast.Term) (*ast.Term, error) {
@@ -163,11 +220,18 @@ func builtinRBACExcess(bctx rego.BuiltinContext, kind, namespace, name *ast.Term
 	if !ok {
 		return ast.ArrayTerm(), nil
 	}
-	excess := auditor.ExcessOf(s[0], s[1], s[2])
-	if excess == nil {
-		excess = []rbac.Excess{}
+	var items []*ast.Term
+	for _, e := range auditor.ExcessOf(s[0], s[1], s[2]) {
+		path, err := ast.InterfaceToValue(e.Path)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", rbacExcess.Name, err)
+		}
+		items = append(items, ast.ObjectTerm(
+			ast.Item(ast.InternedTerm("path"), ast.NewTerm(path)),
+			ast.Item(ast.InternedTerm("message"), ast.StringTerm(e.Message)),
+		))
 	}
-	return jsonTerm(excess)
+	return ast.ArrayTerm(items...), nil
 }
 
 func stringsOperand(decl *rego.Function, t *ast.Term, pos int) ([]string, error) {
@@ -184,24 +248,4 @@ func stringsOperand(decl *rego.Function, t *ast.Term, pos int) ([]string, error)
 		}
 	}
 	return out, nil
-}
-
-func jsonTerm(v any) (*ast.Term, error) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	return ast.ParseTerm(string(data))
-}
-
-func fromTerm(t *ast.Term, into any) error {
-	raw, err := ast.JSON(t.Value)
-	if err != nil {
-		return err
-	}
-	data, err := json.Marshal(raw)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(data, into)
 }

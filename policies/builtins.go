@@ -97,13 +97,17 @@ func builtinCronCheck(_ rego.BuiltinContext, schedule *ast.Term) (*ast.Term, err
 	if err != nil {
 		return nil, err
 	}
-	errs := ScheduleErrors(s)
-	fires := len(errs) > 0 || ScheduleFires(s) // an invalid schedule is not reported as never firing too
-	return ast.ObjectTerm(
-		ast.Item(ast.InternedTerm("errors"), stringsTerm(errs)),
-		ast.Item(ast.InternedTerm("fires"), ast.InternedTerm(fires)),
-	), nil
+	return cronCache.get(s, func() *ast.Term {
+		errs := ScheduleErrors(s)
+		fires := len(errs) > 0 || ScheduleFires(s) // an invalid schedule is not reported as never firing too
+		return ast.ObjectTerm(
+			ast.Item(ast.InternedTerm("errors"), stringsTerm(errs)),
+			ast.Item(ast.InternedTerm("fires"), ast.InternedTerm(fires)),
+		)
+	}), nil
 }
+
+var cronCache = newMemo[*ast.Term](4096)
 
 // stringsBuiltin adapts a func(string) []string check to a one-argument builtin.
 func stringsBuiltin(decl *rego.Function, check func(string) []string) rego.Builtin1 {
