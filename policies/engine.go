@@ -89,7 +89,7 @@ func New(opts ...Option) (*Engine, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	modules, err := loadModules(append([]fs.FS{Bundled}, o.sources...))
+	modules, err := loadModules(append([]fs.FS{Bundled}, o.sources...), false)
 	if err != nil {
 		return nil, err
 	}
@@ -389,12 +389,13 @@ func stringAt(obj ast.Object, keys ...string) string {
 	return string(s)
 }
 
-// loadModules parses every .rego file (tests excluded) of each source, with annotations.
-func loadModules(sources []fs.FS) (map[string]*ast.Module, error) {
+// loadModules parses every .rego file of each source, with annotations; _test.rego files only
+// when tests is set. Files of sources after the first are named policies#N/<path>.
+func loadModules(sources []fs.FS, tests bool) (map[string]*ast.Module, error) {
 	modules := map[string]*ast.Module{}
 	for i, fsys := range sources {
 		err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(name, ".rego") || strings.HasSuffix(name, "_test.rego") {
+			if err != nil || d.IsDir() || !strings.HasSuffix(name, ".rego") || !tests && strings.HasSuffix(name, "_test.rego") {
 				return err
 			}
 			src, err := fs.ReadFile(fsys, name)

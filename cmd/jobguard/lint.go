@@ -24,6 +24,7 @@ type lintFlags struct {
 	kubeVersion policies.KubeVersion
 	disable     []string
 	requireWhy  bool
+	policyDirs  []string
 }
 
 func newLintCommand(stdin io.Reader) *cobra.Command {
@@ -70,6 +71,7 @@ Exit codes:
 	fl.Var(&f.kubeVersion, "kube-version", "the Kubernetes version the manifests target (version-dependent rules such as deprecated-api use it)")
 	fl.StringSliceVar(&f.disable, "disable", nil, "rule ids not to run (repeat or separate with commas)")
 	fl.BoolVar(&f.requireWhy, "require-reasons", false, "a `# jobguard:ignore <rule-id> <reason>` comment without a reason exempts nothing")
+	fl.StringArrayVar(&f.policyDirs, "policy", nil, "directory of custom Rego rules to load beside the built-in ones (repeatable; see README, Custom rules)")
 	fl.StringVar(&f.config, "config", "", "configuration file (default: .jobguard.yaml in the current directory or the nearest parent)")
 	return cmd
 }
@@ -101,6 +103,12 @@ func runLint(cmd *cobra.Command, stdin io.Reader, args []string, f lintFlags) er
 		return &exitError{exitUsage, fmt.Errorf("- (standard input) can be given only once")}
 	}
 	extra := []policies.Option{policies.WithDisabled(f.disable...)}
+	for _, dir := range f.policyDirs {
+		if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+			return &exitError{exitUsage, fmt.Errorf("--policy %s: not a directory", dir)}
+		}
+		extra = append(extra, policies.WithPolicies(os.DirFS(dir)))
+	}
 	if cmd.Flags().Changed("kube-version") {
 		extra = append(extra, policies.WithKubeVersion(f.kubeVersion))
 	}

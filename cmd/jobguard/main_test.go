@@ -353,3 +353,30 @@ func TestSeedRBACFindings(t *testing.T) {
 		t.Error("missing rbac-invalid-subject")
 	}
 }
+
+func TestCustomPolicy(t *testing.T) {
+	t.Chdir("../..")
+	code, out, _ := jobguard(t, "", "lint", "--color", "never", "--fail-on", "warning", "--policy", "testdata/custom-policy/policy", "testdata/custom-policy")
+	if code != exitFindings || !strings.Contains(out, "cronjobs.yaml:4:1: warning team-label-required: no \"team\" label: nobody owns this CronJob") ||
+		strings.Count(out, "team-label-required") != 1 {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+	code, out, _ = jobguard(t, "", "test", "testdata/custom-policy/policy")
+	if code != exitOK || !strings.Contains(out, "3 passed, 0 failed, 0 skipped") {
+		t.Errorf("jobguard test: exit %d:\n%s", code, out)
+	}
+	// A broken custom rule: the test command says so and exits 1.
+	dir := t.TempDir()
+	src, _ := os.ReadFile("testdata/custom-policy/policy/team_label_required.rego")
+	os.WriteFile(filepath.Join(dir, "rule.rego"), []byte(strings.Replace(string(src), "not k8s.obj.metadata.labels[label]", "k8s.obj.metadata.labels[label]", 1)), 0o644)
+	tests, _ := os.ReadFile("testdata/custom-policy/policy/team_label_required_test.rego")
+	os.WriteFile(filepath.Join(dir, "rule_test.rego"), tests, 0o644)
+	if code, out, _ := jobguard(t, "", "test", dir); code != exitFindings || !strings.Contains(out, "FAIL") {
+		t.Errorf("broken rule: exit %d:\n%s", code, out)
+	}
+	// A rule without metadata is refused with the file named.
+	os.WriteFile(filepath.Join(dir, "rule.rego"), []byte("package jobguard.rules.custom.bare\n\ndeny contains 1 if true\n"), 0o644)
+	if code, _, errOut := jobguard(t, "", "lint", "--policy", dir, "testdata/custom-policy"); code != exitUsage || !strings.Contains(errOut, "rule.rego") {
+		t.Errorf("rule without metadata: exit %d, stderr %q", code, errOut)
+	}
+}
