@@ -21,8 +21,8 @@ lint: ## gofmt, go vet and staticcheck must be clean
 bench: ## lint throughput on a generated corpus (objects/s)
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./lint/
 
-docs: ## regenerate the rule table in README.md from the rule metadata
-	$(GO) test ./cmd/jobguard -run TestReadmeRuleTable -update
+docs: ## regenerate docs/rules.md and the rule table in README.md from the rule metadata
+	$(GO) test ./cmd/jobguard -run "TestReadmeRuleTable|TestRulesDoc" -update
 
 golden: ## rewrite testdata/golden after a deliberate change; review the diff
 	$(GO) test ./cmd/jobguard -run TestGolden -update
