@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// serve runs `jobguard serve args` until ctx is done and returns what it logged and its error.
+func serve(ctx context.Context, args ...string) (*syncBuffer, error) {
+	cmd := newServeCommand()
+	var out syncBuffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&out)
+	cmd.SetArgs(args)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	return &out, cmd.ExecuteContext(ctx)
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// writeServingCert writes tls.crt and tls.key for 127.0.0.1, valid from notBefore to notAfter,
+// and returns a pool trusting the certificate.
+func writeServingCert(t *testing.T, dir string, notBefore, notAfter time.Time) *x509.CertPool {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "jobguard-test"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: notBefore, NotAfter: notAfter,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true, IsCA: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, block := range map[string]*pem.Block{
+		"tls.crt": {Type: "CERTIFICATE", Bytes: der},
+		"tls.key": {Type: "EC PRIVATE KEY", Bytes: keyDER},
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(block), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return pool
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func TestServeHelp(t *testing.T) {
+	cmd := newServeCommand()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetArgs([]string{"--help"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"--addr string", `(default ":9443")`,
+		"--cert-dir string", "tls.crt", "tls.key",
+		"--config string",
+		"--health-addr string", `(default ":8081")`,
+		"--metrics-addr string", `(default ":8080")`,
+		"--kube-version version",
+		"jobguard certs generate --service jobguard-webhook --namespace jobguard --out ./certs",
+		"curl -s --cacert ./certs/ca.crt",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("help lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func exitCode(t *testing.T, err error) (int, string) {
+	t.Helper()
+	var ee *exitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("error %v is not an exitError", err)
+	}
+	return ee.code, ee.Error()
+}
+
+func TestServeStartupErrors(t *testing.T) {
+	good := t.TempDir()
+	writeServingCert(t, good, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	expired := t.TempDir()
+	writeServingCert(t, expired, time.Now().Add(-2*time.Hour), time.Now().Add(-time.Hour))
+	badConfig := filepath.Join(t.TempDir(), ".jobguard.yaml")
+	if err := os.WriteFile(badConfig, []byte("webhook:\n  mode: block\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct {
+		args []string
+		want []string
+	}{
+		"bad config":       {[]string{"--cert-dir", good, "--config", badConfig}, []string{badConfig, `unknown mode "block"`}},
+		"missing config":   {[]string{"--cert-dir", good, "--config", badConfig + ".missing"}, []string{"no such file"}},
+		"no certificate":   {[]string{"--cert-dir", t.TempDir()}, []string{"--cert-dir", "tls.crt", "jobguard certs generate"}},
+		"expired":          {[]string{"--cert-dir", expired}, []string{"expired"}},
+		"bad address":      {[]string{"--cert-dir", good, "--addr", "9443"}, []string{"webhook address"}},
+		"bad kube version": {[]string{"--cert-dir", good, "--kube-version", "2.0"}, []string{"only Kubernetes 1.x"}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := serve(context.Background(), c.args...)
+			if name == "bad kube version" { // a flag error: cobra's, exit 2 from run
+				if err == nil || !strings.Contains(err.Error(), c.want[0]) {
+					t.Errorf("error = %v, want %q", err, c.want[0])
+				}
+				return
+			}
+			code, msg := exitCode(t, err)
+			if code != exitUsage {
+				t.Errorf("exit code %d, want %d", code, exitUsage)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q lacks %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
+// TestServe runs the command as a user would try it: no cluster, a certificate in a directory,
+// curl-like requests, then a signal-like cancellation.
+func TestServe(t *testing.T) {
+	certDir := t.TempDir()
+	pool := writeServingCert(t, certDir, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	addr, health, metrics := freePort(t), freePort(t), freePort(t)
+	config := filepath.Join(t.TempDir(), ".jobguard.yaml")
+	if err := os.WriteFile(config, []byte("webhook:\n  excludedNamespaces: [kube-system]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type result struct {
+		err  error
+		logs *syncBuffer
+	}
+	done := make(chan result, 1)
+	go func() {
+		logs, err := serve(ctx, "--addr", addr, "--cert-dir", certDir, "--config", config,
+			"--health-addr", health, "--metrics-addr", metrics, "--kube-version", "1.24")
+		done <- result{err, logs}
+	}()
+
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := http.Get("http://" + health + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			r := <-done
+			t.Fatalf("not ready: %v; logs:\n%s", r.err, r.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	post := func(object string) map[string]any {
+		t.Helper()
+		body := `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"42","operation":"CREATE",` +
+			`"namespace":"default","kind":{"group":"batch","version":"v1beta1","kind":"CronJob"},"object":` + object + `}}`
+		resp, err := client.Post("https://"+addr+"/validate", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var ar struct{ Response map[string]any }
+		if err := json.NewDecoder(resp.Body).Decode(&ar); err != nil {
+			t.Fatal(err)
+		}
+		return ar.Response
+	}
+	// batch/v1beta1 CronJobs exist in 1.24 (--kube-version), so deprecated-api does not deny.
+	r := post(`{"apiVersion":"batch/v1beta1","kind":"CronJob","metadata":{"name":"ok"},"spec":{"schedule":"0 1 * * *",` +
+		`"startingDeadlineSeconds":300,"concurrencyPolicy":"Forbid","jobTemplate":{"spec":{"activeDeadlineSeconds":600,` +
+		`"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"a","image":"a:1"}]}}}}}}`)
+	if r["uid"] != "42" || r["allowed"] != true {
+		t.Errorf("response %v, want uid 42 allowed", r)
+	}
+
+	cancel()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			t.Errorf("serve returned %v after cancellation, want nil; logs:\n%s", r.err, r.logs)
+		}
+		t.Logf("logs:\n%s", r.logs)
+		for _, want := range []string{"jobguard webhook starting", "SubjectAccessReview checks are skipped", "jobguard webhook stopped"} {
+			if !strings.Contains(r.logs.String(), want) {
+				t.Errorf("logs lack %q:\n%s", want, r.logs)
+			}
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}

@@ -1,0 +1,82 @@
+package webhook
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/jobguard/jobguard/policies"
+)
+
+// Actions, the values of the action label of jobguard_rule_findings_total.
+const (
+	ActionDenied  = "denied"  // enforce mode: the request was denied
+	ActionWarned  = "warned"  // warn mode: returned as an admission warning
+	ActionAudited = "audited" // audit mode: logged and counted only
+	ActionMutated = "mutated" // the finding's fix was applied by the mutating webhook
+)
+
+// Webhook names, the values of the webhook label.
+const (
+	webhookValidate = "validate"
+	webhookMutate   = "mutate"
+)
+
+// Metrics are the collectors a Server registers on its registry.
+type Metrics struct {
+	// Requests is jobguard_admission_requests_total{webhook,operation,kind,allowed}: reviews
+	// answered, by webhook (validate, mutate), operation (CREATE, UPDATE, ...), the request's
+	// kind and whether the answer allowed the request ("true", "false"; errors count as false).
+	Requests *prometheus.CounterVec
+	// Duration is jobguard_admission_duration_seconds{webhook}: time spent answering a review.
+	Duration *prometheus.HistogramVec
+	// Findings is jobguard_rule_findings_total{rule,severity,action}: findings by what was done
+	// with them (denied, warned, audited, mutated).
+	Findings *prometheus.CounterVec
+	// Reloads is jobguard_config_reloads_total{result}: configuration reloads, by result
+	// (success, failure).
+	Reloads *prometheus.CounterVec
+}
+
+func newMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jobguard_admission_requests_total",
+			Help: "Admission reviews answered, by webhook, operation, kind and whether the request was allowed.",
+		}, []string{"webhook", "operation", "kind", "allowed"}),
+		Duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "jobguard_admission_duration_seconds",
+			Help:    "Time spent answering an admission review, by webhook.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"webhook"}),
+		Findings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jobguard_rule_findings_total",
+			Help: "Rule findings at admission, by rule, severity and action (denied, warned, audited, mutated).",
+		}, []string{"rule", "severity", "action"}),
+		Reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jobguard_config_reloads_total",
+			Help: "Configuration reloads, by result (success, failure).",
+		}, []string{"result"}),
+	}
+	reg.MustRegister(m.Requests, m.Duration, m.Findings, m.Reloads)
+	return m
+}
+
+// newRegistry is the default registry: jobguard's metrics plus the Go runtime and process ones.
+func newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
+}
+
+func (m *Metrics) observe(webhook string, req admission.Request, resp admission.Response, took time.Duration) {
+	m.Requests.WithLabelValues(webhook, string(req.Operation), req.Kind.Kind, strconv.FormatBool(resp.Allowed)).Inc()
+	m.Duration.WithLabelValues(webhook).Observe(took.Seconds())
+}
+
+func (m *Metrics) finding(f policies.Finding, action string) {
+	m.Findings.WithLabelValues(f.Rule, string(f.Severity), action).Inc()
+}

@@ -1,0 +1,246 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+)
+
+// writeCert writes a self-signed certificate for 127.0.0.1 as tls.crt and tls.key in dir and
+// returns a pool that trusts it.
+func writeCert(t *testing.T, dir string) *x509.CertPool {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "jobguard-test"},
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tls.crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tls.key"), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return pool
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func get(url string) (int, string, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+const slowJob = `{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"slow","namespace":"default"},
+"spec":{"template":{"spec":{"containers":[{"name":"a","image":"a:1"}]}}}}`
+
+func reviewBody(t *testing.T, uid string, obj string) []byte {
+	t.Helper()
+	ar := admissionv1.AdmissionReview{Request: &admissionv1.AdmissionRequest{
+		UID:       types.UID("uid-" + uid),
+		Kind:      metav1.GroupVersionKind{Group: "batch", Version: "v1", Kind: "Job"},
+		Operation: admissionv1.Create,
+		Namespace: "default",
+		Object:    runtime.RawExtension{Raw: []byte(obj)},
+	}}
+	ar.APIVersion, ar.Kind = "admission.k8s.io/v1", "AdmissionReview"
+	b, err := json.Marshal(ar)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestStart runs the three servers over real sockets: readiness follows the certificate, the
+// webhook answers over TLS, metrics move, and cancelling the context lets the review in flight
+// finish before Start returns.
+func TestStart(t *testing.T) {
+	certDir := t.TempDir()
+	pool := writeCert(t, certDir)
+	addr, healthAddr, metricsAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+	var certErr atomic.Pointer[error]
+	notYet := errors.New("certificate not loaded yet")
+	certErr.Store(&notYet)
+
+	s, err := New(Options{
+		Addr:        addr,
+		CertDir:     certDir,
+		HealthAddr:  healthAddr,
+		MetricsAddr: metricsAddr,
+		CertReady:   func() error { return *certErr.Load() },
+		Logger:      slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Hold the review of the Job named "slow" until released. Its request context is cancelled
+	// when shutdown starts; the review must still complete.
+	entered, release := make(chan struct{}), make(chan struct{})
+	var cancelledInFlight atomic.Bool
+	s.beforeReview = func(ctx context.Context, req admission.Request) {
+		if strings.Contains(string(req.Object.Raw), `"slow"`) {
+			close(entered)
+			<-release
+			cancelledInFlight.Store(ctx.Err() != nil)
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.Start(ctx) }()
+
+	waitFor(t, "/healthz", func() bool { code, _, _ := get("http://" + healthAddr + "/healthz"); return code == 200 })
+	code, body, _ := get("http://" + healthAddr + "/readyz?verbose")
+	if code != 500 || !strings.Contains(body, "[-]certificate failed") {
+		t.Errorf("readyz with the certificate not loaded: %d %s, want a failed certificate check", code, body)
+	}
+	var ok error
+	certErr.Store(&ok)
+	waitFor(t, "/readyz", func() bool { code, _, _ := get("http://" + healthAddr + "/readyz"); return code == 200 })
+	if code, body, _ := get("http://" + healthAddr + "/readyz/rules"); code != 200 {
+		t.Errorf("/readyz/rules: %d %s", code, body)
+	}
+
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	postReview := func(uid, obj string) (*admissionv1.AdmissionReview, error) {
+		resp, err := client.Post("https://"+addr+ValidatePath, "application/json", bytes.NewReader(reviewBody(t, uid, obj)))
+		if err != nil {
+			return nil, err
+		}
+		defer resp.Body.Close()
+		var ar admissionv1.AdmissionReview
+		if err := json.NewDecoder(resp.Body).Decode(&ar); err != nil {
+			return nil, err
+		}
+		return &ar, nil
+	}
+	job := strings.ReplaceAll(slowJob, `"slow"`, `"quick"`)
+	ar, err := postReview("1", job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ar.Response.UID != "uid-1" || ar.Response.Allowed || ar.Response.Result.Code != 403 {
+		t.Errorf("uid=%s allowed=%v result=%+v, want uid-1 denied", ar.Response.UID, ar.Response.Allowed, ar.Response.Result)
+	}
+	_, metrics, _ := get("http://" + metricsAddr + "/metrics")
+	for _, want := range []string{
+		`jobguard_admission_requests_total{allowed="false",kind="Job",operation="CREATE",webhook="validate"} 1`,
+		`jobguard_rule_findings_total{action="denied",rule="job-restart-policy",severity="error"} 1`,
+		`jobguard_admission_duration_seconds_count{webhook="validate"} 1`,
+		"go_goroutines",
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+
+	// A review in flight when shutdown starts is finished, not failed.
+	inFlight := make(chan *admissionv1.AdmissionReview, 1)
+	go func() {
+		ar, err := postReview("2", slowJob)
+		if err != nil {
+			t.Errorf("the review in flight failed: %v", err)
+		}
+		inFlight <- ar
+	}()
+	<-entered
+	cancel()
+	waitFor(t, "the listener to close", func() bool {
+		conn, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err == nil {
+			conn.Close()
+		}
+		return err != nil
+	})
+	close(release)
+	if ar := <-inFlight; ar == nil || ar.Response.UID != "uid-2" || ar.Response.Result.Code != 403 {
+		t.Errorf("the review in flight got %+v, want a complete denial", ar)
+	}
+	// controller-runtime's server cancels request contexts as soon as shutdown starts (its
+	// BaseContext is Start's context); the review above completed anyway.
+	if !cancelledInFlight.Load() {
+		t.Error("the request context was not cancelled by the shutdown; the test no longer covers it")
+	}
+	select {
+	case err := <-stopped:
+		if err != nil {
+			t.Errorf("Start returned %v, want nil after a graceful shutdown", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Start did not return after the context was cancelled")
+	}
+}
