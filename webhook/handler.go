@@ -198,15 +198,15 @@ func (s *Server) mutate(ctx context.Context, req admission.Request) admission.Re
 			fixes = append(fixes, f)
 		}
 	}
-	ops, applied := buildPatch(r.obj, fixes)
+	ops, applied := policies.Patch(r.obj, fixes)
 	if len(ops) == 0 {
 		return admission.Allowed("")
 	}
 	warnings := make([]string, len(applied))
 	for i, f := range applied {
-		warnings[i] = "jobguard set " + describeFix(f) + " (" + f.Rule + ")"
+		warnings[i] = "jobguard set " + policies.DescribeFix(f) + " (" + f.Rule + ")"
 		s.metrics.finding(f, ActionMutated)
-		s.log.Info("default applied", "rule", f.Rule, "object", r.ref.String(), "set", describeFix(f),
+		s.log.Info("default applied", "rule", f.Rule, "object", r.ref.String(), "set", policies.DescribeFix(f),
 			"user", req.UserInfo.Username, "uid", req.UID, "dryRun", isDryRun(req), "action", ActionMutated)
 	}
 	patchedResp := admission.Patched("", ops...).WithWarnings(warnings...)

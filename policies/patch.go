@@ -1,4 +1,4 @@
-package webhook
+package policies
 
 import (
 	"encoding/json"
@@ -8,16 +8,15 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"gomodules.xyz/jsonpatch/v2"
-
-	"github.com/jobguard/jobguard/policies"
 )
 
-// buildPatch turns fixes into RFC 6902 "add" operations against obj. A fix applies only where its
+// Patch turns fixes into RFC 6902 "add" operations against obj: the patch the mutating webhook
+// returns and `jobguard mutate` applies. A fix applies only where its
 // field is absent (missing or null); missing parent objects are created, and two fixes under the
 // same missing parent share it. Fixes whose field is present, or whose path would need a missing
 // list element or runs through a value that is not an object, are skipped. applied lists the
 // findings whose fix made it into the patch, in order.
-func buildPatch(obj ast.Object, fixes []policies.Finding) (ops []jsonpatch.Operation, applied []policies.Finding) {
+func Patch(obj ast.Object, fixes []Finding) (ops []jsonpatch.Operation, applied []Finding) {
 	// created maps the JSON pointer of each value this patch adds (objects inside added objects
 	// included) to that value, so that a later fix under a created object is written into it
 	// rather than added a second time.
@@ -40,7 +39,7 @@ func buildPatch(obj ast.Object, fixes []policies.Finding) (ops []jsonpatch.Opera
 
 // addOp sets path to value: it returns a new operation, or nil when value was written into an
 // object an earlier operation adds; ok is false when the fix cannot or need not be applied.
-func addOp(obj ast.Object, path policies.FieldPath, value any, created map[string]any) (op *jsonpatch.Operation, ok bool) {
+func addOp(obj ast.Object, path FieldPath, value any, created map[string]any) (op *jsonpatch.Operation, ok bool) {
 	var cur ast.Value = obj
 	ptr := ""
 	for i, seg := range path {
@@ -79,7 +78,7 @@ func addOp(obj ast.Object, path policies.FieldPath, value any, created map[strin
 }
 
 // setCreated writes value at rest inside v, a value an earlier operation adds at ptr.
-func setCreated(v any, ptr string, rest policies.FieldPath, value any, created map[string]any) bool {
+func setCreated(v any, ptr string, rest FieldPath, value any, created map[string]any) bool {
 	for i, seg := range rest {
 		m, isObject := v.(map[string]any)
 		key, isKey := seg.(string)
@@ -103,7 +102,7 @@ func setCreated(v any, ptr string, rest policies.FieldPath, value any, created m
 }
 
 // nested wraps value in one object per remaining key: nested([a b], v) = {"a": {"b": v}}.
-func nested(rest policies.FieldPath, value any) (any, bool) {
+func nested(rest FieldPath, value any) (any, bool) {
 	for i := len(rest) - 1; i >= 0; i-- {
 		key, isKey := rest[i].(string)
 		if !isKey {
@@ -134,8 +133,8 @@ var pointerEscaper = strings.NewReplacer("~", "~0", "/", "~1")
 // escapePointer escapes a key for a JSON pointer (RFC 6901).
 func escapePointer(key string) string { return pointerEscaper.Replace(key) }
 
-// describeFix is how a mutation is reported: spec.ttlSecondsAfterFinished=86400.
-func describeFix(f policies.Finding) string {
+// DescribeFix is how an applied default is reported: spec.ttlSecondsAfterFinished=86400.
+func DescribeFix(f Finding) string {
 	v := fmt.Sprint(f.Fix.Value)
 	if _, isString := f.Fix.Value.(string); !isString {
 		if b, err := json.Marshal(f.Fix.Value); err == nil {
