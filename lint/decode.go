@@ -26,6 +26,9 @@ type Object struct {
 	File string
 	// Line is where the object starts (1-based, counted in the whole file).
 	Line int
+	// Source is the template the object was rendered from: the document's `# Source:` comment
+	// (helm template writes one), or what a chart or kustomization render says (see render.go).
+	Source string
 }
 
 // InputError is a source that could not be read or a document that could not be parsed.
@@ -76,7 +79,14 @@ func Decode(file string, data []byte) ([]Object, []*InputError) {
 		if !ok {
 			continue // a scalar or a list at the top: not a Kubernetes object
 		}
-		objects = append(objects, expandList(file, root.Content[0], obj)...)
+		// Every object of the document carries its `# Source:` comment (sourceComment, source.go).
+		objs := expandList(file, root.Content[0], obj)
+		if src := sourceComment(doc.text); src != "" {
+			for i := range objs {
+				objs[i].Source = src
+			}
+		}
+		objects = append(objects, objs...)
 	}
 	return objects, errs
 }

@@ -50,6 +50,8 @@ type Linter struct {
 	skip    func(path string) bool
 	// requireReasons refuses ignore comments without a reason.
 	requireReasons bool
+	// render says how chart directories and kustomizations are rendered (render.go).
+	render RenderOptions
 }
 
 // Option configures a Linter.
@@ -79,7 +81,8 @@ func New(engine *policies.Engine, opts ...Option) *Linter {
 
 // Files expands paths into the files to lint: files as given, directories recursively (.yaml,
 // .yml and .json files, skipping hidden directories), and "-" for standard input. A path that
-// does not exist is an InputError.
+// does not exist is an InputError. A directory holding a Helm chart (Chart.yaml) or a
+// kustomization is returned itself, not walked: Linter.Lint renders it (see render.go).
 func Files(paths []string) ([]string, []*InputError) {
 	var files []string
 	var errs []*InputError
@@ -93,7 +96,7 @@ func Files(paths []string) ([]string, []*InputError) {
 			errs = append(errs, &InputError{File: p, Message: describeIOError(err)})
 			continue
 		}
-		if !info.IsDir() {
+		if !info.IsDir() || renderKind(p) != "" {
 			files = append(files, p)
 			continue
 		}
@@ -104,6 +107,10 @@ func Files(paths []string) ([]string, []*InputError) {
 			}
 			if d.IsDir() {
 				if path != p && strings.HasPrefix(d.Name(), ".") {
+					return filepath.SkipDir
+				}
+				if path != p && renderKind(path) != "" {
+					files = append(files, path) // a chart or kustomization: rendered whole
 					return filepath.SkipDir
 				}
 				return nil
@@ -174,7 +181,7 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 				report.Objects++
 				report.Checked = append(report.Checked, CheckedObject{
 					Object:   policies.ObjectRefOf(obj.Value),
-					Position: policies.Position{File: obj.File, Line: obj.Line, Column: obj.Node.Column},
+					Position: policies.Position{File: obj.File, Line: obj.Line, Column: obj.Node.Column, Source: obj.Source},
 				})
 				mu.Unlock()
 			}
@@ -255,6 +262,9 @@ func (l *Linter) read(file string) ([]Object, []*InputError) {
 		data, err = os.ReadFile(file)
 	}
 	if err != nil {
+		if kind := renderKind(file); kind != "" && file != StdinName {
+			return l.render.build(kind, file)
+		}
 		return nil, []*InputError{{File: file, Message: "cannot read: " + describeIOError(err)}}
 	}
 	return Decode(file, data)
@@ -271,7 +281,7 @@ func (l *Linter) check(ctx context.Context, obj Object, access policies.AccessCh
 	var suppressed []Suppression
 	for _, f := range findings {
 		line, col := Locate(obj.Node, f.Path)
-		f.Position = policies.Position{File: obj.File, Line: line, Column: col}
+		f.Position = policies.Position{File: obj.File, Line: line, Column: col, Source: obj.Source}
 		if reason, at, ok := suppression(obj.Node, f.Path, f.Rule); ok {
 			if reason != "" || !l.requireReasons {
 				suppressed = append(suppressed, Suppression{Finding: f, Reason: reason, Line: at})

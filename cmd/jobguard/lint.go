@@ -25,6 +25,8 @@ type lintFlags struct {
 	disable     []string
 	requireWhy  bool
 	policyDirs  []string
+	// Rendering of chart directories and kustomizations (lint/render.go).
+	render lint.RenderOptions
 }
 
 func newLintCommand(stdin io.Reader) *cobra.Command {
@@ -37,6 +39,12 @@ func newLintCommand(stdin io.Reader) *cobra.Command {
 PATH is a file, a directory (searched recursively for .yaml, .yml and .json files, skipping
 hidden directories) or - for standard input. Files may hold several YAML documents and kind: List.
 Objects of other kinds are skipped.
+
+A directory holding Chart.yaml is rendered as helm template would (--values, --set,
+--release-name, --namespace, --kube-version), and one holding kustomization.yaml as kustomize
+build would; no helm or kustomize binary is needed. Their findings name, in parentheses, the
+template (or the file kustomize took the object from), and the line is in the rendered output.
+A "# Source:" comment (helm template writes one per document) names a stream's template the same way.
 
 Each finding is printed as file:line:column: severity rule-id: message, under the object it is
 about. Severities: error (the API server rejects it, or it can never work), warning (accepted
@@ -52,6 +60,8 @@ Exit codes:
   2  usage error, or an input that could not be read or parsed (the rest is still checked)`,
 		Example: `  jobguard lint ./manifests
   helm template my-release ./chart | jobguard lint -
+  jobguard lint ./chart -f values-prod.yaml --set image.tag=1.2.3
+  jobguard lint ./deploy/overlays/prod    # a kustomization
   jobguard lint --fail-on warning -o json cronjob.yaml
   jobguard lint --kube-version 1.24 legacy/
   jobguard lint --config ci/.jobguard.yaml manifests/
@@ -72,6 +82,10 @@ Exit codes:
 	fl.StringSliceVar(&f.disable, "disable", nil, "rule ids not to run (repeat or separate with commas)")
 	fl.BoolVar(&f.requireWhy, "require-reasons", false, "a `# jobguard:ignore <rule-id> <reason>` comment without a reason exempts nothing")
 	fl.StringArrayVar(&f.policyDirs, "policy", nil, "directory of custom Rego rules to load beside the built-in ones (repeatable; see README, Custom rules)")
+	fl.StringArrayVarP(&f.render.ValuesFiles, "values", "f", nil, "Helm values file for chart directories, merged over the chart's values.yaml (repeatable; later wins)")
+	fl.StringArrayVar(&f.render.Set, "set", nil, "Helm value for chart directories, key=value as helm --set takes it (repeatable; applied after --values)")
+	fl.StringVar(&f.render.ReleaseName, "release-name", lint.DefaultReleaseName, "Helm release name chart directories are rendered with (.Release.Name)")
+	fl.StringVar(&f.render.Namespace, "namespace", lint.DefaultNamespace, "namespace chart directories are rendered in (.Release.Namespace)")
 	fl.StringVar(&f.config, "config", "", "configuration file (default: .jobguard.yaml in the current directory or the nearest parent)")
 	return cmd
 }
@@ -116,7 +130,14 @@ func runLint(cmd *cobra.Command, stdin io.Reader, args []string, f lintFlags) er
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
-	report, err := lint.New(engine, lint.WithStdin(stdin), lint.WithSkip(cfg.Ignored), lint.WithRequireReasons(f.requireWhy)).Lint(cmd.Context(), args)
+	// Charts see the Kubernetes version the rules target: --kube-version, else the config's.
+	if f.render.KubeVersion = f.kubeVersion; !cmd.Flags().Changed("kube-version") && cfg.KubeVersion != "" {
+		f.render.KubeVersion, _ = policies.ParseKubeVersion(cfg.KubeVersion) // checked by loadConfig
+	}
+	if err := f.render.Check(); err != nil {
+		return &exitError{exitUsage, err}
+	}
+	report, err := lint.New(engine, lint.WithStdin(stdin), lint.WithSkip(cfg.Ignored), lint.WithRequireReasons(f.requireWhy), lint.WithRender(f.render)).Lint(cmd.Context(), args)
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}

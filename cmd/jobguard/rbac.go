@@ -41,18 +41,7 @@ func runSuggest(w io.Writer, stdin io.Reader, paths []string) error {
 	files, inputErrs := lint.Files(paths)
 	first := true
 	for _, f := range files {
-		var data []byte
-		var err error
-		if f == lint.StdinName {
-			data, err = io.ReadAll(stdin)
-		} else {
-			data, err = os.ReadFile(f)
-		}
-		if err != nil {
-			inputErrs = append(inputErrs, &lint.InputError{File: f, Message: "cannot read: " + err.Error()})
-			continue
-		}
-		objects, errs := lint.Decode(f, data)
+		objects, errs := lint.Read(f, stdin, lint.RenderOptions{})
 		inputErrs = append(inputErrs, errs...)
 		for _, o := range objects {
 			ref := policies.ObjectRefOf(o.Value)

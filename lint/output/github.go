@@ -21,7 +21,7 @@ func (githubFormatter) Format(w io.Writer, r *lint.Report) error {
 		writeCommand(bw, "error", e.Position(), InputErrorRule, e.Message)
 	}
 	for _, f := range r.Findings {
-		writeCommand(bw, githubLevel(f.Severity), f.Position, f.Rule, withRemediationLine(f))
+		writeCommand(bw, githubLevel(f.Severity), annotated(f.Position), f.Rule, withRemediationLine(f))
 	}
 	bw.WriteString(Summary(r) + "\n")
 	return bw.Flush()
@@ -43,6 +43,17 @@ func withRemediationLine(f policies.Finding) string {
 		msg += "\n" + f.Remediation
 	}
 	return msg
+}
+
+// annotated is where a finding's annotation goes. A stream from standard input that names its
+// templates (helm template's `# Source:` comments) is annotated on the template, so that the
+// annotation lands on the file in the repository. The line stays the one in the rendered stream,
+// not the template's: the annotation names the right file, not always the right line.
+func annotated(p policies.Position) policies.Position {
+	if p.File == lint.StdinName && p.Source != "" {
+		p.File = p.Source
+	}
+	return p
 }
 
 // writeCommand writes one workflow command. Standard input has no file to annotate: its findings

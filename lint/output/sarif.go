@@ -80,6 +80,8 @@ type sarifResult struct {
 	Message    sarifText              `json:"message"`
 	Locations  []sarifLocation        `json:"locations,omitempty"`
 	Properties *sarifResultProperties `json:"properties,omitempty"`
+	// RelatedLocations holds the template a stream from standard input was rendered from.
+	RelatedLocations []sarifLocation `json:"relatedLocations,omitempty"`
 }
 
 type sarifResultProperties struct {
@@ -87,9 +89,13 @@ type sarifResultProperties struct {
 	Field string `json:"field,omitempty"`
 	// APIVersion of the object, which the logical location does not carry.
 	APIVersion string `json:"apiVersion,omitempty"`
+	// Source is the template the object was rendered from (Position.Source); the region is in
+	// the rendered output.
+	Source string `json:"source,omitempty"`
 }
 
 type sarifLocation struct {
+	Message          *sarifText             `json:"message,omitempty"`
 	PhysicalLocation *sarifPhysicalLocation `json:"physicalLocation,omitempty"`
 	LogicalLocations []sarifLogicalLocation `json:"logicalLocations,omitempty"`
 }
@@ -158,8 +164,15 @@ func (s sarifFormatter) log(r *lint.Report) sarifLog {
 				Kind:               "resource",
 			}}
 		}
-		if len(f.Path) > 0 || f.Object.APIVersion != "" {
-			res.Properties = &sarifResultProperties{Field: f.Path.String(), APIVersion: f.Object.APIVersion}
+		if len(f.Path) > 0 || f.Object.APIVersion != "" || f.Position.Source != "" {
+			res.Properties = &sarifResultProperties{Field: f.Path.String(), APIVersion: f.Object.APIVersion, Source: f.Position.Source}
+		}
+		if f.Position.File == lint.StdinName && f.Position.Source != "" {
+			// No region: the finding's line is in the rendered stream, not in the template.
+			res.RelatedLocations = []sarifLocation{{
+				Message:          &sarifText{Text: "the template this document was rendered from"},
+				PhysicalLocation: &sarifPhysicalLocation{ArtifactLocation: artifactLocation(wd, f.Position.Source)},
+			}}
 		}
 		results = append(results, res)
 	}

@@ -59,13 +59,22 @@ func (t textFormatter) Format(w io.Writer, r *lint.Report) error {
 			current = &g
 			fmt.Fprintln(bw, t.paint(ansiBold, f.Object.String())+t.paint(ansiDim, " ("+f.Object.APIVersion+")"))
 		}
-		fmt.Fprintf(bw, "%s: %s %s: %s\n", f.Position, t.severity(f.Severity), t.paint(ansiDim, f.Rule), f.Message)
+		fmt.Fprintf(bw, "%s%s: %s %s: %s\n", f.Position, t.source(f.Position), t.severity(f.Severity), t.paint(ansiDim, f.Rule), f.Message)
 	}
 	if len(r.Findings) > 0 {
 		fmt.Fprintln(bw)
 	}
 	fmt.Fprintln(bw, Summary(r))
 	return bw.Flush()
+}
+
+// source names the template a finding's document was rendered from, after its position:
+// " (mychart/templates/cronjob.yaml)"; the line is still the rendered one.
+func (t textFormatter) source(p policies.Position) string {
+	if p.Source == "" {
+		return ""
+	}
+	return " " + t.paint(ansiDim, "("+p.Source+")")
 }
 
 // Summary is the closing line: what was found, in how much input.

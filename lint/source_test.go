@@ -1,0 +1,160 @@
+package lint
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/jobguard/jobguard/policies"
+)
+
+// inputs holds the chart, the kustomizations and the helm template stream the render tests use.
+var inputs = filepath.Join("..", "testdata", "inputs")
+
+var (
+	sharedEngine     *policies.Engine
+	sharedEngineErr  error
+	sharedEngineOnce sync.Once
+)
+
+// lintPaths lints paths with the built-in rules.
+func lintPaths(t *testing.T, paths []string, opts ...Option) *Report {
+	t.Helper()
+	sharedEngineOnce.Do(func() { sharedEngine, sharedEngineErr = policies.New() })
+	if sharedEngineErr != nil {
+		t.Fatal(sharedEngineErr)
+	}
+	report, err := New(sharedEngine, opts...).Lint(context.Background(), paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return report
+}
+
+// placed lists findings as "rule file:line (source)", sorted, for comparing reports.
+func placed(findings []policies.Finding) []string {
+	var out []string
+	for _, f := range findings {
+		out = append(out, fmt.Sprintf("%s %s:%d (%s)", f.Rule, filepath.ToSlash(f.Position.File), f.Position.Line, f.Position.Source))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestSourceComment(t *testing.T) {
+	tests := []struct{ doc, want string }{
+		{"---\n# Source: mychart/templates/cronjob.yaml\napiVersion: batch/v1\n", "mychart/templates/cronjob.yaml"},
+		{"# Source: mychart/templates/job.yaml\nkind: Job\n", "mychart/templates/job.yaml"},
+		{"\n# a note first\n\n#   Source: no, not this spelling\n# Source:   c/templates/x.yaml  \r\nkind: Job\n", "c/templates/x.yaml"},
+		// Only the comments that open a document count.
+		{"apiVersion: v1\n# Source: late/templates/x.yaml\nkind: ConfigMap\n", ""},
+		{"kind: Job\n", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := sourceComment([]byte(tt.doc)); got != tt.want {
+			t.Errorf("sourceComment(%q) = %q, want %q", tt.doc, got, tt.want)
+		}
+	}
+}
+
+func TestDecodeRecordsSourcePerDocument(t *testing.T) {
+	src := `# Source: app/templates/list.yaml
+apiVersion: v1
+kind: List
+items:
+  - {apiVersion: batch/v1, kind: Job, metadata: {name: a}}
+  - {apiVersion: batch/v1, kind: Job, metadata: {name: b}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: c}
+---
+# Source: app/templates/d.yaml
+apiVersion: batch/v1
+kind: Job
+metadata: {name: d}
+`
+	objs, errs := Decode(StdinName, []byte(src))
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var got []string
+	for _, o := range objs {
+		got = append(got, policies.ObjectRefOf(o.Value).Name+"="+o.Source)
+	}
+	if want := "a=app/templates/list.yaml b=app/templates/list.yaml c= d=app/templates/d.yaml"; strings.Join(got, " ") != want {
+		t.Errorf("sources = %s, want %s", strings.Join(got, " "), want)
+	}
+}
+
+// TestLintHelmTemplateStream reads a helm template stream from standard input: each finding is
+// at its line in the stream and names the template of its document.
+func TestLintHelmTemplateStream(t *testing.T) {
+	stream, err := os.Open(filepath.Join(inputs, "helm-template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Close()
+	report := lintPaths(t, []string{StdinName}, WithStdin(stream))
+	want := []string{
+		"job-missing-ttl -:39 (reports/charts/worker/templates/job.yaml)",
+		"job-restart-policy -:27 (reports/templates/cronjob.yaml)",
+	}
+	if got := placed(report.Findings); !slices.Equal(got, want) {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var checked []string
+	for _, c := range report.Checked {
+		checked = append(checked, c.Object.Kind+"="+c.Position.Source)
+	}
+	if want := "ServiceAccount=reports/templates/serviceaccount.yaml CronJob=reports/templates/cronjob.yaml Job=reports/charts/worker/templates/job.yaml"; strings.Join(checked, " ") != want {
+		t.Errorf("checked = %s, want %s", strings.Join(checked, " "), want)
+	}
+}
+
+// TestFilesRendersChartsAndKustomizations: a walk hands chart directories and kustomizations over
+// whole (their templates and patches are not manifests), and everything else file by file.
+func TestFilesRendersChartsAndKustomizations(t *testing.T) {
+	files, errs := Files([]string{inputs})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var got []string
+	for _, f := range files {
+		rel, _ := filepath.Rel(inputs, f)
+		got = append(got, filepath.ToSlash(rel)+"="+renderKind(f))
+	}
+	want := []string{"chart=helm", "helm-template.yaml=", "kustomize/base=kustomize", "kustomize/overlay=kustomize"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Files = %v, want %v", got, want)
+	}
+	// Named directly, a chart or a kustomization is one input too.
+	for _, dir := range []string{"chart", "kustomize/overlay"} {
+		p := filepath.Join(inputs, dir)
+		if files, _ := Files([]string{p}); !slices.Equal(files, []string{p}) {
+			t.Errorf("Files(%s) = %v, want the directory itself", p, files)
+		}
+	}
+}
+
+// TestReadRendersDirectories: Read, for callers other than Linter, renders what Files returns.
+func TestReadRendersDirectories(t *testing.T) {
+	objs, errs := Read(filepath.Join(inputs, "chart"), nil, RenderOptions{Namespace: "batch"})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var got []string
+	for _, o := range objs {
+		got = append(got, policies.ObjectRefOf(o.Value).String())
+	}
+	want := "Job release-name-worker-migrate,CronJob batch/release-name-reports-nightly,ServiceAccount batch/release-name-reports"
+	if strings.Join(got, ",") != want {
+		t.Errorf("objects = %s, want %s", strings.Join(got, ","), want)
+	}
+}
