@@ -24,6 +24,7 @@ type lintFlags struct {
 	kubeVersion policies.KubeVersion
 	disable     []string
 	requireWhy  bool
+	fix         bool
 	policyDirs  []string
 	// Rendering of chart directories and kustomizations (lint/render.go).
 	render lint.RenderOptions
@@ -80,6 +81,7 @@ Exit codes:
 	fl.StringVar(&f.color, "color", "auto", "colour the text output: auto (on a terminal, unless NO_COLOR is set), always, never")
 	fl.Var(&f.kubeVersion, "kube-version", "the Kubernetes version the manifests target (version-dependent rules such as deprecated-api use it)")
 	fl.StringSliceVar(&f.disable, "disable", nil, "rule ids not to run (repeat or separate with commas)")
+	fl.BoolVar(&f.fix, "fix", false, "write the rules' declared defaults (the mutating webhook's) into the files first, keeping comments and layout; then lint the result")
 	fl.BoolVar(&f.requireWhy, "require-reasons", false, "a `# jobguard:ignore <rule-id> <reason>` comment without a reason exempts nothing")
 	fl.StringArrayVar(&f.policyDirs, "policy", nil, "directory of custom Rego rules to load beside the built-in ones (repeatable; see README, Custom rules)")
 	fl.StringArrayVarP(&f.render.ValuesFiles, "values", "f", nil, "Helm values file for chart directories, merged over the chart's values.yaml (repeatable; later wins)")
@@ -137,7 +139,13 @@ func runLint(cmd *cobra.Command, stdin io.Reader, args []string, f lintFlags) er
 	if err := f.render.Check(); err != nil {
 		return &exitError{exitUsage, err}
 	}
-	report, err := lint.New(engine, lint.WithStdin(stdin), lint.WithSkip(cfg.Ignored), lint.WithRequireReasons(f.requireWhy), lint.WithRender(f.render)).Lint(cmd.Context(), args)
+	linter := lint.New(engine, lint.WithStdin(stdin), lint.WithSkip(cfg.Ignored), lint.WithRequireReasons(f.requireWhy), lint.WithRender(f.render))
+	if f.fix {
+		if err := fixFiles(cmd, linter, cfg, args); err != nil {
+			return err
+		}
+	}
+	report, err := linter.Lint(cmd.Context(), args)
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
@@ -149,6 +157,38 @@ func runLint(cmd *cobra.Command, stdin io.Reader, args []string, f lintFlags) er
 		return &exitError{code: exitUsage}
 	case threshold != "" && slices.ContainsFunc(report.Findings, func(x policies.Finding) bool { return x.Severity.AtLeast(threshold) }):
 		return &exitError{code: exitFindings}
+	}
+	return nil
+}
+
+// fixFiles writes the defaults into every file of args, in place, and says what it changed.
+func fixFiles(cmd *cobra.Command, linter *lint.Linter, cfg *config.Config, args []string) error {
+	if count(args, lint.StdinName) > 0 {
+		return &exitError{exitUsage, fmt.Errorf("--fix edits files in place; for standard input use jobguard mutate -")}
+	}
+	files, _ := lint.Files(args) // unreadable paths are reported by the lint that follows
+	for _, file := range files {
+		if info, err := os.Stat(file); err != nil || info.IsDir() || cfg.Ignored(file) {
+			continue // charts and kustomizations are rendered, not edited
+		}
+		src, err := os.ReadFile(file)
+		if err != nil {
+			continue
+		}
+		out, changes, errs := linter.Fix(cmd.Context(), file, src, cfg.ApplyFix)
+		for _, e := range errs {
+			fmt.Fprintln(cmd.ErrOrStderr(), "jobguard: --fix:", e)
+		}
+		if len(changes) == 0 {
+			continue
+		}
+		info, _ := os.Stat(file)
+		if err := os.WriteFile(file, out, info.Mode().Perm()); err != nil {
+			return &exitError{exitUsage, fmt.Errorf("--fix: %w", err)}
+		}
+		for _, c := range changes {
+			fmt.Fprintln(cmd.ErrOrStderr(), "fixed:", c)
+		}
 	}
 	return nil
 }

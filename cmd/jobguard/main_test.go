@@ -380,3 +380,42 @@ func TestCustomPolicy(t *testing.T) {
 		t.Errorf("rule without metadata: exit %d, stderr %q", code, errOut)
 	}
 }
+
+func TestFixAndMutate(t *testing.T) {
+	src, err := os.ReadFile("../../lint/testdata/fix/commented.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile("../../lint/testdata/fix/commented.fixed.yaml")
+
+	// mutate: standard input to standard output, what was set on standard error.
+	code, out, errOut := jobguard(t, string(src), "mutate", "-")
+	if code != exitOK || out != string(want) {
+		t.Errorf("mutate: exit %d\n%s\nwant:\n%s", code, out, want)
+	}
+	if !strings.Contains(errOut, "set: -:8: set spec.startingDeadlineSeconds=300 (cron-missing-deadline)") {
+		t.Errorf("mutate stderr: %q", errOut)
+	}
+
+	// lint --fix: the file is edited in place, then linted; a second run changes nothing.
+	file := filepath.Join(t.TempDir(), "jobs.yaml")
+	os.WriteFile(file, src, 0o600)
+	code, out, errOut = jobguard(t, "", "lint", "--fix", "--color", "never", file)
+	fixed, _ := os.ReadFile(file)
+	if string(fixed) != string(want) {
+		t.Errorf("lint --fix wrote:\n%s", fixed)
+	}
+	if !strings.Contains(errOut, "fixed: "+file+":27: set spec.ttlSecondsAfterFinished=86400 (job-missing-ttl)") || strings.Count(out, "job-missing-ttl") != 1 {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if info, _ := os.Stat(file); info.Mode().Perm() != 0o600 {
+		t.Errorf("--fix changed the file mode to %v", info.Mode().Perm())
+	}
+	_, _, errOut = jobguard(t, "", "lint", "--fix", file)
+	if again, _ := os.ReadFile(file); string(again) != string(want) || strings.Contains(errOut, "fixed:") {
+		t.Errorf("second --fix changed the file: %s", errOut)
+	}
+	if code, _, _ := jobguard(t, string(src), "lint", "--fix", "-"); code != exitUsage {
+		t.Errorf("--fix on standard input: exit %d, want 2", code)
+	}
+}
