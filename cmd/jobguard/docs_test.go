@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -57,15 +58,26 @@ func TestRulesDoc(t *testing.T) {
 			fmt.Fprintf(&b, "\n<details><summary>%s (testdata/%s/%s)</summary>\n\n```yaml\n%s\n```\n</details>\n", ex.title, r.ID, ex.file, strings.TrimRight(string(data), "\n"))
 		}
 	}
-	const path = "docs/rules.md"
-	if *update {
-		os.MkdirAll("docs", 0o755)
-		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
+	ex := map[string]examples{}
+	for _, r := range engine.Rules() {
+		bad, _ := os.ReadFile(filepath.Join("testdata", r.ID, "bad.yaml"))
+		good, _ := os.ReadFile(filepath.Join("testdata", r.ID, "good.yaml"))
+		ex[r.ID] = examples{Bad: string(bad), Good: string(good)}
 	}
-	if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, b.Bytes()) {
-		t.Errorf("%s is out of date; run make docs", path)
+	exJSON, err := json.MarshalIndent(ex, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string][]byte{"docs/rules.md": b.Bytes(), "cmd/jobguard/rule_examples.json": append(exJSON, '\n')} {
+		if *update {
+			os.MkdirAll(filepath.Dir(path), 0o755)
+			if err := os.WriteFile(path, want, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s is out of date; run make docs", path)
+		}
 	}
 }

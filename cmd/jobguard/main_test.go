@@ -419,3 +419,15 @@ func TestFixAndMutate(t *testing.T) {
 		t.Errorf("--fix on standard input: exit %d, want 2", code)
 	}
 }
+
+func TestExplain(t *testing.T) {
+	code, out, _ := jobguard(t, "", "explain", "cron-schedule-never-runs")
+	for _, want := range []string{"cron-schedule-never-runs (error, CronJob)", "Fires on:", `schedule: "0 0 30 2 *"`, "Passes:", `schedule: "0 0 29 2 *"`} {
+		if code != exitOK || !strings.Contains(out, want) {
+			t.Errorf("exit %d, output lacks %q:\n%s", code, want, out)
+		}
+	}
+	if code, _, errOut := jobguard(t, "", "explain", "no-such-rule"); code != exitUsage || !strings.Contains(errOut, "job-restart-policy") {
+		t.Errorf("unknown rule: exit %d, %q", code, errOut)
+	}
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	_ "embed"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/jobguard/jobguard/policies"
+)
+
+// ruleExamples holds, per rule id, the fixtures testdata/<rule-id>/bad.yaml and good.yaml,
+// copied by `make docs` (TestRulesDoc fails when it is stale) so that the binary can show them.
+//
+//go:embed rule_examples.json
+var ruleExamples []byte
+
+type examples struct {
+	Bad  string `json:"bad"`
+	Good string `json:"good"`
+}
+
+func newExplainCommand() *cobra.Command {
+	var policyDirs []string
+	cmd := &cobra.Command{
+		Use:   "explain RULE",
+		Short: "Show a rule's documentation, with an example that fires it and one that passes",
+		Example: `  jobguard explain job-restart-policy
+  jobguard explain rbac-insufficient`,
+		Args: cobra.ExactArgs(1),
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			engine, err := policies.New()
+			if err != nil {
+				return nil, cobra.ShellCompDirectiveError
+			}
+			var ids []string
+			for _, r := range engine.Rules() {
+				ids = append(ids, r.ID+"\t"+r.Title)
+			}
+			return ids, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			engine, err := policies.New(policyOptions(policyDirs)...)
+			if err != nil {
+				return &exitError{exitUsage, err}
+			}
+			r := engine.Rule(args[0])
+			if r == nil {
+				var ids []string
+				for _, r := range engine.Rules() {
+					ids = append(ids, r.ID)
+				}
+				return &exitError{exitUsage, fmt.Errorf("no rule %q; the rules are: %s", args[0], strings.Join(ids, ", "))}
+			}
+			var all map[string]examples
+			if err := json.Unmarshal(ruleExamples, &all); err != nil {
+				return fmt.Errorf("reading the embedded examples: %w", err)
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "%s (%s, %s)\n%s\n\n%s\n\nFix: %s\n", r.ID, r.Severity, kindList(r), r.Title, r.Description, r.Remediation)
+			if len(r.Params) > 0 {
+				fmt.Fprintf(w, "\nParameters (rules.%s.params in .jobguard.yaml):\n", r.ID)
+				for _, k := range slices.Sorted(maps.Keys(r.Params)) {
+					fmt.Fprintf(w, "  %s: %v\n", k, r.Params[k])
+				}
+			}
+			if r.Fix != nil {
+				fmt.Fprintf(w, "\nThe mutating webhook, lint --fix and mutate set %s when it is absent", r.Fix.Field)
+				if r.Fix.OptIn {
+					fmt.Fprint(w, " (opt-in: webhook.mutation.optIn)")
+				}
+				fmt.Fprintln(w, ".")
+			}
+			if ex, ok := all[r.ID]; ok {
+				fmt.Fprintf(w, "\nFires on:\n\n%s\nPasses:\n\n%s", indent(ex.Bad), indent(ex.Good))
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringArrayVar(&policyDirs, "policy", nil, "directory of custom rules to explain too")
+	return cmd
+}
+
+func indent(s string) string {
+	var b strings.Builder
+	for l := range strings.SplitSeq(strings.TrimRight(s, "\n"), "\n") {
+		b.WriteString("    " + l + "\n")
+	}
+	return b.String()
+}
+
+func policyOptions(dirs []string) []policies.Option {
+	var opts []policies.Option
+	for _, d := range dirs {
+		opts = append(opts, policies.WithPolicies(os.DirFS(d)))
+	}
+	return opts
+}
