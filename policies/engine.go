@@ -113,7 +113,7 @@ func New(opts ...Option) (*Engine, error) {
 		return nil, err
 	}
 
-	compiler := ast.NewCompiler().WithBuiltins(customBuiltinDecls())
+	compiler := ast.NewCompiler().WithCapabilities(capabilities())
 	if compiler.Compile(modules); compiler.Failed() {
 		return nil, fmt.Errorf("compiling rules: %w", compiler.Errors)
 	}
@@ -420,10 +420,11 @@ func loadModules(sources []fs.FS, tests bool) (map[string]*ast.Module, error) {
 	return modules, nil
 }
 
-func customBuiltinDecls() map[string]*ast.Builtin {
-	decls := map[string]*ast.Builtin{}
+// capabilities are OPA's own plus the jobguard builtins, for the compiler.
+func capabilities() *ast.Capabilities {
+	caps := ast.CapabilitiesForThisVersion()
 	for _, b := range TesterBuiltins() {
-		decls[b.Decl.Name] = b.Decl
+		caps.Builtins = append(caps.Builtins, b.Decl)
 	}
-	return decls
+	return caps
 }
