@@ -78,18 +78,30 @@ deny contains result.fail(msg, ["subjects", i, "namespace"]) if {
 }
 
 # The API server never validates a subject's namespace: this one is accepted but matches nobody,
-# so the binding can never work: an error, though the API server accepts it.
-deny contains result.fail(msg, ["subjects", i, "namespace"]) if {
+# so the binding can never work: an error, though the API server accepts it. A template
+# placeholder (${NAMESPACE}) is a warning instead: the manifest is not meant to be applied as is.
+deny contains finding if {
 	some i, s in rbac.subjects
 	rbac.str(s, "kind") == "ServiceAccount"
 	ns := rbac.str(s, "namespace")
 	ns != ""
 	errs := jobguard.k8s.dns1123_label_errors(ns)
 	count(errs) > 0
-	msg := sprintf("namespace %q is not a valid namespace name (%s): the API server accepts the binding, but no namespace can have this name, so this subject never matches a ServiceAccount%s", [ns, concat("; ", errs), placeholder_note(ns)])
+	path := ["subjects", i, "namespace"]
+	not placeholder(ns)
+	finding := result.fail(sprintf("namespace %q is not a valid namespace name (%s): the API server accepts the binding, but no namespace can have this name, so this subject never matches a ServiceAccount", [ns, concat("; ", errs)]), path)
 }
 
-placeholder_note(ns) := "; it looks like a template placeholder: lint the rendered manifests" if {
+deny contains result.fail_with_severity(msg, ["subjects", i, "namespace"], "warning") if {
+	some i, s in rbac.subjects
+	rbac.str(s, "kind") == "ServiceAccount"
+	ns := rbac.str(s, "namespace")
+	placeholder(ns)
+	count(jobguard.k8s.dns1123_label_errors(ns)) > 0
+	msg := sprintf("namespace %q looks like a template placeholder, not a namespace: lint the rendered manifests (no namespace can have this name)", [ns])
+}
+
+placeholder(ns) if {
 	some marker in ["${", "{{", "$("]
 	contains(ns, marker)
-} else := ""
+}
