@@ -43,9 +43,12 @@ func TestCorpus(t *testing.T) {
 	if report.Objects < 1000 {
 		t.Errorf("linted %d objects, expected the corpus's 1,300 or so", report.Objects)
 	}
+	if len(report.InputErrors) > 2 {
+		t.Errorf("%d inputs could not be read; the corpus has two broken on purpose (a tab, a missing ---)", len(report.InputErrors))
+	}
 	for _, e := range report.InputErrors {
-		if e.Line == 0 || !strings.Contains(e.Message, ";") {
-			t.Errorf("input error without a line or a hint: %v", e)
+		if e.Line == 0 {
+			t.Errorf("input error without a line: %v", e)
 		}
 	}
 	for _, f := range report.Findings {
