@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: help build test lint bench docs golden envtest-binaries
+.PHONY: help build test test-envtest lint bench docs golden envtest-binaries
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -14,7 +14,10 @@ build: ## build bin/jobguard
 # builds them from the Go module proxy once (about 5 minutes on 2 cores) into a cache outside the
 # repository and prints their directory.
 test: ## run every test: Go, Rego rules, fixtures, golden files, docs, real-API-server (envtest) tests
-	KUBEBUILDER_ASSETS="$$(hack/envtest-binaries.sh)" $(GO) test -count=1 ./...
+	assets="$$(hack/envtest-binaries.sh)" && KUBEBUILDER_ASSETS="$$assets" $(GO) test -count=1 ./...
+
+test-envtest: ## only the real-API-server tests (webhook, kubectl RBAC mapping, certs)
+	assets="$$(hack/envtest-binaries.sh)" && KUBEBUILDER_ASSETS="$$assets" $(GO) test -count=1 -run Envtest -v ./webhook/ ./policies/kubectl/ ./certs/
 
 envtest-binaries: ## build (or find in the cache) kube-apiserver, etcd and kubectl for envtest
 	hack/envtest-binaries.sh

@@ -816,6 +816,11 @@ func (m *mapper) taint() error {
 	if len(taints) == 0 {
 		return unresolved("kubectl taint needs at least one taint")
 	}
+	// kubectl taint reads its first argument as a resource type: it
+	// rejects TYPE/NAME.
+	if len(resources) > 0 && strings.Contains(resources[0].Value, "/") {
+		return unresolved("kubectl taint wants TYPE NAME, not %s", resources[0].Value)
+	}
 	targets, err := m.targets(resources)
 	if err != nil {
 		return err

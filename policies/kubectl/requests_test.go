@@ -529,10 +529,7 @@ func TestRequests(t *testing.T) {
 			`patch nodes "node-1" (cluster-scoped)`,
 		}, ""},
 		{`taint nodes dedicated=x:NoSchedule`, nil, `kubectl taint needs names, a selector or --all`},
-		{`taint node/node-1 dedicated-`, []string{
-			`get nodes "node-1" (cluster-scoped)`,
-			`patch nodes "node-1" (cluster-scoped)`,
-		}, ""},
+		{`taint node/node-1 dedicated-`, nil, `kubectl taint wants TYPE NAME, not node/node-1`},
 		// events and cluster-info
 		{`events`, []string{
 			`list events in namespace "jobs"`,
