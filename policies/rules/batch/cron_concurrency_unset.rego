@@ -3,7 +3,9 @@
 # description: |
 #   concurrencyPolicy defaults to Allow: when a run is still going at the next scheduled time, a second
 #   one starts beside it. Without activeDeadlineSeconds nothing ends a hung run, so runs pile up.
-#   Forbid skips a run while the previous one is active; Replace stops the old one.
+#   Forbid skips a run while the previous one is active; Replace stops the old one. The webhook
+#   never sees the field unset: the API server defaults it to Allow before admission, so this rule
+#   (and its opt-in default) works in lint, --fix and mutate only.
 # custom:
 #   id: cron-concurrency-unset
 #   severity: warning
