@@ -172,3 +172,18 @@ func BenchmarkEvaluate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkPreCommit is a pre-commit run on one file: compiling the rules included, as the
+// CLI does on every start.
+func BenchmarkPreCommit(b *testing.B) {
+	file := filepath.Join("..", "testdata", "seeds", "000-restart-cronjob.yaml")
+	for b.Loop() {
+		engine, err := policies.New()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := lint.New(engine).Lint(context.Background(), []string{file}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
