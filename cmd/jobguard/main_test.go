@@ -431,3 +431,16 @@ func TestExplain(t *testing.T) {
 		t.Errorf("unknown rule: exit %d, %q", code, errOut)
 	}
 }
+
+// TestDeployLintsClean: jobguard's own manifests are its first customer. The kustomizations under
+// deploy/ are built in-process and must draw no finding at all, info included.
+func TestDeployLintsClean(t *testing.T) {
+	t.Chdir("../..")
+	code, out, errOut := jobguard(t, "", "lint", "--fail-on", "info", "--color", "never", "deploy/")
+	if code != exitOK || !strings.HasPrefix(out, "0 findings") {
+		t.Errorf("exit %d\n%s%s", code, out, errOut)
+	}
+	if !strings.Contains(out, "objects from") || strings.Contains(out, " 0 objects") {
+		t.Errorf("nothing was linted: %s", out)
+	}
+}
