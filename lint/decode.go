@@ -18,6 +18,13 @@ import (
 // would otherwise take all memory); real manifests are far below it.
 const maxNodesPerDocument = 1_000_000
 
+// maxDepth bounds how deeply lists and mappings nest in one document. yaml.v3 refuses more than
+// 10,000 levels of block and of flow nesting, each, when parsing; aliases nested in aliases reach
+// far deeper (a chain of anchors each 9,000 levels deep makes 100,000 levels in 200 KB), and an
+// anchor used inside its own value, which yaml.v3 accepts (x: &m {a: [*m]}), endlessly. The
+// converter and what reads its values (the RBAC inventory's encoding/json, capped at 10,000) recurse.
+const maxDepth = 10_000
+
 // Object is one Kubernetes object read from a source, with what is needed to place findings in it.
 type Object struct {
 	Value ast.Object
@@ -184,7 +191,16 @@ func parseError(file string, doc document, err error) *InputError {
 		}
 	}
 	hint := "check the indentation and quoting"
-	if strings.Contains(msg, "tab") || bytes.Contains(lineAt(doc.text, line-doc.line+1), []byte("\t")) {
+	switch {
+	case strings.Contains(msg, "control characters"):
+		// yaml.v3 gives no line for these: point at the first one.
+		if i := firstControlChar(doc.text); i >= 0 {
+			line = doc.line + bytes.Count(doc.text[:i], []byte("\n"))
+		}
+		hint = "a binary file? YAML manifests are text"
+	case strings.Contains(msg, "exceeded max depth"):
+		hint = "the document nests lists or mappings too deeply to be a manifest"
+	case strings.Contains(msg, "tab") || bytes.Contains(lineAt(doc.text, line-doc.line+1), []byte("\t")):
 		hint = "YAML does not allow tabs for indentation; indent with spaces"
 	}
 	return &InputError{File: file, Line: line, Message: fmt.Sprintf("not valid YAML (%s); %s", msg, hint)}
@@ -204,6 +220,14 @@ func lineAt(text []byte, n int) []byte {
 	return text
 }
 
+// firstControlChar returns the index of the first byte YAML does not allow (C0 controls other
+// than tab, line feed and carriage return, and DEL), or -1.
+func firstControlChar(data []byte) int {
+	return bytes.IndexFunc(data, func(r rune) bool {
+		return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f
+	})
+}
+
 func firstInvalidUTF8(data []byte) int {
 	for i := 0; i < len(data); {
 		r, size := utf8.DecodeRune(data[i:])
@@ -219,6 +243,7 @@ func firstInvalidUTF8(data []byte) int {
 type converter struct {
 	file  string
 	nodes int
+	depth int // lists and mappings being converted, outermost first
 }
 
 func (c *converter) errorf(n *yaml.Node, format string, args ...any) *InputError {
@@ -228,6 +253,12 @@ func (c *converter) errorf(n *yaml.Node, format string, args ...any) *InputError
 func (c *converter) convert(n *yaml.Node) (ast.Value, *InputError) {
 	if c.nodes++; c.nodes > maxNodesPerDocument {
 		return nil, c.errorf(n, "document expands to more than %d values through YAML aliases; refusing to read it (an alias bomb?)", maxNodesPerDocument)
+	}
+	if n.Kind == yaml.SequenceNode || n.Kind == yaml.MappingNode {
+		if c.depth++; c.depth > maxDepth {
+			return nil, c.errorf(n, "document nests lists and mappings more than %d levels deep, counting what YAML aliases expand to (an anchor used inside its own value?); refusing to read it", maxDepth)
+		}
+		defer func() { c.depth-- }()
 	}
 	switch n.Kind {
 	case yaml.AliasNode:

@@ -81,7 +81,7 @@ func New(engine *policies.Engine, opts ...Option) *Linter {
 
 // Files expands paths into the files to lint: files as given, directories recursively (.yaml,
 // .yml and .json files, skipping hidden directories), and "-" for standard input. A path that
-// does not exist is an InputError. A directory holding a Helm chart (Chart.yaml) or a
+// does not exist is an InputError, and so is a pipe, device or broken link met in a directory. A directory holding a Helm chart (Chart.yaml) or a
 // kustomization is returned itself, not walked: Linter.Lint renders it (see render.go).
 func Files(paths []string) ([]string, []*InputError) {
 	var files []string
@@ -117,6 +117,10 @@ func Files(paths []string) ([]string, []*InputError) {
 			}
 			switch strings.ToLower(filepath.Ext(path)) {
 			case ".yaml", ".yml", ".json":
+				if msg := notRegular(path, d); msg != "" {
+					errs = append(errs, &InputError{File: path, Message: msg})
+					return nil
+				}
 				files = append(files, path)
 			}
 			return nil
@@ -126,6 +130,42 @@ func Files(paths []string) ([]string, []*InputError) {
 		}
 	}
 	return files, errs
+}
+
+// notRegular says why a file found in a directory is not read, or "" for a regular file or a
+// symbolic link to one. Reading a named pipe would block until something writes to it, and a
+// device may never end; a file named on the command line is read whatever it is (<(...) is a pipe).
+func notRegular(path string, d fs.DirEntry) string {
+	if d.Type().IsRegular() {
+		return ""
+	}
+	what := "is a " + fileType(d.Type())
+	if d.Type()&fs.ModeSymlink != 0 {
+		info, err := os.Stat(path)
+		if err != nil {
+			return "is a symbolic link whose target cannot be read: " + describeIOError(err)
+		}
+		if info.Mode().IsRegular() {
+			return ""
+		}
+		if info.IsDir() {
+			return "is a symbolic link to a directory, which is not followed; name the directory itself to lint it"
+		}
+		what = "is a symbolic link to a " + fileType(info.Mode().Type())
+	}
+	return what + ", not a regular file; skipped (name it on the command line to read it anyway)"
+}
+
+func fileType(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	}
+	return "special file"
 }
 
 func describeIOError(err error) string {

@@ -46,7 +46,7 @@ type reviewed struct {
 
 // evaluate decodes the request's object and runs the rules on it. It returns a response instead
 // when the request needs no review (DELETE, CONNECT, subresources, excluded namespaces, objects
-// being deleted) or cannot be reviewed (no object, undecodable object, engine failure).
+// being deleted) or cannot be reviewed (no UID, no object, undecodable object, engine failure).
 func (s *Server) evaluate(ctx context.Context, req admission.Request) (*reviewed, *admission.Response) {
 	done := func(r admission.Response) (*reviewed, *admission.Response) { return nil, &r }
 	switch {
@@ -54,6 +54,10 @@ func (s *Server) evaluate(ctx context.Context, req admission.Request) (*reviewed
 		return done(admission.Allowed(""))
 	case req.SubResource != "":
 		return done(admission.Allowed("jobguard does not check subresources"))
+	case req.UID == "":
+		// The API server always sends one and matches the answer to its call by it: without one,
+		// the request is not the API server's and no answer could be used.
+		return done(admission.Errored(http.StatusBadRequest, errors.New("jobguard: the admission request has no uid; the API server always sends one")))
 	}
 	p := s.policy.Load()
 	if p.Config.NamespaceExcluded(req.Namespace) {
