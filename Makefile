@@ -1,5 +1,6 @@
 # jobguard: every command a developer or CI needs. `make help` lists them.
 GO ?= go
+FUZZTIME ?= 5s
 STATICCHECK_VERSION ?= v0.8.2
 
 .PHONY: help build test test-envtest lint bench docs golden envtest-binaries
@@ -13,8 +14,9 @@ build: ## build bin/jobguard
 # The real-API-server tests (envtest) need kube-apiserver, etcd and kubectl v1.36.3: the script
 # builds them from the Go module proxy once (about 5 minutes on 2 cores) into a cache outside the
 # repository and prints their directory.
-test: ## run every test: Go, Rego rules, fixtures, golden files, docs, real-API-server (envtest) tests
+test: ## run every test: Go, Rego rules, fixtures, golden files, docs, real-API-server (envtest) tests, fuzz targets (FUZZTIME each)
 	assets="$$(hack/envtest-binaries.sh)" && KUBEBUILDER_ASSETS="$$assets" $(GO) test -count=1 ./...
+	GO=$(GO) FUZZTIME=$(FUZZTIME) hack/fuzz.sh
 
 test-envtest: ## only the real-API-server tests (webhook, kubectl RBAC mapping, certs)
 	assets="$$(hack/envtest-binaries.sh)" && KUBEBUILDER_ASSETS="$$assets" $(GO) test -count=1 -run Envtest -v ./webhook/ ./policies/kubectl/ ./certs/

@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
@@ -73,8 +74,22 @@ func newRegistry() *prometheus.Registry {
 }
 
 func (m *Metrics) observe(webhook string, req admission.Request, resp admission.Response, took time.Duration) {
-	m.Requests.WithLabelValues(webhook, string(req.Operation), req.Kind.Kind, strconv.FormatBool(resp.Allowed)).Inc()
+	m.Requests.WithLabelValues(webhook, label(string(req.Operation), knownOperations), label(req.Kind.Kind, knownKinds), strconv.FormatBool(resp.Allowed)).Inc()
 	m.Duration.WithLabelValues(webhook).Observe(took.Seconds())
+}
+
+// Label values come from requests, which anyone who reaches the webhook can make up: values
+// outside these sets are counted as "other", so that the number of series stays bounded.
+var (
+	knownOperations = []string{"CREATE", "UPDATE", "DELETE", "CONNECT"}
+	knownKinds      = []string{"Job", "CronJob", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"}
+)
+
+func label(v string, known []string) string {
+	if slices.Contains(known, v) {
+		return v
+	}
+	return "other"
 }
 
 func (m *Metrics) finding(f policies.Finding, action string) {
