@@ -1,10 +1,13 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -15,6 +18,8 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -108,8 +113,48 @@ func (s *Server) Mutator() admission.Handler { return s.mutator }
 // Register mounts the validating and mutating webhooks at ValidatePath and MutatePath of srv, for
 // example a controller-runtime Manager's webhook server or one envtest points the API server at.
 func (s *Server) Register(srv crwebhook.Server) {
-	srv.Register(ValidatePath, s.admissionWebhook(s.validator))
-	srv.Register(MutatePath, s.admissionWebhook(s.mutator))
+	srv.Register(ValidatePath, reviewsOnly(s.admissionWebhook(s.validator)))
+	srv.Register(MutatePath, reviewsOnly(s.admissionWebhook(s.mutator)))
+}
+
+// maxReviewBytes is controller-runtime's cap on a request body (admission/http.go): a body this
+// large is left to it, to answer 413.
+const maxReviewBytes = 7 << 20
+
+// reviewsOnly answers 400 to a JSON body that is not an AdmissionReview of admission.k8s.io/v1
+// or v1beta1: controller-runtime would read any apiVersion and kind as a review and echo them
+// back. Bodies it cannot parse are left to controller-runtime, which answers them itself.
+func reviewsOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		head, err := io.ReadAll(io.LimitReader(r.Body, maxReviewBytes+1))
+		if len(head) == 0 {
+			r.Body = http.NoBody // as it came: controller-runtime answers "request body is empty"
+		} else {
+			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(head), r.Body))
+		}
+		var envelope metav1.TypeMeta
+		if err != nil || len(head) > maxReviewBytes || json.Unmarshal(head, &envelope) != nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if envelope.Kind == "AdmissionReview" && (envelope.APIVersion == "admission.k8s.io/v1" || envelope.APIVersion == "admission.k8s.io/v1beta1") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		review := admissionv1.AdmissionReview{
+			TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+			Response: &admissionv1.AdmissionResponse{Result: &metav1.Status{
+				Code:    http.StatusBadRequest,
+				Message: fmt.Sprintf("jobguard: expected an AdmissionReview of admission.k8s.io/v1 or v1beta1, got %q %q", envelope.APIVersion, envelope.Kind),
+			}},
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(review)
+	})
 }
 
 // WebhookHandler serves ValidatePath and MutatePath over plain HTTP, as the webhook server
