@@ -1,6 +1,7 @@
 package policies
 
 import (
+	"cmp"
 	"context"
 	"embed"
 	"encoding/json"
@@ -341,18 +342,11 @@ func plainJSON(v any) any {
 // ObjectRefOf reads apiVersion, kind, namespace and name from an object.
 func ObjectRefOf(obj ast.Object) ObjectRef {
 	return ObjectRef{
-		APIVersion: stringAt(obj, "apiVersion"),
-		Kind:       stringAt(obj, "kind"),
-		Namespace:  stringAt(obj, "metadata", "namespace"),
-		Name:       cmpOr(stringAt(obj, "metadata", "name"), stringAt(obj, "metadata", "generateName")),
+		APIVersion: StringAt(obj, "apiVersion"),
+		Kind:       StringAt(obj, "kind"),
+		Namespace:  StringAt(obj, "metadata", "namespace"),
+		Name:       cmp.Or(StringAt(obj, "metadata", "name"), StringAt(obj, "metadata", "generateName")),
 	}
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func groupKindOf(ref ObjectRef) GroupKind {
@@ -361,7 +355,7 @@ func groupKindOf(ref ObjectRef) GroupKind {
 }
 
 func ignoredRules(obj ast.Object) map[string]bool {
-	list := stringAt(obj, "metadata", "annotations", IgnoreAnnotation)
+	list := StringAt(obj, "metadata", "annotations", IgnoreAnnotation)
 	if list == "" {
 		return nil
 	}
@@ -372,7 +366,9 @@ func ignoredRules(obj ast.Object) map[string]bool {
 	return ids
 }
 
-func stringAt(obj ast.Object, keys ...string) string {
+// StringAt returns the string at a path of keys in an object, or "" when a key is missing or the
+// value is not a string.
+func StringAt(obj ast.Object, keys ...string) string {
 	var v ast.Value = obj
 	for _, k := range keys {
 		o, ok := v.(ast.Object)

@@ -74,7 +74,7 @@ func (s *Server) evaluate(ctx context.Context, req admission.Request) (*reviewed
 	if req.Namespace == "" && ref.Namespace != "" && p.Config.NamespaceExcluded(ref.Namespace) {
 		return done(admission.Allowed("namespace " + ref.Namespace + " is excluded from jobguard"))
 	}
-	if req.Operation == admissionv1.Update && stringAt(obj, "metadata", "deletionTimestamp") != "" {
+	if req.Operation == admissionv1.Update && policies.StringAt(obj, "metadata", "deletionTimestamp") != "" {
 		// Being deleted: finalizers must be removable whatever the object's findings.
 		return done(admission.Allowed("the object is being deleted"))
 	}
@@ -124,10 +124,10 @@ func decodeObject(req admission.Request) (ast.Object, error) {
 	if !ok {
 		return nil, fmt.Errorf("jobguard: the request's object must be a JSON object, got %s", ast.ValueName(v))
 	}
-	if stringAt(obj, "kind") == "" && req.Kind.Kind != "" {
+	if policies.StringAt(obj, "kind") == "" && req.Kind.Kind != "" {
 		obj.Insert(ast.InternedTerm("kind"), ast.StringTerm(req.Kind.Kind))
 	}
-	if stringAt(obj, "apiVersion") == "" && req.Kind.Version != "" {
+	if policies.StringAt(obj, "apiVersion") == "" && req.Kind.Version != "" {
 		apiVersion := req.Kind.Version
 		if req.Kind.Group != "" {
 			apiVersion = req.Kind.Group + "/" + apiVersion
@@ -220,20 +220,3 @@ func (s *Server) mutate(ctx context.Context, req admission.Request) admission.Re
 }
 
 func isDryRun(req admission.Request) bool { return req.DryRun != nil && *req.DryRun }
-
-func stringAt(obj ast.Object, keys ...string) string {
-	var v ast.Value = obj
-	for _, k := range keys {
-		o, ok := v.(ast.Object)
-		if !ok {
-			return ""
-		}
-		t := o.Get(ast.StringTerm(k))
-		if t == nil {
-			return ""
-		}
-		v = t.Value
-	}
-	s, _ := v.(ast.String)
-	return string(s)
-}
