@@ -11,13 +11,14 @@ import (
 	"maps"
 	"path"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
 // Bundled holds the built-in rules (rules/) and their helper library (lib/), tests included.
@@ -233,49 +234,69 @@ func (e *Engine) Evaluate(ctx context.Context, obj ast.Object, opts ...EvalOptio
 		ctx = context.WithValue(ctx, accessKey{}, eo.access)
 	}
 	input := ast.NewObject(ast.Item(ast.InternedTerm("object"), ast.NewTerm(obj)))
-	rs, err := pq.Eval(ctx, rego.EvalParsedInput(input))
+	// Without an external Cancel, OPA starts a goroutine per evaluation to watch ctx; AfterFunc
+	// only runs when ctx ends. Results are read as terms: no conversion to Go values and back.
+	cancel := topdown.NewCancel()
+	defer context.AfterFunc(ctx, cancel.Cancel)()
+	rs, err := pq.Eval(ctx,
+		rego.EvalParsedInput(input),
+		rego.EvalExternalCancel(cancel),
+		rego.EvalMetrics(metrics.NoOp()),
+		rego.EvalGenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }),
+	)
 	if err != nil {
 		return nil, fmt.Errorf("evaluating %s: %w", ref, err)
 	}
 	if len(rs) != 1 {
 		return nil, fmt.Errorf("evaluating %s: the query returned %d results, want 1", ref, len(rs))
 	}
-	byRule, _ := rs[0].Bindings["result"].(map[string]any)
+	result, _ := rs[0].Bindings["result"].(*ast.Term)
+	byRule, ok := result.Value.(ast.Object)
+	if !ok {
+		return nil, fmt.Errorf("evaluating %s: the query result is %v, want an object", ref, result)
+	}
 	ignored := ignoredRules(obj)
 	var out []Finding
-	for _, id := range slices.Sorted(maps.Keys(byRule)) {
-		if ignored[id] {
-			continue
+	var ruleErr error
+	byRule.Foreach(func(k, v *ast.Term) { // keys are sorted: findings come out by rule id
+		id, _ := k.Value.(ast.String)
+		if ignored[string(id)] || ruleErr != nil {
+			return
 		}
-		raw, _ := byRule[id].([]any)
-		for _, f := range raw {
-			finding, err := e.finding(id, ref, f)
+		set, _ := v.Value.(ast.Set)
+		if set == nil {
+			return
+		}
+		sorted := set.Sorted()
+		for i := range sorted.Len() {
+			finding, err := e.finding(string(id), ref, sorted.Elem(i))
 			if err != nil {
-				return nil, fmt.Errorf("evaluating %s: %w", ref, err)
+				ruleErr = fmt.Errorf("evaluating %s: %w", ref, err)
+				return
 			}
 			out = append(out, finding)
 		}
-	}
-	return out, nil
+	})
+	return out, ruleErr
 }
 
 // finding turns one element of a rule's deny set into a Finding.
-func (e *Engine) finding(id string, ref ObjectRef, raw any) (Finding, error) {
+func (e *Engine) finding(id string, ref ObjectRef, raw *ast.Term) (Finding, error) {
 	r := e.byID[id]
-	m, ok := raw.(map[string]any)
+	m, ok := raw.Value.(ast.Object)
 	if !ok {
-		return Finding{}, fmt.Errorf("rule %s (%s): a deny element must be an object built with data.jobguard.lib.result.fail, got %T", id, r.File, raw)
+		return Finding{}, fmt.Errorf("rule %s (%s): a deny element must be an object built with data.jobguard.lib.result.fail, got %s", id, r.File, ast.ValueName(raw.Value))
 	}
-	msg, _ := m["message"].(string)
+	msg, _ := valueAt(m, "message").(ast.String)
 	f := Finding{
 		Rule:        id,
 		Severity:    r.Severity,
-		Message:     msg,
+		Message:     string(msg),
 		Remediation: r.Remediation,
 		Object:      ref,
 	}
-	if s, ok := m["severity"].(string); ok {
-		sev, err := ParseSeverity(s)
+	if s, ok := valueAt(m, "severity").(ast.String); ok {
+		sev, err := ParseSeverity(string(s))
 		if err != nil {
 			return Finding{}, fmt.Errorf("rule %s: %w", id, err)
 		}
@@ -284,35 +305,51 @@ func (e *Engine) finding(id string, ref ObjectRef, raw any) (Finding, error) {
 	if sev, ok := e.opts.severities[id]; ok {
 		f.Severity = sev
 	}
-	path, err := fieldPathOf(m["path"])
+	path, err := fieldPathOf(valueAt(m, "path"))
 	if err != nil {
 		return Finding{}, fmt.Errorf("rule %s: %w", id, err)
 	}
 	f.Path = path
-	if v, ok := m["fix"]; ok && r.Fix != nil {
-		f.Fix = &Fix{Path: path, Value: plainJSON(v), OptIn: r.Fix.OptIn}
+	if v := valueAt(m, "fix"); v != nil && r.Fix != nil {
+		value, err := ast.JSON(v)
+		if err != nil {
+			return Finding{}, fmt.Errorf("rule %s: the fix value: %w", id, err)
+		}
+		f.Fix = &Fix{Path: path, Value: plainJSON(value), OptIn: r.Fix.OptIn}
 	}
 	return f, nil
 }
 
-func fieldPathOf(v any) (FieldPath, error) {
-	elems, ok := v.([]any)
-	if !ok {
-		return nil, fmt.Errorf("path must be an array of keys and indexes, got %T", v)
+// valueAt returns the value of key in o, or nil.
+func valueAt(o ast.Object, key string) ast.Value {
+	if t := o.Get(ast.InternedTerm(key)); t != nil {
+		return t.Value
 	}
-	path := make(FieldPath, len(elems))
-	for i, el := range elems {
-		switch el := el.(type) {
-		case string:
-			path[i] = el
-		case json.Number:
-			n, err := strconv.Atoi(string(el))
-			if err != nil {
-				return nil, fmt.Errorf("path element %d: %q is not an index", i, el)
+	return nil
+}
+
+func fieldPathOf(v ast.Value) (FieldPath, error) {
+	elems, ok := v.(*ast.Array)
+	if !ok {
+		name := "nothing"
+		if v != nil {
+			name = ast.ValueName(v)
+		}
+		return nil, fmt.Errorf("path must be an array of keys and indexes, got %s", name)
+	}
+	path := make(FieldPath, elems.Len())
+	for i := range elems.Len() {
+		switch el := elems.Elem(i).Value.(type) {
+		case ast.String:
+			path[i] = string(el)
+		case ast.Number:
+			n, ok := el.Int()
+			if !ok {
+				return nil, fmt.Errorf("path element %d: %v is not an index", i, el)
 			}
 			path[i] = n
 		default:
-			return nil, fmt.Errorf("path element %d must be a string or an integer, got %T", i, el)
+			return nil, fmt.Errorf("path element %d must be a string or an integer, got %s", i, ast.ValueName(el))
 		}
 	}
 	return path, nil
