@@ -334,20 +334,7 @@ func newCA(now time.Time, validity time.Duration) (*keyPair, error) {
 		IsCA:                  true,
 		MaxPathLenZero:        true,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
-	if err != nil {
-		return nil, fmt.Errorf("certs: creating CA certificate: %w", err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		return nil, fmt.Errorf("certs: parsing CA certificate: %w", err)
-	}
-	return &keyPair{
-		cert:    cert,
-		key:     key,
-		certPEM: pem.EncodeToMemory(&pem.Block{Type: pemTypeCertificate, Bytes: der}),
-		keyPEM:  keyPEM,
-	}, nil
+	return sign("CA", tmpl, tmpl, key, key, keyPEM)
 }
 
 // issueServing creates a serving certificate for dnsNames and the loopback
@@ -381,13 +368,19 @@ func issueServing(ca *keyPair, dnsNames []string, now time.Time, validity time.D
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
+	return sign("serving", tmpl, ca.cert, ca.key, key, keyPEM)
+}
+
+// sign creates the certificate tmpl describes for key, signed by parent's key, and keeps both
+// in PEM; what names the certificate in errors.
+func sign(what string, tmpl, parent *x509.Certificate, parentKey crypto.Signer, key *ecdsa.PrivateKey, keyPEM []byte) (*keyPair, error) {
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), parentKey)
 	if err != nil {
-		return nil, fmt.Errorf("certs: creating serving certificate: %w", err)
+		return nil, fmt.Errorf("certs: creating %s certificate: %w", what, err)
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		return nil, fmt.Errorf("certs: parsing serving certificate: %w", err)
+		return nil, fmt.Errorf("certs: parsing %s certificate: %w", what, err)
 	}
 	return &keyPair{
 		cert:    cert,

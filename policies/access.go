@@ -184,11 +184,7 @@ func verdictTerm(v rbac.Verdict) *ast.Term {
 }
 
 func builtinRBACCheck(bctx rego.BuiltinContext, namespace, name, request *ast.Term) (*ast.Term, error) {
-	ns, err := stringOperand(rbacCheck, namespace, 1)
-	if err != nil {
-		return nil, err
-	}
-	sa, err := stringOperand(rbacCheck, name, 2)
+	s, err := stringOperands(rbacCheck, namespace, name)
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +196,7 @@ func builtinRBACCheck(bctx rego.BuiltinContext, namespace, name, request *ast.Te
 	if checker == nil {
 		return verdictTerm(rbac.Verdict{}), nil
 	}
-	v, err := checker.Check(bctx.Context, rbac.ServiceAccount{Namespace: ns, Name: sa}, req)
+	v, err := checker.Check(bctx.Context, rbac.ServiceAccount{Namespace: s[0], Name: s[1]}, req)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", rbacCheck.Name, err)
 	}
@@ -208,13 +204,9 @@ func builtinRBACCheck(bctx rego.BuiltinContext, namespace, name, request *ast.Te
 }
 
 func builtinRBACExcess(bctx rego.BuiltinContext, kind, namespace, name *ast.Term) (*ast.Term, error) {
-	var s [3]string
-	for i, t := range []*ast.Term{kind, namespace, name} {
-		v, err := stringOperand(rbacExcess, t, i+1)
-		if err != nil {
-			return nil, err
-		}
-		s[i] = v
+	s, err := stringOperands(rbacExcess, kind, namespace, name)
+	if err != nil {
+		return nil, err
 	}
 	auditor, ok := accessFrom(bctx.Context).(GrantAuditor)
 	if !ok {
@@ -232,6 +224,19 @@ func builtinRBACExcess(bctx rego.BuiltinContext, kind, namespace, name *ast.Term
 		))
 	}
 	return ast.ArrayTerm(items...), nil
+}
+
+// stringOperands reads operands that must all be strings, in order.
+func stringOperands(decl *rego.Function, terms ...*ast.Term) ([]string, error) {
+	out := make([]string, len(terms))
+	for i, t := range terms {
+		s, err := stringOperand(decl, t, i+1)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = s
+	}
+	return out, nil
 }
 
 func stringsOperand(decl *rego.Function, t *ast.Term, pos int) ([]string, error) {
