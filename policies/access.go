@@ -30,6 +30,7 @@ type EvalOption func(*evalOptions)
 
 type evalOptions struct {
 	access AccessChecker
+	rules  RuleSet // WithRuleSet (ruleset.go)
 }
 
 // WithAccessChecker lets the cross-object RBAC rules (rbac-insufficient, rbac-overbroad) see the

@@ -34,6 +34,8 @@ type Engine struct {
 	rules   []*Rule // sorted by id
 	byID    map[string]*Rule
 	queries map[GroupKind]rego.PreparedEvalQuery
+	// partial holds the queries of WithRuleSet, for the kinds that have an inventory rule (ruleset.go).
+	partial map[RuleSet]map[GroupKind]rego.PreparedEvalQuery
 	opts    options
 }
 
@@ -126,6 +128,9 @@ func New(opts ...Option) (*Engine, error) {
 			return nil, fmt.Errorf("preparing the query for %s: %w", gk, err)
 		}
 		e.queries[gk] = pq
+	}
+	if err := e.preparePartial(compiler, store); err != nil {
+		return nil, err
 	}
 	return e, nil
 }
@@ -229,6 +234,11 @@ func (e *Engine) Evaluate(ctx context.Context, obj ast.Object, opts ...EvalOptio
 	var eo evalOptions
 	for _, o := range opts {
 		o(&eo)
+	}
+	if eo.rules != AllRules {
+		if pq, ok = e.partialQuery(groupKindOf(ref), eo.rules); !ok {
+			return nil, nil
+		}
 	}
 	if eo.access != nil {
 		ctx = context.WithValue(ctx, accessKey{}, eo.access)

@@ -25,6 +25,11 @@ type Rule struct {
 	Fix *FixSpec `json:"fix,omitempty"`
 	// File is the Rego file that defines the rule.
 	File string `json:"file"`
+	// Inventory marks a rule that needs the cross-object inventory (custom.inventory: true): it
+	// asks the access checker about other objects (jobguard.rbac.check). Lint evaluates such rules
+	// on a Job or CronJob only once every file is read, on a summary of the object (lint/summary.go),
+	// and every other rule at once; see WithRuleSet.
+	Inventory bool `json:"inventory,omitempty"`
 
 	pkg ast.Ref // data.jobguard.rules.<area>.<id with underscores>
 }
@@ -132,6 +137,11 @@ func ruleFromModule(file string, m *ast.Module) (*Rule, error) {
 	if p, ok := ann.Custom["params"]; ok {
 		if r.Params, ok = p.(map[string]any); !ok {
 			errs = append(errs, errors.New("custom.params must be a map"))
+		}
+	}
+	if v, ok := ann.Custom["inventory"]; ok {
+		if r.Inventory, ok = v.(bool); !ok {
+			errs = append(errs, errors.New("custom.inventory must be true or false"))
 		}
 	}
 	if f, ok := ann.Custom["fix"]; ok {

@@ -11,6 +11,7 @@
 #   id: rbac-insufficient
 #   severity: error
 #   kinds: [Job, CronJob]
+#   inventory: true
 #   remediation: Grant the missing rule named in the message with a Role and RoleBinding in that namespace (`jobguard rbac suggest` writes them), or fix the ServiceAccount the pod runs as.
 package jobguard.rules.rbac.rbac_insufficient
 
