@@ -1,11 +1,14 @@
 package lint
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -56,46 +59,93 @@ func (e *InputError) Position() policies.Position {
 
 // Decode reads every Kubernetes object in a YAML or JSON stream: several documents, `kind: List`
 // (and other *List kinds with items), empty documents. Documents without apiVersion and kind are
-// skipped. A document that does not parse is reported and the others are still read.
+// skipped. A document that does not parse is reported and the others are still read; text that
+// is not UTF-8 (a binary file?) is reported and ends the stream.
 func Decode(file string, data []byte) ([]Object, []*InputError) {
-	if !utf8.Valid(data) {
-		line := bytes.Count(data[:firstInvalidUTF8(data)], []byte("\n")) + 1
-		return nil, []*InputError{{File: file, Line: line, Message: "not valid UTF-8 text (a binary file?); YAML manifests must be UTF-8"}}
-	}
 	var objects []Object
+	errs := decodeDocuments(file, &documentReader{data: data}, func(o Object, _ origin) bool {
+		objects = append(objects, o)
+		return true
+	})
+	return objects, errs
+}
+
+// origin is where a decoded object comes from: its document, whose text is valid only while
+// yield runs, and its index among the document's objects (several for a List). Objects of
+// rendered charts and kustomizations have none (nil text).
+type origin struct {
+	doc  document
+	item int
+}
+
+// decodeStream reads r one document at a time, as Decode does, and hands each object to yield as
+// soon as its document is decoded, so that only one document's nodes and values are held at a
+// time: memory grows with the largest document, not with the stream. It stops early when yield
+// returns false. Text that is not valid UTF-8 (a binary file?) ends the stream with an error at
+// its line; the documents before it have been handed over.
+func decodeStream(file string, r io.Reader, yield func(Object, origin) bool) []*InputError {
+	docs, release := newDocumentReader(r)
+	defer release()
+	return decodeDocuments(file, docs, yield)
+}
+
+func decodeDocuments(file string, docs *documentReader, yield func(Object, origin) bool) []*InputError {
 	var errs []*InputError
-	for _, doc := range splitDocuments(data) {
-		var root yaml.Node
-		if err := yaml.Unmarshal(doc.text, &root); err != nil {
-			errs = append(errs, parseError(file, doc, err))
-			continue
+	for {
+		doc, ok := docs.next()
+		if !ok {
+			break
 		}
-		if len(root.Content) == 0 {
-			continue // empty document
-		}
-		if doc.line > 1 {
-			shiftLines(&root, doc.line-1)
-		}
-		c := converter{file: file}
-		value, err := c.convert(root.Content[0])
+		objs, err := decodeDocument(file, doc)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		obj, ok := value.(ast.Object)
-		if !ok {
-			continue // a scalar or a list at the top: not a Kubernetes object
-		}
-		// Every object of the document carries its `# Source:` comment (sourceComment, source.go).
-		objs := expandList(file, root.Content[0], obj)
-		if src := sourceComment(doc.text); src != "" {
-			for i := range objs {
-				objs[i].Source = src
+		for i, o := range objs {
+			if !yield(o, origin{doc, i}) {
+				return errs
 			}
 		}
-		objects = append(objects, objs...)
 	}
-	return objects, errs
+	switch {
+	case docs.invalidLine > 0:
+		errs = append(errs, &InputError{File: file, Line: docs.invalidLine, Message: "not valid UTF-8 text (a binary file?); YAML manifests must be UTF-8"})
+	case docs.err != nil:
+		errs = append(errs, &InputError{File: file, Line: docs.line, Message: "cannot read: " + describeIOError(docs.err)})
+	}
+	return errs
+}
+
+// decodeDocument parses one document into its objects (several for a List, none for an empty
+// document or one that is not a Kubernetes object).
+func decodeDocument(file string, doc document) ([]Object, *InputError) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(doc.text, &root); err != nil {
+		return nil, parseError(file, doc, err)
+	}
+	if len(root.Content) == 0 {
+		return nil, nil // empty document
+	}
+	if doc.line > 1 {
+		shiftLines(&root, doc.line-1)
+	}
+	c := converter{file: file}
+	value, err := c.convert(root.Content[0])
+	if err != nil {
+		return nil, err
+	}
+	obj, ok := value.(ast.Object)
+	if !ok {
+		return nil, nil // a scalar or a list at the top: not a Kubernetes object
+	}
+	// Every object of the document carries its `# Source:` comment (sourceComment, source.go).
+	objs := expandList(file, root.Content[0], obj)
+	if src := sourceComment(doc.text); src != "" {
+		for i := range objs {
+			objs[i].Source = src
+		}
+	}
+	return objs, nil
 }
 
 // expandList returns the items of a List, or the object itself.
@@ -142,26 +192,125 @@ type document struct {
 	line int // first line of text in the whole stream, 1-based
 }
 
-// splitDocuments cuts a stream at "---" lines, like kubectl's YAML reader, so that one broken
+// documentReader cuts a stream at "---" lines, like kubectl's YAML reader, so that one broken
 // document does not hide the others. Each piece keeps its separator line, so that line numbers
-// stay right and "--- {flow: mapping}" still parses.
-func splitDocuments(data []byte) []document {
-	var docs []document
-	start, startLine, line := 0, 1, 1
-	for i := 0; i < len(data); {
-		end := bytes.IndexByte(data[i:], '\n')
-		next := len(data)
-		if end >= 0 {
+// stay right and "--- {flow: mapping}" still parses. It reads a line at a time and holds one
+// document; over bytes already in memory (Decode) it holds nothing and copies nothing.
+type documentReader struct {
+	r *bufio.Reader // nil: data
+	// data and pos are the bytes and where the next document starts, when reading from memory.
+	data    []byte
+	pos     int
+	text    []byte // the document being read, from r; reused
+	pending []byte // the separator line that starts the next document, read from r
+	long    []byte // a line longer than r's buffer, put together
+	line    int    // lines read
+	done    bool
+	// invalidLine is the line of the first byte that is not UTF-8, which ends the stream; err is
+	// a read error, which ends it too.
+	invalidLine int
+	err         error
+}
+
+var readers = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 32<<10) }}
+
+// newDocumentReader reads r; release returns its buffer.
+func newDocumentReader(r io.Reader) (d *documentReader, release func()) {
+	br := readers.Get().(*bufio.Reader)
+	br.Reset(r)
+	return &documentReader{r: br}, func() {
+		br.Reset(nil)
+		readers.Put(br)
+	}
+}
+
+// next returns the next document; its text is valid until the following call. The last
+// document is returned even when empty, as a stream always has one.
+func (d *documentReader) next() (document, bool) {
+	if d.done {
+		return document{}, false
+	}
+	if d.r == nil {
+		return d.nextInMemory()
+	}
+	d.text = append(d.text[:0], d.pending...)
+	doc := document{line: d.line + 1}
+	if len(d.pending) > 0 {
+		doc.line = d.line // the separator line was counted when it was read
+		if !utf8.Valid(d.pending) {
+			d.invalidLine, d.done = d.line, true
+			return document{}, false
+		}
+	}
+	d.pending = d.pending[:0]
+	for {
+		line, err := d.readLine()
+		if len(line) > 0 {
+			d.line++
+			if len(d.text) > 0 && isSeparator(line) {
+				d.pending = append(d.pending, line...)
+				doc.text = d.text
+				return doc, true
+			}
+			if !utf8.Valid(line) {
+				d.invalidLine, d.done = d.line, true
+				return document{}, false
+			}
+			d.text = append(d.text, line...)
+		}
+		if err != nil {
+			d.done = true
+			if err != io.EOF {
+				d.err = err
+				return document{}, false
+			}
+			doc.text = d.text
+			return doc, true
+		}
+	}
+}
+
+func (d *documentReader) nextInMemory() (document, bool) {
+	start := d.pos
+	doc := document{line: d.line + 1}
+	for i := start; ; {
+		if i >= len(d.data) {
+			d.done = true
+			doc.text = d.data[start:]
+			return doc, true
+		}
+		next := len(d.data)
+		if end := bytes.IndexByte(d.data[i:], '\n'); end >= 0 {
 			next = i + end + 1
 		}
-		if i > start && isSeparator(data[i:next]) {
-			docs = append(docs, document{text: data[start:i], line: startLine})
-			start, startLine = i, line
+		line := d.data[i:next]
+		if i > start && isSeparator(line) {
+			d.pos = i
+			doc.text = d.data[start:i]
+			return doc, true
+		}
+		d.line++
+		if !utf8.Valid(line) {
+			d.invalidLine, d.done = d.line, true
+			return document{}, false
 		}
 		i = next
-		line++
 	}
-	return append(docs, document{text: data[start:], line: startLine})
+}
+
+// readLine returns the next line with its "\n" (none at the end of the stream), valid until the
+// next call.
+func (d *documentReader) readLine() ([]byte, error) {
+	line, err := d.r.ReadSlice('\n')
+	if err != bufio.ErrBufferFull {
+		return line, err
+	}
+	d.long = append(d.long[:0], line...)
+	for err == bufio.ErrBufferFull {
+		line, err = d.r.ReadSlice('\n')
+		d.long = append(d.long, line...)
+	}
+	return d.long, err
 }
 
 func isSeparator(line []byte) bool {
@@ -226,17 +375,6 @@ func firstControlChar(data []byte) int {
 	return bytes.IndexFunc(data, func(r rune) bool {
 		return (r < 0x20 && r != '\t' && r != '\n' && r != '\r') || r == 0x7f
 	})
-}
-
-func firstInvalidUTF8(data []byte) int {
-	for i := 0; i < len(data); {
-		r, size := utf8.DecodeRune(data[i:])
-		if r == utf8.RuneError && size <= 1 {
-			return i
-		}
-		i += size
-	}
-	return len(data)
 }
 
 // converter turns YAML nodes into OPA values directly, without an intermediate map[string]any.

@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -171,4 +173,53 @@ func TestLocateMissingFieldPointsAtParent(t *testing.T) {
 			t.Errorf("Locate(%s) = %d:%d, want %d:%d", tt.path, line, col, tt.line, tt.col)
 		}
 	}
+}
+
+// TestDecodeInvalidUTF8EndsTheStream: text that is not UTF-8 ends the stream (a binary file?),
+// with one error at its line; the documents before it were read (they were handed to evaluation
+// already when streaming).
+func TestDecodeInvalidUTF8EndsTheStream(t *testing.T) {
+	src := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: M\xfcnchen}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"
+	objs, errs := Decode("f.yaml", []byte(src))
+	if got := strings.Join(names(objs), ","); got != "a" {
+		t.Errorf("objects = %s, want a", got)
+	}
+	if len(errs) != 1 || errs[0].Line != 7 || !strings.Contains(errs[0].Message, "not valid UTF-8") {
+		t.Errorf("errors = %v, want one on line 7", errs)
+	}
+}
+
+// TestDecodeStreamHoldsOneDocument: documents are handed over one at a time, each before the
+// next is read.
+func TestDecodeStreamHoldsOneDocument(t *testing.T) {
+	var src strings.Builder
+	for i := range 1000 {
+		fmt.Fprintf(&src, "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: c%d}\n", i)
+	}
+	r := &countingReader{r: strings.NewReader(src.String())}
+	var readWhenYielded []int64
+	errs := decodeStream("f.yaml", r, func(o Object, from origin) bool {
+		if from.item != 0 || from.doc.line != o.Line-1 {
+			t.Errorf("object at line %d: origin %+v", o.Line, from)
+		}
+		readWhenYielded = append(readWhenYielded, r.n)
+		return true
+	})
+	if len(errs) > 0 || len(readWhenYielded) != 1000 {
+		t.Fatalf("%d objects, errors %v", len(readWhenYielded), errs)
+	}
+	if readWhenYielded[0] >= int64(src.Len()) {
+		t.Errorf("the whole stream (%d bytes) was read before the first object was handed over", src.Len())
+	}
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p[:min(len(p), 512)])
+	c.n += int64(n)
+	return n, err
 }

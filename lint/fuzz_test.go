@@ -1,6 +1,10 @@
 package lint
 
 import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/jobguard/jobguard/policies"
@@ -16,6 +20,22 @@ var locatePaths = []policies.FieldPath{
 	{"rules", -1},
 	{0, "a", 1 << 40},
 	{"", ""},
+}
+
+// summaryPaths are what the inventory rules report on a Job or a CronJob.
+var summaryPaths = map[string][]policies.FieldPath{
+	"Job":     podSpecPaths("spec", "template", "spec"),
+	"CronJob": podSpecPaths("spec", "jobTemplate", "spec", "template", "spec"),
+}
+
+func podSpecPaths(pod ...any) []policies.FieldPath {
+	out := []policies.FieldPath{append(slices.Clone(pod), "serviceAccountName")}
+	for _, field := range []string{"containers", "initContainers"} {
+		for _, cmd := range []string{"command", "args"} {
+			out = append(out, append(slices.Clone(pod), field, 0, cmd, 0), append(slices.Clone(pod), field, 1, cmd, 2))
+		}
+	}
+	return out
 }
 
 // FuzzDecode checks that no input makes Decode panic or hang, that every object it returns is a
@@ -35,13 +55,30 @@ func FuzzDecode(f *testing.F) {
 		"? [a]\n: b\n",
 		"--- !!binary aGVsbG8=\n--- |\n  text\n---\n- [[[]]]\n",
 		"# Source: chart/templates/job.yaml\napiVersion: batch/v1\nkind: Job\n",
+		"apiVersion: batch/v1\nkind: Job\nx: &c {name: a, command: [kubectl, get, po]}\nspec:\n  template:\n    spec:\n      containers:\n      # jobguard:ignore rbac-insufficient\n      - *c\n      - <<: *c\n        args:\n          - a\n          # jobguard:ignore rbac-insufficient why\n          - b\n          - kubectl get po\n",
 		"\x00",
 		"",
+		"apiVersion: v1\nkind: ConfigMap\n---\xff\n",
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a-name-longer-than-sixteen-bytes}\n--- \napiVersion: v1\nkind: Secret\n---",
 	} {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		objs, errs := Decode("f.yaml", data)
+		// Streamed (what lint does with files and stdin), with lines longer than the buffer: the same.
+		var streamed []Object
+		streamErrs := decodeDocuments("f.yaml", &documentReader{r: bufio.NewReaderSize(bytes.NewReader(data), 16)}, func(o Object, _ origin) bool {
+			streamed = append(streamed, o)
+			return true
+		})
+		if len(streamed) != len(objs) || fmt.Sprint(streamErrs) != fmt.Sprint(errs) {
+			t.Fatalf("streamed: %d objects, errors %v; from memory: %d objects, errors %v", len(streamed), streamErrs, len(objs), errs)
+		}
+		for i, o := range streamed {
+			if o.Line != objs[i].Line || o.Source != objs[i].Source || o.Value.Compare(objs[i].Value) != 0 {
+				t.Fatalf("object %d streamed at line %d (%s) %v, from memory at %d (%s) %v", i, o.Line, o.Source, o.Value, objs[i].Line, objs[i].Source, objs[i].Value)
+			}
+		}
 		for _, e := range errs {
 			if e == nil || e.File != "f.yaml" || e.Line < 1 || e.Message == "" {
 				t.Fatalf("input error %#v: want the file, a line and a message", e)
@@ -58,6 +95,25 @@ func FuzzDecode(f *testing.F) {
 				// Not necessarily after the object's line: an alias or a merge key leads back to its anchor.
 				if line, col := Locate(o.Node, p); line < 1 || col < 1 {
 					t.Fatalf("Locate(%v) = %d:%d, want a position", p, line, col)
+				}
+			}
+			// A Job's or CronJob's summary places what the inventory rules report as the object does.
+			if sum, ok := summarize(o); ok {
+				s, err := sum.object()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if s.Value.Compare(pruneValue(o.Value, summaryShapes[policies.ObjectRefOf(o.Value).Kind])) != 0 {
+					t.Fatalf("the summary's value %v does not read back", s.Value)
+				}
+				for _, p := range summaryPaths[policies.ObjectRefOf(o.Value).Kind] {
+					line, col := Locate(o.Node, p)
+					sl, sc := Locate(s.Node, p)
+					reason, at, ignored := suppression(o.Node, p, "rbac-insufficient")
+					sr, sat, sIgnored := suppression(s.Node, p, "rbac-insufficient")
+					if sl != line || sc != col || sr != reason || sat != at || sIgnored != ignored {
+						t.Fatalf("%v: the summary says %d:%d (ignored %t at %d), the object %d:%d (ignored %t at %d)", p, sl, sc, sIgnored, sat, line, col, ignored, at)
+					}
 				}
 			}
 		}

