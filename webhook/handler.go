@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -139,37 +141,84 @@ func decodeObject(req admission.Request) (ast.Object, error) {
 
 // validate answers the validating webhook: enforce-mode findings deny the request, warn-mode
 // findings become admission warnings, audit-mode findings are logged and counted.
+//
+// A review with denied or audited findings is logged at Info, in one line (logReview); one with
+// warnings only, at Debug.
 func (s *Server) validate(ctx context.Context, req admission.Request) admission.Response {
 	r, resp := s.evaluate(ctx, req)
 	if resp != nil {
 		return *resp
 	}
-	findings := r.findings
 	s.logAccessChecksSkipped()
 
-	var denials, warnings []string
-	for _, f := range findings {
-		log := s.log.With("rule", f.Rule, "severity", f.Severity, "object", r.ref.String(), "path", f.Path.String(),
-			"message", f.Message, "operation", req.Operation, "user", req.UserInfo.Username, "uid", req.UID, "dryRun", isDryRun(req))
+	var denials, warnings, audits []string
+	var denied, warned, audited ruleList
+	for _, f := range r.findings {
 		switch r.policy.Config.ModeFor(f.Rule, f.Severity) {
 		case config.ModeEnforce:
 			denials = append(denials, "["+f.Rule+"] "+describe(f))
+			denied.add(f.Rule)
 			s.metrics.finding(f, ActionDenied)
-			log.Info("finding denied the request", "action", ActionDenied)
 		case config.ModeWarn:
 			warnings = append(warnings, f.Rule+": "+describe(f))
+			warned.add(f.Rule)
 			s.metrics.finding(f, ActionWarned)
-			log.Debug("finding returned as a warning", "action", ActionWarned)
 		default:
+			audits = append(audits, "["+f.Rule+"] "+describe(f))
+			audited.add(f.Rule)
 			s.metrics.finding(f, ActionAudited)
-			log.Info("audit finding", "action", ActionAudited)
 		}
 	}
-	if len(denials) > 0 {
+	switch {
+	case len(denials) > 0:
+		s.logReview(ctx, slog.LevelInfo, "request denied", webhookValidate, req, r,
+			slog.String(ActionDenied, denied.String()), slog.String(ActionWarned, warned.String()),
+			slog.String(ActionAudited, audited.String()), slog.String("audit", strings.Join(audits, "; ")))
 		return admission.Denied(strings.Join(denials, "\n")).WithWarnings(warnings...)
+	case len(audits) > 0:
+		s.logReview(ctx, slog.LevelInfo, "request allowed with audit findings", webhookValidate, req, r,
+			slog.String(ActionWarned, warned.String()), slog.String(ActionAudited, audited.String()),
+			slog.String("audit", strings.Join(audits, "; ")))
+	case len(warnings) > 0:
+		s.logReview(ctx, slog.LevelDebug, "request allowed with warnings", webhookValidate, req, r,
+			slog.String(ActionWarned, warned.String()))
 	}
 	return admission.Allowed("").WithWarnings(warnings...)
 }
+
+// logReview logs one line about a reviewed request: msg, the webhook, the object, the request
+// (operation, user, uid, dry run) and attrs, which say what was found. One line per review, not
+// per finding: formatting and writing a line is a good part of a review's cost.
+func (s *Server) logReview(ctx context.Context, level slog.Level, msg, webhook string, req admission.Request, r *reviewed, attrs ...slog.Attr) {
+	if !s.log.Enabled(ctx, level) {
+		return
+	}
+	all := make([]slog.Attr, 0, 7+len(attrs))
+	all = append(all,
+		slog.String("webhook", webhook),
+		slog.String("object", r.ref.String()),
+		slog.String("operation", string(req.Operation)),
+		slog.String("user", req.UserInfo.Username),
+		slog.String("uid", string(req.UID)),
+		slog.Bool("dryRun", isDryRun(req)))
+	for _, a := range attrs {
+		if a.Value.Kind() != slog.KindString || a.Value.String() != "" {
+			all = append(all, a)
+		}
+	}
+	s.log.LogAttrs(ctx, level, msg, all...)
+}
+
+// ruleList is a list of rule ids for a log line, without repeats: "rule-a,rule-b".
+type ruleList []string
+
+func (l *ruleList) add(rule string) {
+	if !slices.Contains(*l, rule) {
+		*l = append(*l, rule)
+	}
+}
+
+func (l ruleList) String() string { return strings.Join(l, ",") }
 
 // describe is a finding's message with the field it is about.
 func describe(f policies.Finding) string {
@@ -207,12 +256,16 @@ func (s *Server) mutate(ctx context.Context, req admission.Request) admission.Re
 		return admission.Allowed("")
 	}
 	warnings := make([]string, len(applied))
+	var rules ruleList
+	set := make([]string, len(applied))
 	for i, f := range applied {
-		warnings[i] = "jobguard set " + policies.DescribeFix(f) + " (" + f.Rule + ")"
+		set[i] = policies.DescribeFix(f)
+		warnings[i] = "jobguard set " + set[i] + " (" + f.Rule + ")"
+		rules.add(f.Rule)
 		s.metrics.finding(f, ActionMutated)
-		s.log.Info("default applied", "rule", f.Rule, "object", r.ref.String(), "set", policies.DescribeFix(f),
-			"user", req.UserInfo.Username, "uid", req.UID, "dryRun", isDryRun(req), "action", ActionMutated)
 	}
+	s.logReview(ctx, slog.LevelInfo, "defaults applied", webhookMutate, req, r,
+		slog.String(ActionMutated, rules.String()), slog.String("set", strings.Join(set, "; ")))
 	patchedResp := admission.Patched("", ops...).WithWarnings(warnings...)
 	patchType := admissionv1.PatchTypeJSONPatch
 	patchedResp.PatchType = &patchType // as PatchResponseFromRaw does; Complete would set it too

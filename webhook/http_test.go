@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,8 +11,10 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
+	"github.com/jobguard/jobguard/hack/loadgen/load"
 	"github.com/jobguard/jobguard/webhook"
 )
 
@@ -112,5 +115,60 @@ func TestBadHTTPRequests(t *testing.T) {
 		if ar.Response.Allowed || ar.Response.Result == nil || ar.Response.Result.Code != c.wantCode {
 			t.Errorf("%s: allowed=%v result=%+v, want a %d", name, ar.Response.Allowed, ar.Response.Result, c.wantCode)
 		}
+	}
+}
+
+// TestSameAnswersAsControllerRuntime: for reviews, jobguard's HTTP handler (which parses a
+// review once) answers byte for byte as controller-runtime's transport (admission.Webhook's
+// ServeHTTP) does: every review of hack/loadgen's mix, as v1 and as v1beta1, and the fuzz seeds
+// that are reviews of either version.
+func TestSameAnswersAsControllerRuntime(t *testing.T) {
+	s := newServer(t, "", nil)
+	bodies, err := load.MixFrom("../testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type c struct {
+		name, path string
+		body       []byte
+	}
+	var cases []c
+	for _, b := range bodies {
+		body := b.Fill("0b1c1a5e-7d1f-4c4e-9a51-3b0f3c0c2a11")
+		cases = append(cases, c{b.Name, b.Path, body},
+			c{b.Name + " v1beta1", b.Path, bytes.Replace(body, []byte(`"admission.k8s.io/v1"`), []byte(`"admission.k8s.io/v1beta1"`), 1)})
+	}
+	for i, seed := range fuzzSeeds {
+		for _, path := range []string{webhook.ValidatePath, webhook.MutatePath} {
+			cases = append(cases, c{fmt.Sprintf("fuzz seed %d", i), path, []byte(seed)})
+		}
+	}
+	compared := 0
+	for _, c := range cases {
+		var env admissionv1.AdmissionReview // read as the handler reads it: case-sensitive keys
+		if utiljson.Unmarshal(c.body, &env) != nil || env.Kind != "AdmissionReview" ||
+			env.APIVersion != "admission.k8s.io/v1" && env.APIVersion != "admission.k8s.io/v1beta1" {
+			continue // not a review: jobguard answers 400 where controller-runtime would not
+		}
+		h := s.Validator()
+		if c.path == webhook.MutatePath {
+			h = s.Mutator()
+		}
+		answer := func(handler http.Handler) (int, string) {
+			rec := httptest.NewRecorder()
+			r := httptest.NewRequest(http.MethodPost, c.path, bytes.NewReader(c.body))
+			r.Header.Set("Content-Type", "application/json")
+			handler.ServeHTTP(rec, r)
+			return rec.Code, rec.Body.String()
+		}
+		gotCode, got := answer(s.WebhookHandler())
+		wantCode, want := answer(&admission.Webhook{Handler: h})
+		if gotCode != wantCode || got != want {
+			t.Errorf("%s: HTTP %d %s\ncontroller-runtime: HTTP %d %s", c.name, gotCode, got, wantCode, want)
+		}
+		compared++
+	}
+	if compared < 2*len(bodies) {
+		t.Errorf("compared %d answers, want at least %d", compared, 2*len(bodies))
 	}
 }

@@ -81,8 +81,18 @@ type Options struct {
 	// handshake on Addr, which it cannot do without a certificate.
 	CertReady func() error
 
+	// ShutdownDrain is how long Start keeps serving after its context is cancelled, before it
+	// stops accepting connections: meanwhile /readyz fails, so that a cluster removes the pod
+	// from the Service's endpoints, and every answer of the webhooks says "Connection: close", so
+	// that a client which keeps connections alive (the API server) closes each one after its next
+	// answer and sends its later requests elsewhere. Without a drain, Go's Server.Shutdown closes
+	// idle kept-alive connections at once, and a request a client was sending on one just then
+	// fails without ever being read. Default: 0, no drain (jobguard serve drains for 3s).
+	ShutdownDrain time.Duration
+
 	// HealthAddr is the host:port of the plain-HTTP health server: /healthz (alive) and /readyz
-	// (rules compiled, certificate loaded, webhook server listening). Disabled ("0") turns it off.
+	// (rules compiled, certificate loaded, webhook server listening, not shutting down). Disabled
+	// ("0") turns it off.
 	// Default: DefaultHealthAddr (":8081").
 	HealthAddr string
 
@@ -127,6 +137,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.ShutdownDrain < 0 {
+		return o, fmt.Errorf("shutdown drain: %s is negative", o.ShutdownDrain)
 	}
 	if _, _, err := splitAddr(o.Addr); err != nil {
 		return o, fmt.Errorf("webhook address: %w", err)

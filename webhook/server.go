@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utiljson "k8s.io/apimachinery/pkg/util/json"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -46,6 +47,14 @@ type Server struct {
 	webhooks crwebhook.Server
 
 	validator, mutator admission.Handler
+	// validateHTTP and mutateHTTP serve ValidatePath and MutatePath: the handlers above behind
+	// reviewHandler (with controller-runtime's admission transport) and closeWhileDraining.
+	validateHTTP, mutateHTTP http.Handler
+	mux                      *http.ServeMux // both, at their paths: the webhook server's handler
+
+	// draining is set by Start when its context is cancelled, for Options.ShutdownDrain: every
+	// answer says "Connection: close" and /readyz fails.
+	draining atomic.Bool
 
 	accessOnce sync.Once
 
@@ -84,15 +93,24 @@ func New(opts Options) (*Server, error) {
 
 	s.validator = handler{s: s, name: webhookValidate, review: s.validate}
 	s.mutator = handler{s: s, name: webhookMutate, review: s.mutate}
+	s.validateHTTP = s.closeWhileDraining(reviewHandler(s.admissionWebhook(s.validator)))
+	s.mutateHTTP = s.closeWhileDraining(reviewHandler(s.admissionWebhook(s.mutator)))
 
+	// The handlers are mounted on the mux directly rather than through the webhook server's
+	// Register, which would wrap each in controller-runtime's Prometheus instrumentation: its
+	// metrics go to controller-runtime's global registry, which jobguard does not serve (the
+	// Server's own metrics are in Metrics), so they would cost time on every review for nothing.
+	s.mux = http.NewServeMux()
+	s.mux.Handle(ValidatePath, s.validateHTTP)
+	s.mux.Handle(MutatePath, s.mutateHTTP)
 	host, port, _ := splitAddr(opts.Addr)
 	s.webhooks = crwebhook.NewServer(crwebhook.Options{
-		Host:    host,
-		Port:    port,
-		CertDir: opts.CertDir,
-		TLSOpts: append([]func(*tls.Config){disableHTTP2}, opts.TLSOpts...),
+		Host:       host,
+		Port:       port,
+		CertDir:    opts.CertDir,
+		TLSOpts:    append([]func(*tls.Config){disableHTTP2}, opts.TLSOpts...),
+		WebhookMux: s.mux,
 	})
-	s.Register(s.webhooks)
 	return s, nil
 }
 
@@ -113,58 +131,108 @@ func (s *Server) Mutator() admission.Handler { return s.mutator }
 // Register mounts the validating and mutating webhooks at ValidatePath and MutatePath of srv, for
 // example a controller-runtime Manager's webhook server or one envtest points the API server at.
 func (s *Server) Register(srv crwebhook.Server) {
-	srv.Register(ValidatePath, reviewsOnly(s.admissionWebhook(s.validator)))
-	srv.Register(MutatePath, reviewsOnly(s.admissionWebhook(s.mutator)))
+	srv.Register(ValidatePath, s.validateHTTP)
+	srv.Register(MutatePath, s.mutateHTTP)
 }
+
+// closeWhileDraining makes every answer end its connection ("Connection: close") while the
+// Server drains (Options.ShutdownDrain): a client that keeps its connections alive, as the API
+// server does, then sends its next request on a new connection, to another replica, instead of
+// on a kept-alive one that Shutdown would close under it. Setting the header, unlike
+// http.Server.SetKeepAlivesEnabled(false), leaves idle connections open until their next answer.
+func (s *Server) closeWhileDraining(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Draining reports whether the Server is draining before it shuts down (Options.ShutdownDrain).
+func (s *Server) Draining() bool { return s.draining.Load() }
 
 // maxReviewBytes is controller-runtime's cap on a request body (admission/http.go): a body this
 // large is left to it, to answer 413.
 const maxReviewBytes = 7 << 20
 
-// reviewsOnly answers 400 to a JSON body that is not an AdmissionReview of admission.k8s.io/v1
-// or v1beta1: controller-runtime would read any apiVersion and kind as a review and echo them
-// back. Bodies it cannot parse are left to controller-runtime, which answers them itself.
-func reviewsOnly(next http.Handler) http.Handler {
+// reviewHandler is the HTTP side of a webhook: it reads an AdmissionReview, has wh answer it
+// (wh.Handle: the handler, panic recovery, the UID echoed) and writes the answer, as
+// controller-runtime's wh.ServeHTTP does, with two differences:
+//
+//   - A JSON body that is not an AdmissionReview of admission.k8s.io/v1 or v1beta1 is answered
+//     400: controller-runtime would read any apiVersion and kind as a review and echo them back.
+//   - A review is parsed once, with k8s.io/apimachinery's json as controller-runtime decodes it
+//     (case-sensitive keys, integers kept), its apiVersion and kind included: controller-runtime
+//     parses the body twice, first with encoding/json for its apiVersion and kind.
+//
+// Whatever it does not handle this way (no body, one over 7 MiB, a content type other than
+// application/json, a body that does not decode) goes to wh.ServeHTTP, which answers it as it
+// always has (400 or 413, with its own message).
+func reviewHandler(wh *admission.Webhook) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body == nil {
-			next.ServeHTTP(w, r)
+		if r.Body == nil || r.Body == http.NoBody {
+			wh.ServeHTTP(w, r)
 			return
 		}
-		head, err := io.ReadAll(io.LimitReader(r.Body, maxReviewBytes+1))
-		if len(head) == 0 {
-			r.Body = http.NoBody // as it came: controller-runtime answers "request body is empty"
-		} else {
-			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(head), r.Body))
+		body, err := io.ReadAll(io.LimitReader(r.Body, maxReviewBytes+1))
+		toControllerRuntime := func() {
+			if len(body) == 0 {
+				r.Body = http.NoBody // as it came: controller-runtime answers "request body is empty"
+			} else {
+				r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), r.Body))
+			}
+			wh.ServeHTTP(w, r)
 		}
-		var envelope metav1.TypeMeta
-		if err != nil || len(head) > maxReviewBytes || json.Unmarshal(head, &envelope) != nil {
-			next.ServeHTTP(w, r)
+		if err != nil || len(body) == 0 || len(body) > maxReviewBytes {
+			toControllerRuntime()
 			return
 		}
-		if envelope.Kind == "AdmissionReview" && (envelope.APIVersion == "admission.k8s.io/v1" || envelope.APIVersion == "admission.k8s.io/v1beta1") {
-			next.ServeHTTP(w, r)
+		// As controller-runtime decodes a review (admission/http.go): v1beta1 has the same fields.
+		var req admission.Request
+		in := admissionv1.AdmissionReview{Request: &req.AdmissionRequest}
+		if utiljson.Unmarshal(body, &in) != nil {
+			toControllerRuntime()
 			return
 		}
-		review := admissionv1.AdmissionReview{
-			TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
-			Response: &admissionv1.AdmissionResponse{Result: &metav1.Status{
-				Code:    http.StatusBadRequest,
-				Message: fmt.Sprintf("jobguard: expected an AdmissionReview of admission.k8s.io/v1 or v1beta1, got %q %q", envelope.APIVersion, envelope.Kind),
-			}},
+		apiVersion, kind := in.APIVersion, in.Kind
+		if kind != "AdmissionReview" || apiVersion != "admission.k8s.io/v1" && apiVersion != "admission.k8s.io/v1beta1" {
+			review := admissionv1.AdmissionReview{
+				TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
+				Response: &admissionv1.AdmissionResponse{Result: &metav1.Status{
+					Code:    http.StatusBadRequest,
+					Message: fmt.Sprintf("jobguard: expected an AdmissionReview of admission.k8s.io/v1 or v1beta1, got %q %q", apiVersion, kind),
+				}},
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_ = json.NewEncoder(w).Encode(review)
+			return
 		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(review)
+		if r.Header.Get("Content-Type") != "application/json" {
+			toControllerRuntime()
+			return
+		}
+		resp := wh.Handle(r.Context(), req)
+		out := admissionv1.AdmissionReview{
+			TypeMeta: metav1.TypeMeta{APIVersion: apiVersion, Kind: kind},
+			Response: &resp.AdmissionResponse,
+		}
+		if err := json.NewEncoder(w).Encode(out); err != nil {
+			// As controller-runtime: the connection is probably broken; try once to say so.
+			serverError := admission.Errored(http.StatusInternalServerError, err)
+			_ = json.NewEncoder(w).Encode(admissionv1.AdmissionReview{Response: &serverError.AdmissionResponse})
+		}
 	})
 }
 
 // WebhookHandler serves ValidatePath and MutatePath over plain HTTP, as the webhook server
 // does over TLS: for tests (httptest) and for serving behind a TLS-terminating proxy.
-func (s *Server) WebhookHandler() http.Handler { return s.webhooks.WebhookMux() }
+func (s *Server) WebhookHandler() http.Handler { return s.mux }
 
 // admissionWebhook wraps a handler in controller-runtime's HTTP transport (decoding, 400 and
 // 413 answers, panic recovery, UID echo), logging to the Server's logger.
 func (s *Server) admissionWebhook(h admission.Handler) *admission.Webhook {
-	base := logr.FromSlogHandler(s.log.Handler())
+	base := lazyLogger(logr.FromSlogHandler(s.log.Handler()))
 	return &admission.Webhook{
 		Handler: h,
 		LogConstructor: func(_ logr.Logger, req *admission.Request) logr.Logger {
@@ -197,13 +265,19 @@ func (s *Server) Registry() *prometheus.Registry { return s.registry }
 func (s *Server) Reloader() *Reloader { return s.reloader }
 
 // HealthHandler serves /healthz (the process is alive) and /readyz: rules compiled, certificate
-// loaded (Options.CertReady) and the webhook server answering TLS. Append ?verbose for the
-// state of each check, or /readyz/<check> for one.
+// loaded (Options.CertReady), the webhook server answering TLS and not shutting down (draining,
+// Options.ShutdownDrain). Append ?verbose for the state of each check, or /readyz/<check> for one.
 func (s *Server) HealthHandler() http.Handler {
 	ready := map[string]healthz.Checker{
 		"rules": func(*http.Request) error {
 			if s.policy.Load() == nil {
 				return errors.New("rules are not compiled")
+			}
+			return nil
+		},
+		"shutdown": func(*http.Request) error {
+			if s.draining.Load() {
+				return errors.New("shutting down: draining connections")
 			}
 			return nil
 		},
@@ -233,13 +307,35 @@ func (s *Server) MetricsHandler() http.Handler {
 }
 
 // Start runs the webhook, health and metrics servers, and the configuration reloader, until ctx
-// is cancelled; then each server stops accepting connections, finishes the reviews in flight
-// and Start returns nil. If a server cannot start (an address in use, no certificate) the others
-// are stopped and Start returns why.
+// is cancelled. Then, for Options.ShutdownDrain, it drains: the servers keep accepting and
+// answering, every answer of the webhooks says "Connection: close" and /readyz fails; after
+// that each server stops accepting connections, finishes the reviews in flight and Start returns
+// nil. If a server cannot start (an address in use, no certificate) the others are stopped at
+// once and Start returns why.
 func (s *Server) Start(ctx context.Context) error {
 	s.logAccessChecksSkipped()
-	ctx, cancel := context.WithCancel(ctx)
+	// The servers run until cancel: when ctx is done and the drain is over, or when one fails.
+	parent := ctx
+	ctx, cancel := context.WithCancel(context.WithoutCancel(parent))
 	defer cancel()
+	go func() {
+		select {
+		case <-parent.Done():
+		case <-ctx.Done(): // a server failed
+			return
+		}
+		if d := s.opts.ShutdownDrain; d > 0 {
+			s.draining.Store(true)
+			s.log.Info("jobguard webhook draining: answering with Connection: close, /readyz failing", "for", d.String())
+			t := time.NewTimer(d)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+			}
+		}
+		cancel()
+	}()
 
 	type result struct {
 		name string

@@ -244,3 +244,86 @@ func TestStart(t *testing.T) {
 		t.Fatal("Start did not return after the context was cancelled")
 	}
 }
+
+// TestStartDrains: with Options.ShutdownDrain, cancelling Start's context first drains: /readyz
+// fails, the listener still accepts, and every answer says "Connection: close", on kept-alive
+// connections and new ones; Start returns once the drain is over.
+func TestStartDrains(t *testing.T) {
+	certDir := t.TempDir()
+	pool := writeCert(t, certDir)
+	addr, healthAddr := freeAddr(t), freeAddr(t)
+	const drain = 700 * time.Millisecond
+	s, err := New(Options{Addr: addr, CertDir: certDir, HealthAddr: healthAddr, MetricsAddr: Disabled,
+		ShutdownDrain: drain, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- s.Start(ctx) }()
+	waitFor(t, "/readyz", func() bool { code, _, _ := get("http://" + healthAddr + "/readyz"); return code == 200 })
+
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	defer client.CloseIdleConnections()
+	post := func(uid string) (closed bool) {
+		t.Helper()
+		resp, err := client.Post("https://"+addr+ValidatePath, "application/json", bytes.NewReader(reviewBody(t, uid, slowJob)))
+		if err != nil {
+			t.Fatalf("review %s: %v", uid, err)
+		}
+		defer resp.Body.Close()
+		var ar admissionv1.AdmissionReview
+		if err := json.NewDecoder(resp.Body).Decode(&ar); err != nil || ar.Response == nil || ar.Response.UID != types.UID("uid-"+uid) {
+			t.Fatalf("review %s: %v %+v", uid, err, ar.Response)
+		}
+		return resp.Close
+	}
+	if post("1") || s.Draining() {
+		t.Fatal("before the cancellation: Connection: close or draining, want neither")
+	}
+	cancelled := time.Now()
+	cancel()
+	waitFor(t, "draining", s.Draining)
+	if code, body, _ := get("http://" + healthAddr + "/readyz?verbose"); code == 200 || !strings.Contains(body, "[-]shutdown failed") {
+		t.Errorf("/readyz while draining: %d %s, want the shutdown check failed", code, body)
+	}
+	if code, _, _ := get("http://" + healthAddr + "/healthz"); code != 200 {
+		t.Errorf("/healthz while draining: %d, want 200 (alive)", code)
+	}
+	if !post("2") { // the kept-alive connection
+		t.Error("while draining, the answer on a kept-alive connection did not say Connection: close")
+	}
+	if !post("3") { // a new connection: the listener still accepts
+		t.Error("while draining, the answer on a new connection did not say Connection: close")
+	}
+	select {
+	case err := <-stopped:
+		if took := time.Since(cancelled); err != nil || took < drain {
+			t.Errorf("Start returned %v after %s, want nil after the %s drain", err, took, drain)
+		}
+	case <-time.After(drain + 10*time.Second):
+		t.Fatal("Start did not return after the drain")
+	}
+}
+
+// TestStartFailsWithoutDrain: a server that cannot start stops the others at once, drain or not.
+func TestStartFailsWithoutDrain(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	certDir := t.TempDir()
+	writeCert(t, certDir)
+	s, err := New(Options{Addr: freeAddr(t), CertDir: certDir, HealthAddr: Disabled, MetricsAddr: taken.Addr().String(),
+		ShutdownDrain: time.Minute, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	err = s.Start(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "metrics server") || time.Since(start) > 10*time.Second {
+		t.Errorf("Start = %v after %s, want the metrics server's error, soon", err, time.Since(start))
+	}
+}

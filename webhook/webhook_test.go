@@ -779,3 +779,63 @@ func TestBadConfigAtStartup(t *testing.T) {
 		t.Error("port 0 is not an error")
 	}
 }
+
+// TestReviewLogLines: a review is logged in one line, whatever the number of findings: at Info
+// when a finding denied the request or was audited (the rule ids of each, the audited findings'
+// messages, the request's uid), at Debug when there were only warnings; the mutating webhook
+// logs the defaults it set in one line too.
+func TestReviewLogLines(t *testing.T) {
+	job := fixture(t, "job-restart-policy/bad.yaml", "Job", "migrate")
+	cron := fixture(t, "job-missing-ttl/good.yaml", "CronJob", "nightly")
+	for _, c := range []struct {
+		name, config string
+		mutate       bool
+		obj          []byte
+		want         []string // in the one line logged at Info; none: no line at Info
+	}{
+		{name: "denied", config: "rules:\n  job-missing-ttl:\n    mode: audit\n", obj: job, want: []string{
+			`msg="request denied"`, "webhook=validate", `object="Job default/migrate"`, "operation=CREATE", "user=alice",
+			"uid=uid-migrate", "dryRun=false", "denied=job-restart-policy ", "audited=job-missing-active-deadline,job-missing-ttl ",
+			`audit="[job-missing-active-deadline] activeDeadlineSeconds is not set`, "; [job-missing-ttl] standalone Job has no ttlSecondsAfterFinished"}},
+		{name: "audited", config: "webhook:\n  mode: audit\n", obj: job, want: []string{
+			`msg="request allowed with audit findings"`, "uid=uid-migrate", "audited=job-missing-active-deadline,job-missing-ttl,job-restart-policy ",
+			"; [job-restart-policy] restartPolicy is not set"}},
+		{name: "warned", config: "webhook:\n  mode: warn\n", obj: job},
+		{name: "mutated", config: "webhook:\n  mutation:\n    optIn: [cron-concurrency-unset]\n", mutate: true, obj: cron, want: []string{
+			`msg="defaults applied"`, "webhook=mutate", "uid=uid-nightly", "mutated=", "cron-concurrency-unset",
+			"spec.concurrencyPolicy=Forbid", "; "}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := filepath.Join(t.TempDir(), ".jobguard.yaml")
+			if err := os.WriteFile(cfg, []byte(c.config), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var logs bytes.Buffer
+			s, err := webhook.New(webhook.Options{ConfigFile: cfg, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+				AccessChecker: denyPatch{}}) // no "checks are skipped" line
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := s.Validator()
+			if c.mutate {
+				h = s.Mutator()
+			}
+			h.Handle(ctx, request(t, admissionv1.Create, c.obj))
+			lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+			if len(c.want) == 0 {
+				if logs.Len() > 0 {
+					t.Errorf("logged %q, want nothing at Info", logs.String())
+				}
+				return
+			}
+			if len(lines) != 1 {
+				t.Fatalf("logged %d lines, want one:\n%s", len(lines), logs.String())
+			}
+			for _, w := range c.want {
+				if !strings.Contains(lines[0], w) {
+					t.Errorf("the line lacks %q:\n%s", w, lines[0])
+				}
+			}
+		})
+	}
+}

@@ -37,6 +37,7 @@ type serveFlags struct {
 	metricsAddr string
 	kubeVersion policies.KubeVersion
 	kubeconfig  string
+	drain       time.Duration
 
 	// Self-managed certificates (--cert-mode=self-managed).
 	certMode   string
@@ -51,6 +52,11 @@ const (
 	certModeFiles       = "files"
 	certModeSelfManaged = "self-managed"
 )
+
+// defaultShutdownDrain is --shutdown-drain's default: long enough for a client that keeps its
+// connections alive to make one more request on each (and so be told to close it), short enough
+// that preStop sleep + drain + the reviews in flight stay well inside a pod's grace period.
+const defaultShutdownDrain = 3 * time.Second
 
 func newServeCommand() *cobra.Command {
 	f := serveFlags{kubeVersion: policies.DefaultKubeVersion}
@@ -83,7 +89,12 @@ kubectl commands make; without one that check is skipped, which is logged once.
 --cert-mode=self-managed keeps the CA and serving certificate in a Secret, renews them and
 injects the CA into the webhook configurations (deploy/base does this).
 
-SIGTERM or SIGINT stops accepting connections, finishes the reviews in flight and exits 0.
+SIGTERM or SIGINT first drains for --shutdown-drain (default 3s): the server keeps accepting and
+answering, but /readyz fails and every answer says "Connection: close", so that clients such as
+the API server close their kept-alive connections after their next answer and go to another
+replica. Then it stops accepting connections, finishes the reviews in flight and exits 0. In a
+pod, preStop sleep + --shutdown-drain + a review's longest evaluation (3s) must stay below
+terminationGracePeriodSeconds (deploy/base: 5s + 3s + 3s of 30s).
 
 Exit codes:
   0  stopped by SIGTERM or SIGINT
@@ -116,6 +127,7 @@ Exit codes:
 	fl.StringVar(&f.healthAddr, "health-addr", webhook.DefaultHealthAddr, `host:port of /healthz and /readyz (plain HTTP); "0" turns them off`)
 	fl.StringVar(&f.metricsAddr, "metrics-addr", webhook.DefaultMetricsAddr, `host:port of /metrics (plain HTTP); "0" turns it off`)
 	fl.Var(&f.kubeVersion, "kube-version", "the Kubernetes version of the cluster, for version-dependent rules such as deprecated-api; overrides the config's kubeVersion")
+	fl.DurationVar(&f.drain, "shutdown-drain", defaultShutdownDrain, `on SIGTERM or SIGINT, how long to keep serving with /readyz failing and every answer saying "Connection: close" before shutting down; 0 shuts down at once`)
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster to ask SubjectAccessReviews (default: the in-cluster ServiceAccount when running in a pod, else no cluster connection)")
 	fl.StringVar(&f.certMode, "cert-mode", certModeFiles, `where the serving certificate comes from: "files" (tls.crt and tls.key in --cert-dir, from jobguard certs generate or cert-manager) or "self-managed" (kept in --cert-secret, renewed and rotated, CA injected into the webhook configurations; needs a cluster connection)`)
 	fl.StringVar(&f.certSecret, "cert-secret", "jobguard-webhook-certs", "with --cert-mode=self-managed: the kubernetes.io/tls Secret that holds the CA and serving certificate")
@@ -161,7 +173,11 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		CertDir:       f.certDir,
 		HealthAddr:    f.healthAddr,
 		MetricsAddr:   f.metricsAddr,
+		ShutdownDrain: f.drain,
 		Logger:        logger,
+	}
+	if f.drain < 0 {
+		return &exitError{exitUsage, fmt.Errorf("--shutdown-drain: %s is negative", f.drain)}
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()

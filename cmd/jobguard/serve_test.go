@@ -113,6 +113,7 @@ func TestServeHelp(t *testing.T) {
 		"--health-addr string", `(default ":8081")`,
 		"--metrics-addr string", `(default ":8080")`,
 		"--kube-version version",
+		"--shutdown-drain duration", "(default 3s)", `"Connection: close"`, "terminationGracePeriodSeconds",
 		"jobguard certs generate --service jobguard-webhook --namespace jobguard --out ./certs",
 		"curl -s --cacert ./certs/ca.crt",
 	} {
@@ -150,6 +151,7 @@ func TestServeStartupErrors(t *testing.T) {
 		"expired":          {[]string{"--cert-dir", expired}, []string{"expired"}},
 		"bad address":      {[]string{"--cert-dir", good, "--addr", "9443"}, []string{"webhook address"}},
 		"bad kube version": {[]string{"--cert-dir", good, "--kube-version", "2.0"}, []string{"only Kubernetes 1.x"}},
+		"negative drain":   {[]string{"--cert-dir", good, "--shutdown-drain", "-1s"}, []string{"--shutdown-drain", "negative"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := serve(context.Background(), c.args...)
@@ -173,7 +175,8 @@ func TestServeStartupErrors(t *testing.T) {
 }
 
 // TestServe runs the command as a user would try it: no cluster, a certificate in a directory,
-// curl-like requests, then a signal-like cancellation.
+// curl-like requests, then a signal-like cancellation, which drains (--shutdown-drain) before
+// the server stops: /readyz fails and answers say "Connection: close".
 func TestServe(t *testing.T) {
 	certDir := t.TempDir()
 	pool := writeServingCert(t, certDir, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
@@ -192,7 +195,7 @@ func TestServe(t *testing.T) {
 	done := make(chan result, 1)
 	go func() {
 		logs, err := serve(ctx, "--addr", addr, "--cert-dir", certDir, "--config", config,
-			"--health-addr", health, "--metrics-addr", metrics, "--kube-version", "1.24")
+			"--health-addr", health, "--metrics-addr", metrics, "--kube-version", "1.24", "--shutdown-drain", "2s")
 		done <- result{err, logs}
 	}()
 
@@ -214,7 +217,8 @@ func TestServe(t *testing.T) {
 	}
 
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	post := func(object string) map[string]any {
+	// post returns the answer's response and whether it said "Connection: close".
+	post := func(object string) (map[string]any, bool) {
 		t.Helper()
 		body := `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"42","operation":"CREATE",` +
 			`"namespace":"default","kind":{"group":"batch","version":"v1beta1","kind":"CronJob"},"object":` + object + `}}`
@@ -227,24 +231,43 @@ func TestServe(t *testing.T) {
 		if err := json.NewDecoder(resp.Body).Decode(&ar); err != nil {
 			t.Fatal(err)
 		}
-		return ar.Response
+		return ar.Response, resp.Close
 	}
 	// batch/v1beta1 CronJobs exist in 1.24 (--kube-version), so deprecated-api does not deny.
-	r := post(`{"apiVersion":"batch/v1beta1","kind":"CronJob","metadata":{"name":"ok"},"spec":{"schedule":"0 1 * * *",` +
+	cronJob := `{"apiVersion":"batch/v1beta1","kind":"CronJob","metadata":{"name":"ok"},"spec":{"schedule":"0 1 * * *",` +
 		`"startingDeadlineSeconds":300,"concurrencyPolicy":"Forbid","jobTemplate":{"spec":{"activeDeadlineSeconds":600,` +
-		`"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"a","image":"a:1"}]}}}}}}`)
-	if r["uid"] != "42" || r["allowed"] != true {
-		t.Errorf("response %v, want uid 42 allowed", r)
+		`"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"a","image":"a:1"}]}}}}}}`
+	r, closed := post(cronJob)
+	if r["uid"] != "42" || r["allowed"] != true || closed {
+		t.Errorf("response %v (Connection: close %v), want uid 42 allowed, connection kept alive", r, closed)
 	}
 
 	cancel()
+	// Draining: /readyz fails at once, reviews are still answered, each with Connection: close.
+	readyz := func() int {
+		resp, err := http.Get("http://" + health + "/readyz")
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for deadline := time.Now().Add(time.Second); readyz() == http.StatusOK; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("/readyz still succeeds 1s after the cancellation, want it to fail while draining")
+		}
+	}
+	r, closed = post(cronJob) // on the kept-alive connection
+	if r["uid"] != "42" || r["allowed"] != true || !closed {
+		t.Errorf("while draining: response %v (Connection: close %v), want uid 42 allowed with Connection: close", r, closed)
+	}
 	select {
 	case r := <-done:
 		if r.err != nil {
 			t.Errorf("serve returned %v after cancellation, want nil; logs:\n%s", r.err, r.logs)
 		}
 		t.Logf("logs:\n%s", r.logs)
-		for _, want := range []string{"jobguard webhook starting", "SubjectAccessReview checks are skipped", "jobguard webhook stopped"} {
+		for _, want := range []string{"jobguard webhook starting", "SubjectAccessReview checks are skipped", "jobguard webhook draining", "jobguard webhook stopped"} {
 			if !strings.Contains(r.logs.String(), want) {
 				t.Errorf("logs lack %q:\n%s", want, r.logs)
 			}

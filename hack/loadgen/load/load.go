@@ -75,6 +75,11 @@ type Options struct {
 	Stop <-chan struct{}
 	// Trace records connection details in each Sample (Reused, Wrote, GotFirstByte).
 	Trace bool
+	// BeforeDial, when set, is called before each new connection; an error it returns refuses
+	// the connection, and the request that needed it fails with that error (wrapped). Tests use
+	// it to model a server taken out of a Service's endpoints: connections already made are
+	// kept, new ones go elsewhere.
+	BeforeDial func() error
 	// OnSample, when set, is called with every request's Sample, warm-up ones included, from the
 	// worker that made it (concurrently).
 	OnSample func(Sample)
@@ -108,6 +113,9 @@ type Sample struct {
 	Reused       bool // sent on a kept-alive connection
 	Wrote        bool // the request was written completely
 	GotFirstByte bool // some of the response arrived
+
+	// ConnClose: the answer said "Connection: close" (the server ends the connection after it).
+	ConnClose bool
 }
 
 // Result is what Run measured.
@@ -212,6 +220,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		o.Timeout = DefaultTimeout
 	}
 
+	target.BeforeDial = o.BeforeDial
 	r := &run{o: o, target: target, base: strings.TrimSuffix(target.URL.String(), "/"), stopped: make(chan struct{})}
 	r.client = target.Client(o.RootCAs, o.Workers, o.Timeout, &r.dials)
 	defer r.client.CloseIdleConnections()
@@ -463,7 +472,7 @@ func (w *worker) do(ctx context.Context, body *Body, sched time.Time) Sample {
 	if err == nil {
 		data, err = io.ReadAll(resp.Body)
 		_ = resp.Body.Close()
-		s.Status = resp.StatusCode
+		s.Status, s.ConnClose = resp.StatusCode, resp.Close
 		if err != nil {
 			err = fmt.Errorf("reading the response (truncated): %w", err)
 		}

@@ -18,6 +18,9 @@ type Target struct {
 	URL *url.URL
 	// DialAddr is the loopback ip:port every connection goes to, whatever a request's host says.
 	DialAddr string
+	// BeforeDial, when set, is called before each new connection is made; when it returns an
+	// error the connection is not made and the request that needed it fails with that error.
+	BeforeDial func() error
 }
 
 // ParseTarget parses raw and refuses it unless its host is a loopback address (127.0.0.0/8,
@@ -75,11 +78,16 @@ var ErrNotLoopback = errors.New("load: refusing to connect to anything but the l
 // made to t.DialAddr. dials, when not nil, counts the connections made.
 func (t *Target) Client(roots *x509.CertPool, conns int, timeout time.Duration, dials *atomic.Int64) *http.Client {
 	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
-	dialAddr := t.DialAddr
+	dialAddr, beforeDial := t.DialAddr, t.BeforeDial
 	tr := &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			if ip := net.ParseIP(mustHost(dialAddr)); ip == nil || !ip.IsLoopback() {
 				return nil, ErrNotLoopback
+			}
+			if beforeDial != nil {
+				if err := beforeDial(); err != nil {
+					return nil, err
+				}
 			}
 			if dials != nil {
 				dials.Add(1)
