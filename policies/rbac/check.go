@@ -30,23 +30,25 @@ type grant struct {
 	roleMissing bool
 }
 
-// grants lists what sa holds through the bindings of the inventory.
+// grants lists what sa holds through the bindings of the inventory, ClusterRoleBindings first.
 func (inv *Inventory) grants(sa ServiceAccount) []grant {
 	inv.mu.Lock()
-	rbs, crbs := slices.Clone(inv.roleBindings), slices.Clone(inv.clusterRoleBindings)
+	bound := slices.Concat(inv.boundAccounts[sa], inv.boundNamespaces[sa.Namespace], inv.boundAll)
 	inv.mu.Unlock()
-	var out []grant
-	for _, b := range crbs {
-		if slices.ContainsFunc(b.Subjects, func(s rbacv1.Subject) bool { return subjectIs(s, "", sa) }) {
-			rules, ok := inv.roleRefRules("", b.RoleRef)
-			out = append(out, grant{binding: "ClusterRoleBinding " + b.Name, rules: rules, roleMissing: !ok})
+	slices.SortFunc(bound, func(a, b *binding) int {
+		if a.before(b) {
+			return -1
 		}
-	}
-	for _, b := range rbs {
-		if slices.ContainsFunc(b.Subjects, func(s rbacv1.Subject) bool { return subjectIs(s, b.Namespace, sa) }) {
-			rules, ok := inv.roleRefRules(b.Namespace, b.RoleRef)
-			out = append(out, grant{binding: "RoleBinding " + b.Namespace + "/" + b.Name, namespace: b.Namespace, rules: rules, roleMissing: !ok})
+		if b.before(a) {
+			return 1
 		}
+		return 0
+	})
+	bound = slices.Compact(bound) // a binding naming sa both directly and as a group
+	out := make([]grant, 0, len(bound))
+	for _, b := range bound {
+		rules, ok := inv.roleRefRules(b.namespace, b.roleRef)
+		out = append(out, grant{binding: b.String(), namespace: b.namespace, rules: rules, roleMissing: !ok})
 	}
 	return out
 }
@@ -57,16 +59,7 @@ func (inv *Inventory) grants(sa ServiceAccount) []grant {
 func (inv *Inventory) Knows(sa ServiceAccount) bool {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
-	if inv.serviceAccounts[sa] {
-		return true
-	}
-	names := func(subjects []rbacv1.Subject) bool {
-		return slices.ContainsFunc(subjects, func(s rbacv1.Subject) bool {
-			return s.Kind == rbacv1.ServiceAccountKind && s.Name == sa.Name
-		})
-	}
-	return slices.ContainsFunc(inv.roleBindings, func(b *rbacv1.RoleBinding) bool { return names(b.Subjects) }) ||
-		slices.ContainsFunc(inv.clusterRoleBindings, func(b *rbacv1.ClusterRoleBinding) bool { return names(b.Subjects) })
+	return inv.serviceAccounts[sa] || inv.accountSubjects[sa.Name] != nil
 }
 
 // PolicyRule is the narrowest rule that allows req.
@@ -110,27 +103,18 @@ func (inv *Inventory) Check(_ context.Context, sa ServiceAccount, req kubectl.Re
 	return v, nil
 }
 
-// nearMiss explains why no binding applies when one names the ServiceAccount in another namespace.
+// nearMiss explains why no binding applies when one names the ServiceAccount in another
+// namespace: the first such binding, ClusterRoleBindings first.
 func (inv *Inventory) nearMiss(sa ServiceAccount) string {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
-	check := func(kind, name string, subjects []rbacv1.Subject) string {
-		for _, s := range subjects {
-			if s.Kind == rbacv1.ServiceAccountKind && s.Name == sa.Name && s.Namespace != sa.Namespace {
-				return fmt.Sprintf("%s %s names ServiceAccount %s in namespace %q, not %q, so it does not apply", kind, name, s.Name, s.Namespace, sa.Namespace)
-			}
-		}
+	named := inv.accountSubjects[sa.Name]
+	if named == nil {
 		return ""
 	}
-	for _, b := range inv.clusterRoleBindings {
-		if n := check("ClusterRoleBinding", b.Name, b.Subjects); n != "" {
-			return n
-		}
+	s := named.firstOutside(sa.Namespace)
+	if s == nil {
+		return ""
 	}
-	for _, b := range inv.roleBindings {
-		if n := check("RoleBinding", b.Namespace+"/"+b.Name, b.Subjects); n != "" {
-			return n
-		}
-	}
-	return ""
+	return fmt.Sprintf("%s names ServiceAccount %s in namespace %q, not %q, so it does not apply", s.binding, sa.Name, s.namespace, sa.Namespace)
 }

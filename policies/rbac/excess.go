@@ -36,9 +36,6 @@ func (u users) names() string {
 // judged: a subject that is not a ServiceAccount, a ServiceAccount with no workload in the input,
 // or a workload whose commands are not all understood.
 func (inv *Inventory) usersOf(subjects []rbacv1.Subject, bindingNamespace string) (u users, ok bool) {
-	inv.mu.Lock()
-	workloads := slices.Clone(inv.workloads)
-	inv.mu.Unlock()
 	if len(subjects) == 0 {
 		return u, false
 	}
@@ -47,11 +44,11 @@ func (inv *Inventory) usersOf(subjects []rbacv1.Subject, bindingNamespace string
 			return u, false
 		}
 		ns := cmpOr(s.Namespace, bindingNamespace)
+		inv.mu.Lock()
+		named := inv.workloadsByName[s.Name]
+		inv.mu.Unlock()
 		var found []*Workload
-		for _, w := range workloads {
-			if w.ServiceAccount.Name != s.Name {
-				continue
-			}
+		for _, w := range named {
 			// A subject namespace that cannot exist (exampleNamespace) still shows whom the binding was meant for.
 			if w.ServiceAccount.Namespace == ns || len(validation.IsDNS1123Label(ns)) > 0 {
 				found = append(found, w)
@@ -91,16 +88,12 @@ func (inv *Inventory) ExcessOf(kind, namespace, name string) []Excess {
 
 func (inv *Inventory) clusterBindingExcess(name string) []Excess {
 	inv.mu.Lock()
-	i := slices.IndexFunc(inv.clusterRoleBindings, func(b *rbacv1.ClusterRoleBinding) bool { return b.Name == name })
-	var b *rbacv1.ClusterRoleBinding
-	if i >= 0 {
-		b = inv.clusterRoleBindings[i]
-	}
+	b := inv.clusterBinding[name]
 	inv.mu.Unlock()
 	if b == nil {
 		return nil
 	}
-	u, ok := inv.usersOf(b.Subjects, "")
+	u, ok := inv.usersOf(b.subjects, "")
 	if !ok {
 		return nil
 	}
@@ -117,7 +110,7 @@ func (inv *Inventory) clusterBindingExcess(name string) []Excess {
 	return []Excess{{
 		Path: []any{"roleRef"},
 		Message: fmt.Sprintf("grants %s %s in every namespace, but %s needs it only in %s: use a Role and a RoleBinding in each (`jobguard rbac suggest` writes them)",
-			b.RoleRef.Kind, b.RoleRef.Name, u.names(), quoteList(namespaces)),
+			b.roleRef.Kind, b.roleRef.Name, u.names(), quoteList(namespaces)),
 	}}
 }
 
@@ -128,22 +121,18 @@ func (inv *Inventory) roleExcess(kind, namespace, name string) []Excess {
 	var rules []rbacv1.PolicyRule
 	var found bool
 	if kind == "Role" {
-		if r, ok := inv.roles[namespace+"/"+name]; ok {
-			rules, found = r.Rules, true
-		}
-	} else if r, ok := inv.clusterRoles[name]; ok && r.AggregationRule == nil {
-		rules, found = r.Rules, true
+		rules, found = inv.roles[namespace+"/"+name]
+	} else if r, ok := inv.clusterRoles[name]; ok && r.aggregation == nil {
+		rules, found = r.rules, true
 	}
+	// RoleBindings first, then ClusterRoleBindings, each in the order they were added.
 	var subjects [][]rbacv1.Subject
 	var bindingNamespaces []string
-	for _, b := range inv.roleBindings {
-		if b.RoleRef.Kind == kind && b.RoleRef.Name == name && (kind == "ClusterRole" || b.Namespace == namespace) {
-			subjects, bindingNamespaces = append(subjects, b.Subjects), append(bindingNamespaces, b.Namespace)
-		}
-	}
-	for _, b := range inv.clusterRoleBindings {
-		if kind == "ClusterRole" && b.RoleRef.Kind == kind && b.RoleRef.Name == name {
-			subjects, bindingNamespaces = append(subjects, b.Subjects), append(bindingNamespaces, "")
+	for _, cluster := range []bool{false, true} {
+		for _, b := range inv.byRole[roleKey{kind, name}] {
+			if b.cluster == cluster && (kind == "ClusterRole" || b.namespace == namespace) {
+				subjects, bindingNamespaces = append(subjects, b.subjects), append(bindingNamespaces, b.namespace)
+			}
 		}
 	}
 	inv.mu.Unlock()

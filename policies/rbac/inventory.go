@@ -45,24 +45,163 @@ type Invocation struct {
 
 // Inventory holds RBAC objects and workload summaries. Add everything first, then query; queries
 // are safe for concurrent use once adding is done.
+//
+// Add indexes what the queries look up (bindings by subject and by role, workloads by
+// ServiceAccount name), so that a query costs what it finds, not the size of the input: lint
+// asks one or more queries per workload, and a corpus can hold a hundred thousand bindings.
 type Inventory struct {
-	mu                  sync.Mutex
-	roles               map[string]*rbacv1.Role // namespace/name
-	clusterRoles        map[string]*rbacv1.ClusterRole
-	roleBindings        []*rbacv1.RoleBinding
-	clusterRoleBindings []*rbacv1.ClusterRoleBinding
-	serviceAccounts     map[ServiceAccount]bool
-	workloads           []*Workload
-	aggregated          map[string][]rbacv1.PolicyRule // built on first query
+	mu              sync.Mutex
+	roles           map[string][]rbacv1.PolicyRule // namespace/name
+	clusterRoles    map[string]*clusterRole
+	serviceAccounts map[ServiceAccount]bool
+	workloads       []*Workload
+	aggregated      map[string][]rbacv1.PolicyRule // built on first query
+
+	bindings int // bindings added, for binding.seq
+	// Bindings by subject: a ServiceAccount named as one (or as its User), every ServiceAccount
+	// of a namespace (Group system:serviceaccounts:<ns>), every ServiceAccount.
+	boundAccounts   map[ServiceAccount][]*binding
+	boundNamespaces map[string][]*binding
+	boundAll        []*binding
+	// ServiceAccount subjects by name, whatever their namespace: Knows and nearMiss.
+	accountSubjects map[string]*namedAccount
+	byRole          map[roleKey][]*binding // bindings by roleRef kind and name
+	clusterBinding  map[string]*binding    // ClusterRoleBindings by name, the first of duplicates
+	workloadsByName map[string][]*Workload // by ServiceAccount name
 }
+
+// clusterRole is what the inventory keeps of a ClusterRole: its rules, and what aggregation needs.
+type clusterRole struct {
+	rules       []rbacv1.PolicyRule
+	labels      labels.Set
+	aggregation *rbacv1.AggregationRule
+}
+
+// binding is what the inventory keeps of a RoleBinding or ClusterRoleBinding.
+type binding struct {
+	cluster   bool
+	seq       int    // order of addition
+	namespace string // "" for a ClusterRoleBinding
+	name      string
+	roleRef   rbacv1.RoleRef
+	subjects  []rbacv1.Subject
+}
+
+// String is "ClusterRoleBinding name" or "RoleBinding namespace/name".
+func (b *binding) String() string {
+	if b.cluster {
+		return "ClusterRoleBinding " + b.name
+	}
+	return "RoleBinding " + b.namespace + "/" + b.name
+}
+
+// before orders bindings as queries report them: ClusterRoleBindings first, each kind in the
+// order it was added.
+func (b *binding) before(o *binding) bool {
+	if b.cluster != o.cluster {
+		return b.cluster
+	}
+	return b.seq < o.seq
+}
+
+// accountSubject is a ServiceAccount subject of a binding, as written (namespace may be empty).
+type accountSubject struct {
+	binding   *binding
+	namespace string
+}
+
+// namedAccount keeps, of the subjects that name ServiceAccounts of one name, the first (in the
+// order of binding.before) and the first in a namespace other than the first's: whatever the
+// namespace asked about, one of them is the first subject in another namespace (nearMiss).
+type namedAccount struct {
+	first, otherNamespace *accountSubject
+}
+
+func (n *namedAccount) add(s *accountSubject) {
+	switch {
+	case n.first == nil:
+		n.first = s
+	case s.binding.before(n.first.binding):
+		if s.namespace != n.first.namespace {
+			n.otherNamespace = n.first
+		}
+		n.first = s
+	case s.namespace != n.first.namespace && (n.otherNamespace == nil || s.binding.before(n.otherNamespace.binding)):
+		n.otherNamespace = s
+	}
+}
+
+// firstOutside is the first subject whose namespace is not namespace, or nil.
+func (n *namedAccount) firstOutside(namespace string) *accountSubject {
+	if n.first != nil && n.first.namespace != namespace {
+		return n.first
+	}
+	return n.otherNamespace
+}
+
+type roleKey struct{ kind, name string }
 
 // NewInventory returns an empty inventory.
 func NewInventory() *Inventory {
 	return &Inventory{
-		roles:           map[string]*rbacv1.Role{},
-		clusterRoles:    map[string]*rbacv1.ClusterRole{},
+		roles:           map[string][]rbacv1.PolicyRule{},
+		clusterRoles:    map[string]*clusterRole{},
 		serviceAccounts: map[ServiceAccount]bool{},
+		boundAccounts:   map[ServiceAccount][]*binding{},
+		boundNamespaces: map[string][]*binding{},
+		accountSubjects: map[string]*namedAccount{},
+		byRole:          map[roleKey][]*binding{},
+		clusterBinding:  map[string]*binding{},
+		workloadsByName: map[string][]*Workload{},
 	}
+}
+
+// addBinding records a binding and indexes it by subject and role. Call with mu held.
+func (inv *Inventory) addBinding(b *binding) {
+	b.seq = inv.bindings
+	inv.bindings++
+	for _, s := range b.subjects {
+		switch s.Kind {
+		case rbacv1.ServiceAccountKind:
+			named := inv.accountSubjects[s.Name]
+			if named == nil {
+				named = &namedAccount{}
+				inv.accountSubjects[s.Name] = named
+			}
+			named.add(&accountSubject{b, s.Namespace})
+			// The API server requires the namespace; lint tolerates the omission in a RoleBinding.
+			bindTo(inv.boundAccounts, ServiceAccount{cmpOr(s.Namespace, b.namespace), s.Name}, b)
+		case rbacv1.GroupKind:
+			if s.Name == "system:serviceaccounts" {
+				inv.boundAll = appendOnce(inv.boundAll, b)
+			} else if ns, ok := strings.CutPrefix(s.Name, "system:serviceaccounts:"); ok {
+				bindTo(inv.boundNamespaces, ns, b)
+			}
+		case rbacv1.UserKind:
+			if rest, ok := strings.CutPrefix(s.Name, "system:serviceaccount:"); ok {
+				if ns, name, ok := strings.Cut(rest, ":"); ok {
+					bindTo(inv.boundAccounts, ServiceAccount{ns, name}, b)
+				}
+			}
+		}
+	}
+	key := roleKey{b.roleRef.Kind, b.roleRef.Name}
+	inv.byRole[key] = append(inv.byRole[key], b)
+	if _, dup := inv.clusterBinding[b.name]; b.cluster && !dup {
+		inv.clusterBinding[b.name] = b
+	}
+}
+
+// bindTo appends b to index[key], once: a binding may name the same subject twice.
+func bindTo[K comparable](index map[K][]*binding, key K, b *binding) {
+	index[key] = appendOnce(index[key], b)
+}
+
+func appendOnce(list []*binding, b *binding) []*binding {
+	if len(list) > 0 && list[len(list)-1] == b {
+		return list
+	}
+	return append(list, b)
 }
 
 // Relevant reports whether an object matters to the inventory: RBAC objects, ServiceAccounts, and
@@ -103,26 +242,25 @@ func (inv *Inventory) Add(obj ast.Object) (*Workload, error) {
 		if err := json.Unmarshal(data, &r); err != nil {
 			return nil, fmt.Errorf("reading Role: %w", err)
 		}
-		inv.roles[namespaceOf(r.ObjectMeta)+"/"+r.Name] = &r
+		inv.roles[namespaceOf(r.ObjectMeta)+"/"+r.Name] = r.Rules
 	case "ClusterRole":
 		var r rbacv1.ClusterRole
 		if err := json.Unmarshal(data, &r); err != nil {
 			return nil, fmt.Errorf("reading ClusterRole: %w", err)
 		}
-		inv.clusterRoles[r.Name] = &r
+		inv.clusterRoles[r.Name] = &clusterRole{rules: r.Rules, labels: r.Labels, aggregation: r.AggregationRule}
 	case "RoleBinding":
 		var b rbacv1.RoleBinding
 		if err := json.Unmarshal(data, &b); err != nil {
 			return nil, fmt.Errorf("reading RoleBinding: %w", err)
 		}
-		b.Namespace = namespaceOf(b.ObjectMeta)
-		inv.roleBindings = append(inv.roleBindings, &b)
+		inv.addBinding(&binding{namespace: namespaceOf(b.ObjectMeta), name: b.Name, roleRef: b.RoleRef, subjects: b.Subjects})
 	case "ClusterRoleBinding":
 		var b rbacv1.ClusterRoleBinding
 		if err := json.Unmarshal(data, &b); err != nil {
 			return nil, fmt.Errorf("reading ClusterRoleBinding: %w", err)
 		}
-		inv.clusterRoleBindings = append(inv.clusterRoleBindings, &b)
+		inv.addBinding(&binding{cluster: true, name: b.Name, roleRef: b.RoleRef, subjects: b.Subjects})
 	case "ServiceAccount":
 		var sa corev1.ServiceAccount
 		if err := json.Unmarshal(data, &sa); err != nil {
@@ -135,6 +273,8 @@ func (inv *Inventory) Add(obj ast.Object) (*Workload, error) {
 			return nil, err
 		}
 		inv.workloads = append(inv.workloads, w)
+		sa := w.ServiceAccount.Name
+		inv.workloadsByName[sa] = append(inv.workloadsByName[sa], w)
 		return w, nil
 	}
 	return nil, nil
@@ -199,16 +339,16 @@ func (inv *Inventory) clusterRoleRules(name string) ([]rbacv1.PolicyRule, bool) 
 	if inv.aggregated == nil {
 		inv.aggregated = map[string][]rbacv1.PolicyRule{}
 		for n, cr := range inv.clusterRoles {
-			rules := slices.Clone(cr.Rules)
-			if cr.AggregationRule != nil {
-				for _, sel := range cr.AggregationRule.ClusterRoleSelectors {
+			rules := slices.Clone(cr.rules)
+			if cr.aggregation != nil {
+				for _, sel := range cr.aggregation.ClusterRoleSelectors {
 					selector, err := metav1.LabelSelectorAsSelector(&sel)
 					if err != nil {
 						continue
 					}
-					for _, other := range inv.clusterRoles {
-						if other.Name != n && selector.Matches(labels.Set(other.Labels)) {
-							rules = append(rules, other.Rules...)
+					for other, o := range inv.clusterRoles {
+						if other != n && selector.Matches(o.labels) {
+							rules = append(rules, o.rules...)
 						}
 					}
 				}
@@ -227,25 +367,8 @@ func (inv *Inventory) roleRefRules(namespace string, ref rbacv1.RoleRef) ([]rbac
 	}
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
-	r, ok := inv.roles[namespace+"/"+ref.Name]
-	if !ok {
-		return nil, false
-	}
-	return r.Rules, true
-}
-
-func subjectIs(s rbacv1.Subject, bindingNamespace string, sa ServiceAccount) bool {
-	if s.Kind == rbacv1.ServiceAccountKind {
-		ns := s.Namespace
-		if ns == "" {
-			ns = bindingNamespace // the API server requires it; lint tolerates the omission here
-		}
-		return s.Name == sa.Name && ns == sa.Namespace
-	}
-	if s.Kind == rbacv1.GroupKind {
-		return s.Name == "system:serviceaccounts" || s.Name == "system:serviceaccounts:"+sa.Namespace
-	}
-	return s.Kind == rbacv1.UserKind && s.Name == "system:serviceaccount:"+sa.Namespace+":"+sa.Name
+	rules, ok := inv.roles[namespace+"/"+ref.Name]
+	return rules, ok
 }
 
 // MentionsKubectl is a cheap test run before Add on Jobs and CronJobs: only workloads whose

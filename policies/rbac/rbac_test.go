@@ -2,6 +2,7 @@ package rbac
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -147,5 +148,110 @@ func TestSuggestMergesAndScopes(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("suggestion lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestCheckSubjectForms: a ServiceAccount is granted through every way a binding can name it
+// (as itself, as its User, as its namespace's group, as all ServiceAccounts' group) and through
+// no other namespace's group.
+func TestCheckSubjectForms(t *testing.T) {
+	req := kubectl.Request{Resource: "pods", Verb: "get", Namespace: "a"}
+	sa := ServiceAccount{"ci", "sa"}
+	for _, c := range []struct {
+		subject string
+		allowed bool
+	}{
+		{`{kind: ServiceAccount, name: sa, namespace: ci}`, true},
+		{`{kind: User, name: "system:serviceaccount:ci:sa", apiGroup: rbac.authorization.k8s.io}`, true},
+		{`{kind: Group, name: "system:serviceaccounts:ci", apiGroup: rbac.authorization.k8s.io}`, true},
+		{`{kind: Group, name: "system:serviceaccounts", apiGroup: rbac.authorization.k8s.io}`, true},
+		{`{kind: Group, name: "system:serviceaccounts:other", apiGroup: rbac.authorization.k8s.io}`, false},
+		{`{kind: User, name: "system:serviceaccount:other:sa", apiGroup: rbac.authorization.k8s.io}`, false},
+	} {
+		// The ServiceAccount object makes sa known whatever the subject.
+		account := `{apiVersion: v1, kind: ServiceAccount, metadata: {name: sa, namespace: ci}}`
+		b := `{apiVersion: rbac.authorization.k8s.io/v1, kind: RoleBinding, metadata: {name: b, namespace: a},
+  roleRef: {kind: Role, name: r, apiGroup: rbac.authorization.k8s.io}, subjects: [` + c.subject + `]}`
+		if v := check(t, inventory(t, account, roleGetPods, b), sa, req); !v.Known || v.Allowed != c.allowed {
+			t.Errorf("subject %s: %+v, want allowed %v", c.subject, v, c.allowed)
+		}
+	}
+}
+
+// TestCheckReportsFirstMissingRole: when several bindings grant through roles that are not in
+// the input, the note names the first ClusterRoleBinding, whatever the order of the documents;
+// a binding that names the ServiceAccount twice counts once.
+func TestCheckReportsFirstMissingRole(t *testing.T) {
+	rb := `{apiVersion: rbac.authorization.k8s.io/v1, kind: RoleBinding, metadata: {name: rb, namespace: a},
+  roleRef: {kind: Role, name: gone, apiGroup: rbac.authorization.k8s.io},
+  subjects: [{kind: ServiceAccount, name: sa, namespace: ci}, {kind: Group, name: "system:serviceaccounts", apiGroup: rbac.authorization.k8s.io}]}`
+	crb := func(name string) string {
+		return `{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRoleBinding, metadata: {name: ` + name + `},
+  roleRef: {kind: ClusterRole, name: gone, apiGroup: rbac.authorization.k8s.io}, subjects: [{kind: ServiceAccount, name: sa, namespace: ci}]}`
+	}
+	inv := inventory(t, rb, crb("first"), crb("second"))
+	sa := ServiceAccount{"ci", "sa"}
+	v := check(t, inv, sa, kubectl.Request{Resource: "pods", Verb: "get", Namespace: "a"})
+	if v.Allowed || !strings.Contains(v.Note, "ClusterRoleBinding first is not in the input") {
+		t.Errorf("verdict %+v, want the note to name ClusterRoleBinding first", v)
+	}
+	if g := inv.grants(sa); len(g) != 3 {
+		t.Errorf("grants = %+v, want 3 (each binding once)", g)
+	}
+}
+
+// BenchmarkCheckLargeInventory: a Check costs what it finds, not the size of the inventory.
+func BenchmarkCheckLargeInventory(b *testing.B) {
+	for _, n := range []int{1_000, 100_000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			inv := NewInventory()
+			for i := range n {
+				ns := fmt.Sprintf("ns-%d", i)
+				for _, doc := range []map[string]any{
+					{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": map[string]any{"name": "r", "namespace": ns},
+						"rules": []any{map[string]any{"apiGroups": []any{""}, "resources": []any{"pods"}, "verbs": []any{"get"}}}},
+					{"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding", "metadata": map[string]any{"name": "b", "namespace": ns},
+						"roleRef":  map[string]any{"kind": "Role", "name": "r", "apiGroup": "rbac.authorization.k8s.io"},
+						"subjects": []any{map[string]any{"kind": "ServiceAccount", "name": "sa", "namespace": ns}}},
+				} {
+					if _, err := inv.Add(ast.MustInterfaceToValue(doc).(ast.Object)); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			sa := ServiceAccount{"ns-7", "sa"}
+			req := kubectl.Request{Resource: "pods", Verb: "get", Namespace: "ns-7"}
+			for b.Loop() {
+				if v, _ := inv.Check(context.Background(), sa, req); !v.Allowed {
+					b.Fatal("denied")
+				}
+			}
+		})
+	}
+}
+
+// TestNearMissIsTheFirstElsewhere: the note names the first binding (ClusterRoleBindings
+// first, then in input order) whose subject has the ServiceAccount's name in another namespace.
+func TestNearMissIsTheFirstElsewhere(t *testing.T) {
+	rb := func(name, ns string) string {
+		return `{apiVersion: rbac.authorization.k8s.io/v1, kind: RoleBinding, metadata: {name: ` + name + `, namespace: a},
+  roleRef: {kind: Role, name: r, apiGroup: rbac.authorization.k8s.io}, subjects: [{kind: ServiceAccount, name: sa, namespace: ` + ns + `}]}`
+	}
+	crb := func(name, ns string) string {
+		return `{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRoleBinding, metadata: {name: ` + name + `},
+  roleRef: {kind: ClusterRole, name: r, apiGroup: rbac.authorization.k8s.io}, subjects: [{kind: ServiceAccount, name: sa, namespace: ` + ns + `}]}`
+	}
+	inv := inventory(t, roleGetPods, rb("rb-x", "x"), rb("rb-w", "w"), crb("crb-x", "x"), crb("crb-z", "z"))
+	for ns, want := range map[string]string{
+		"x":     `ClusterRoleBinding crb-z names ServiceAccount sa in namespace "z", not "x"`,
+		"z":     `ClusterRoleBinding crb-x names ServiceAccount sa in namespace "x", not "z"`,
+		"other": `ClusterRoleBinding crb-x names ServiceAccount sa in namespace "x", not "other"`,
+	} {
+		if got := inv.nearMiss(ServiceAccount{ns, "sa"}); !strings.HasPrefix(got, want) {
+			t.Errorf("nearMiss in %s = %q, want %q", ns, got, want)
+		}
+	}
+	if got := inventory(t, rb("rb-x", "x")).nearMiss(ServiceAccount{"x", "sa"}); got != "" {
+		t.Errorf("nearMiss with a binding in the same namespace = %q, want none", got)
 	}
 }
