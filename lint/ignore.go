@@ -22,6 +22,12 @@ type Suppression struct {
 	Line int `json:"line"`
 }
 
+// sortSuppressions orders suppressions as policies.SortFindings orders findings: objects are
+// evaluated concurrently, and the report must not depend on which finished first.
+func sortSuppressions(s []Suppression) {
+	slices.SortStableFunc(s, func(a, b Suppression) int { return policies.CompareFindings(a.Finding, b.Finding) })
+}
+
 // suppression looks for an ignore comment naming rule above any field on path.
 func suppression(root *yaml.Node, path policies.FieldPath, rule string) (reason string, line int, ok bool) {
 	check := func(nodes ...*yaml.Node) bool {

@@ -84,3 +84,32 @@ func TestIgnoreCommentsRequireReasons(t *testing.T) {
 	}
 	t.Error("an ignore comment without a reason still exempted the finding")
 }
+
+// TestSuppressedIsSorted: suppressions come in the findings' order, whichever object's
+// evaluation finished first.
+func TestSuppressedIsSorted(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 8 {
+		if err := os.WriteFile(filepath.Join(dir, string(rune('a'+i))+".yaml"), []byte(commented+"---\n"+commented), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	engine, err := policies.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		report, err := New(engine, WithWorkers(4)).Lint(context.Background(), []string{dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(report.Suppressed); n != 8*2*4 {
+			t.Fatalf("%d suppressions, want %d", n, 8*2*4)
+		}
+		if !slices.IsSortedFunc(report.Suppressed, func(a, b Suppression) int { return policies.CompareFindings(a.Finding, b.Finding) }) {
+			t.Fatalf("suppressions are not in the findings' order: first %s:%d, last %s:%d", report.Suppressed[0].Finding.Position.File,
+				report.Suppressed[0].Finding.Position.Line, report.Suppressed[len(report.Suppressed)-1].Finding.Position.File,
+				report.Suppressed[len(report.Suppressed)-1].Finding.Position.Line)
+		}
+	}
+}

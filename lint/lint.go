@@ -30,7 +30,7 @@ type Report struct {
 	Objects     int
 	// Checked lists every object evaluated, findings or not, sorted by file and line.
 	Checked []CheckedObject
-	// Suppressed are findings that `# jobguard:ignore` comments exempted.
+	// Suppressed are findings that `# jobguard:ignore` comments exempted, sorted as Findings.
 	Suppressed []Suppression
 	// Rules is the metadata of every enabled rule, for formats that describe them (SARIF).
 	Rules []*policies.Rule
@@ -320,6 +320,7 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 		return nil, evalErr
 	}
 	policies.SortFindings(report.Findings)
+	sortSuppressions(report.Suppressed)
 	slices.SortFunc(report.Checked, func(a, b CheckedObject) int {
 		if c := strings.Compare(a.Position.File, b.Position.File); c != 0 {
 			return c
