@@ -50,7 +50,7 @@ func checkFixture(t *testing.T, engine *policies.Engine, r *policies.Rule, file 
 		return
 	}
 	// Lint the file as a whole, so that cross-object rules see the RBAC beside the workloads.
-	report, err := lint.New(engine).Lint(context.Background(), []string{file})
+	report, err := lint.New(engine, lint.WithCheckedObjects(true)).Lint(context.Background(), []string{file})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -215,7 +215,7 @@ func lintWithin(t *testing.T, d time.Duration, paths []string) *lint.Report {
 	}
 	done := make(chan result, 1)
 	go func() {
-		r, err := lint.New(engine).Lint(context.Background(), paths)
+		r, err := lint.New(engine, lint.WithCheckedObjects(true)).Lint(context.Background(), paths)
 		done <- result{r, err}
 	}()
 	select {

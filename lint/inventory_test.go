@@ -94,7 +94,7 @@ func TestInventoryFromLaterFile(t *testing.T) {
 	}
 	lint := func(paths ...string) *Report {
 		t.Helper()
-		report, err := New(engine, WithWorkers(1)).Lint(context.Background(), paths)
+		report, err := New(engine, WithWorkers(1), WithCheckedObjects(true)).Lint(context.Background(), paths)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -22,18 +22,60 @@ const StdinName = "-"
 
 // Report is the outcome of one lint run.
 type Report struct {
-	// Findings, sorted by file, line, column and rule.
+	// Findings, sorted by file, line, column and rule. Nil when the Linter kept them on disk
+	// (WithSpillDir) because there were many: EachFinding reads them either way.
 	Findings []policies.Finding
+	// spilled holds the findings kept on disk; Close removes them.
+	spilled *findingStore
+	counts  FindingCounts
 	// InputErrors are sources that could not be read and documents that did not parse.
 	InputErrors []*InputError
 	Files       int
 	Objects     int
-	// Checked lists every object evaluated, findings or not, sorted by file and line.
+	// Checked lists every object evaluated, findings or not, sorted by file and line; only with
+	// WithCheckedObjects (it grows with the input).
 	Checked []CheckedObject
 	// Suppressed are findings that `# jobguard:ignore` comments exempted, sorted as Findings.
 	Suppressed []Suppression
 	// Rules is the metadata of every enabled rule, for formats that describe them (SARIF).
 	Rules []*policies.Rule
+}
+
+// EachFinding calls fn with every finding, in order, whether the report holds them (Findings) or
+// the Linter kept them on disk. It stops at fn's first error and returns it.
+func (r *Report) EachFinding(fn func(policies.Finding) error) error {
+	if r.spilled != nil {
+		return r.spilled.each(fn)
+	}
+	for _, f := range r.Findings {
+		if err := fn(f); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Count counts the findings by severity.
+func (r *Report) Count() FindingCounts {
+	if r.spilled != nil {
+		return r.counts
+	}
+	var c FindingCounts
+	for _, f := range r.Findings {
+		c.add(f)
+	}
+	return c
+}
+
+// Close removes the findings the Linter kept on disk, if any. The report's findings are gone
+// afterwards.
+func (r *Report) Close() error {
+	if r.spilled == nil {
+		return nil
+	}
+	err := r.spilled.close()
+	r.spilled = nil
+	return err
 }
 
 // CheckedObject is an object that was evaluated, and where it starts.
@@ -52,6 +94,11 @@ type Linter struct {
 	requireReasons bool
 	// render says how chart directories and kustomizations are rendered (render.go).
 	render RenderOptions
+	// spillDir and spillAfter: WithSpillDir.
+	spillDir   string
+	spillAfter int
+	// checked: WithCheckedObjects.
+	checked bool
 }
 
 // Option configures a Linter.
@@ -70,9 +117,19 @@ func WithSkip(skip func(path string) bool) Option { return func(l *Linter) { l.s
 // finding is reported with a note saying so.
 func WithRequireReasons(require bool) Option { return func(l *Linter) { l.requireReasons = require } }
 
+// WithSpillDir lets the Linter keep findings in a temporary file in dir once there are more
+// than 20,000 of them, instead of holding every finding of a large input in memory until the
+// end (about 550 bytes each): Report.EachFinding reads them back in order, and Report.Close
+// removes the file. Report.Findings is then nil.
+func WithSpillDir(dir string) Option { return func(l *Linter) { l.spillDir = dir } }
+
+// WithCheckedObjects fills Report.Checked (every object evaluated, for reports that list them,
+// such as JUnit's), which grows with the input.
+func WithCheckedObjects(checked bool) Option { return func(l *Linter) { l.checked = checked } }
+
 // New returns a Linter that evaluates with engine.
 func New(engine *policies.Engine, opts ...Option) *Linter {
-	l := &Linter{engine: engine, workers: runtime.GOMAXPROCS(0), stdin: os.Stdin}
+	l := &Linter{engine: engine, workers: runtime.GOMAXPROCS(0), stdin: os.Stdin, spillAfter: defaultSpillAfter}
 	for _, o := range opts {
 		o(l)
 	}
@@ -190,6 +247,12 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 		files = slices.DeleteFunc(files, func(f string) bool { return f != StdinName && l.skip(f) })
 	}
 	report := &Report{InputErrors: inputErrs, Files: len(files)}
+	store := &findingStore{dir: l.spillDir, spillAfter: l.spillAfter}
+	defer func() {
+		if report.spilled != store {
+			store.close() // an error or a cancellation
+		}
+	}()
 	for _, r := range l.engine.Rules() {
 		if l.engine.Enabled(r.ID) {
 			report.Rules = append(report.Rules, r)
@@ -218,28 +281,32 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 		evaluators.Go(func() {
 			for t := range tasks {
 				obj := t.obj
-				var findings []policies.Finding
+				var found []policies.Finding
 				var suppressed []Suppression
 				var err error
 				if t.summary != nil {
 					obj, err = t.summary.object()
 				}
 				if err == nil {
-					findings, suppressed, err = l.check(ctx, obj, t.rules, inventory)
+					found, suppressed, err = l.check(ctx, obj, t.rules, inventory)
 				}
 				mu.Lock()
+				if err == nil {
+					err = store.add(found)
+				}
 				if err != nil && evalErr == nil {
 					evalErr = err
 					cancel()
 				}
-				report.Findings = append(report.Findings, findings...)
 				report.Suppressed = append(report.Suppressed, suppressed...)
 				if t.rules != policies.InventoryRules { // a summary's object was counted when it was read
 					report.Objects++
-					report.Checked = append(report.Checked, CheckedObject{
-						Object:   policies.ObjectRefOf(obj.Value),
-						Position: policies.Position{File: obj.File, Line: obj.Line, Column: obj.Node.Column, Source: obj.Source},
-					})
+					if l.checked {
+						report.Checked = append(report.Checked, CheckedObject{
+							Object:   policies.ObjectRefOf(obj.Value),
+							Position: policies.Position{File: obj.File, Line: obj.Line, Column: obj.Node.Column, Source: obj.Source},
+						})
+					}
 				}
 				mu.Unlock()
 			}
@@ -319,7 +386,13 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 	if evalErr != nil {
 		return nil, evalErr
 	}
-	policies.SortFindings(report.Findings)
+	var err error
+	if report.Findings, err = store.finish(); err != nil {
+		return nil, err
+	}
+	if report.Findings == nil && len(store.runs) > 0 {
+		report.spilled, report.counts = store, store.counts
+	}
 	sortSuppressions(report.Suppressed)
 	slices.SortFunc(report.Checked, func(a, b CheckedObject) int {
 		if c := strings.Compare(a.Position.File, b.Position.File); c != 0 {

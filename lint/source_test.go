@@ -101,7 +101,7 @@ func TestLintHelmTemplateStream(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stream.Close()
-	report := lintPaths(t, []string{StdinName}, WithStdin(stream))
+	report := lintPaths(t, []string{StdinName}, WithStdin(stream), WithCheckedObjects(true))
 	want := []string{
 		"job-missing-ttl -:39 (reports/charts/worker/templates/job.yaml)",
 		"job-restart-policy -:27 (reports/templates/cronjob.yaml)",

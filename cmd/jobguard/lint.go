@@ -143,7 +143,11 @@ func runLint(cmd *cobra.Command, stdin io.Reader, args []string, f lintFlags) er
 	if err := f.render.Check(); err != nil {
 		return &exitError{exitUsage, err}
 	}
-	linter := lint.New(engine, lint.WithStdin(stdin), lint.WithSkip(cfg.Ignored), lint.WithRequireReasons(f.requireWhy), lint.WithRender(f.render))
+	junit := slices.ContainsFunc(specs, func(s output.Spec) bool { return s.Format == "junit" })
+	linter := lint.New(engine, lint.WithStdin(stdin), lint.WithSkip(cfg.Ignored), lint.WithRequireReasons(f.requireWhy), lint.WithRender(f.render),
+		lint.WithSpillDir(os.TempDir()), // large inputs: findings wait on disk, not in memory
+		lint.WithCheckedObjects(junit))  // JUnit lists every object checked
+
 	if f.fix {
 		if err := fixFiles(cmd, linter, cfg, args); err != nil {
 			return err
@@ -153,16 +157,28 @@ func runLint(cmd *cobra.Command, stdin io.Reader, args []string, f lintFlags) er
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
+	defer report.Close()
 	if err := output.WriteAll(specs, cmd.OutOrStdout(), report, output.Options{Color: color, Version: buildVersion()}); err != nil {
 		return &exitError{exitUsage, err}
 	}
 	switch {
 	case len(report.InputErrors) > 0:
 		return &exitError{code: exitUsage}
-	case threshold != "" && slices.ContainsFunc(report.Findings, func(x policies.Finding) bool { return x.Severity.AtLeast(threshold) }):
+	case threshold != "" && atOrAbove(report.Count(), threshold) > 0:
 		return &exitError{code: exitFindings}
 	}
 	return nil
+}
+
+// atOrAbove counts the findings of severity threshold or higher.
+func atOrAbove(c lint.FindingCounts, threshold policies.Severity) int {
+	n := 0
+	for sev, count := range map[policies.Severity]int{policies.SeverityError: c.Errors, policies.SeverityWarning: c.Warnings, policies.SeverityInfo: c.Info} {
+		if sev.AtLeast(threshold) {
+			n += count
+		}
+	}
+	return n
 }
 
 // fixFiles writes the defaults into every file of args, in place, and says what it changed.

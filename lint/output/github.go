@@ -20,8 +20,12 @@ func (githubFormatter) Format(w io.Writer, r *lint.Report) error {
 	for _, e := range r.InputErrors {
 		writeCommand(bw, "error", e.Position(), InputErrorRule, e.Message)
 	}
-	for _, f := range r.Findings {
+	err := r.EachFinding(func(f policies.Finding) error {
 		writeCommand(bw, githubLevel(f.Severity), annotated(f.Position), f.Rule, withRemediationLine(f))
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	bw.WriteString(Summary(r) + "\n")
 	return bw.Flush()

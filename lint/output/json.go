@@ -37,32 +37,20 @@ type JSONSummary struct {
 type jsonFormatter struct{}
 
 func (jsonFormatter) Format(w io.Writer, r *lint.Report) error {
+	count := r.Count()
 	doc := JSONReport{
 		Version:     JSONVersion,
-		Findings:    r.Findings,
 		InputErrors: r.InputErrors,
 		Summary: JSONSummary{
-			Files: r.Files, Objects: r.Objects, Findings: len(r.Findings), InputErrors: len(r.InputErrors),
+			Files: r.Files, Objects: r.Objects, Findings: count.Total, InputErrors: len(r.InputErrors),
+			Errors: count.Errors, Warnings: count.Warnings, Info: count.Info,
 		},
-	}
-	if doc.Findings == nil {
-		doc.Findings = []policies.Finding{}
 	}
 	if doc.Suppressed = r.Suppressed; doc.Suppressed == nil {
 		doc.Suppressed = []lint.Suppression{}
 	}
 	if doc.InputErrors == nil {
 		doc.InputErrors = []*lint.InputError{}
-	}
-	for _, f := range r.Findings {
-		switch f.Severity {
-		case policies.SeverityError:
-			doc.Summary.Errors++
-		case policies.SeverityWarning:
-			doc.Summary.Warnings++
-		case policies.SeverityInfo:
-			doc.Summary.Info++
-		}
 	}
 	// Written a finding at a time, as json.Encoder with two-space indentation writes the whole
 	// document: encoding it at once holds all of it in memory besides the report (240 MB for
@@ -74,39 +62,56 @@ func (jsonFormatter) Format(w io.Writer, r *lint.Report) error {
 	if err := writeIndented(bw, doc.Summary, "  "); err != nil {
 		return err
 	}
-	if err := writeArray(bw, "findings", doc.Findings); err != nil {
+	if err := writeArray(bw, "findings", count.Total, r.EachFinding); err != nil {
 		return err
 	}
-	if err := writeArray(bw, "inputErrors", doc.InputErrors); err != nil {
+	if err := writeArray(bw, "inputErrors", len(doc.InputErrors), each(doc.InputErrors)); err != nil {
 		return err
 	}
-	if err := writeArray(bw, "suppressed", doc.Suppressed); err != nil {
+	if err := writeArray(bw, "suppressed", len(doc.Suppressed), each(doc.Suppressed)); err != nil {
 		return err
 	}
 	bw.WriteString("\n}\n")
 	return bw.Flush()
 }
 
-// writeArray writes `,\n  "key": [...]` as the document's second level.
-func writeArray[T any](w *bufio.Writer, key string, items []T) error {
+// writeArray writes `,\n  "key": [...]` as the document's second level: the n items that
+// range yields.
+func writeArray[T any](w *bufio.Writer, key string, n int, items func(func(T) error) error) error {
 	w.WriteString(",\n  \"" + key + "\": ")
-	if len(items) == 0 {
+	if n == 0 {
 		_, err := w.WriteString("[]")
 		return err
 	}
 	w.WriteString("[\n")
-	for i, item := range items {
+	i := 0
+	err := items(func(item T) error {
 		w.WriteString("    ")
 		if err := writeIndented(w, item, "    "); err != nil {
 			return err
 		}
-		if i < len(items)-1 {
+		if i++; i < n {
 			w.WriteByte(',')
 		}
-		w.WriteByte('\n')
+		return w.WriteByte('\n')
+	})
+	if err != nil {
+		return err
 	}
-	_, err := w.WriteString("  ]")
+	_, err = w.WriteString("  ]")
 	return err
+}
+
+// each ranges over a slice as Report.EachFinding ranges over findings.
+func each[T any](items []T) func(func(T) error) error {
+	return func(fn func(T) error) error {
+		for _, item := range items {
+			if err := fn(item); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }
 
 // writeIndented writes v as the document's encoder would where lines start with prefix.

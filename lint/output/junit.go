@@ -75,12 +75,13 @@ func checkedObjects(r *lint.Report) []junitObject {
 		return objs
 	}
 	seen := map[objectKey]bool{}
-	for _, f := range r.Findings {
+	_ = r.EachFinding(func(f policies.Finding) error { // an error shows again in Format
 		if k := (objectKey{f.Position.File, f.Object}); !seen[k] {
 			seen[k] = true
 			objs = append(objs, junitObject{file: f.Position.File, ref: f.Object, line: f.Position.Line})
 		}
-	}
+		return nil
+	})
 	return objs
 }
 
@@ -114,13 +115,17 @@ func (junitFormatter) Format(w io.Writer, r *lint.Report) error {
 	for _, o := range checkedObjects(r) {
 		testcase(o.file, o.ref, o.line)
 	}
-	for _, f := range r.Findings {
+	err := r.EachFinding(func(f policies.Finding) error {
 		c := testcase(f.Position.File, f.Object, f.Position.Line)
 		c.Failures = append(c.Failures, junitProblem{
 			Message: f.Rule + ": " + f.Message,
 			Type:    string(f.Severity),
 			Body:    xmlText(findingBody(f)),
 		})
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	for _, k := range order {
 		s := suite(k.file)
@@ -173,7 +178,7 @@ func (junitFormatter) Format(w io.Writer, r *lint.Report) error {
 	if err := enc.Encode(doc); err != nil {
 		return err
 	}
-	_, err := io.WriteString(w, "\n")
+	_, err = io.WriteString(w, "\n")
 	return err
 }
 

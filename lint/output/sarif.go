@@ -128,10 +128,14 @@ func (s sarifFormatter) Format(w io.Writer, r *lint.Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(s.log(r))
+	log, err := s.log(r)
+	if err != nil {
+		return err
+	}
+	return enc.Encode(log)
 }
 
-func (s sarifFormatter) log(r *lint.Report) sarifLog {
+func (s sarifFormatter) log(r *lint.Report) (sarifLog, error) {
 	driver := sarifDriver{Name: "jobguard", InformationURI: InformationURI, Version: s.version, Rules: []sarifRule{}}
 	index := map[string]int{}
 	for _, rule := range r.Rules {
@@ -149,7 +153,7 @@ func (s sarifFormatter) log(r *lint.Report) sarifLog {
 	}
 	wd, _ := os.Getwd()
 	results := []sarifResult{}
-	for _, f := range r.Findings {
+	err := r.EachFinding(func(f policies.Finding) error {
 		res := sarifResult{
 			RuleID:    f.Rule,
 			RuleIndex: ruleIndex(f.Rule, f.Severity),
@@ -175,6 +179,10 @@ func (s sarifFormatter) log(r *lint.Report) sarifLog {
 			}}
 		}
 		results = append(results, res)
+		return nil
+	})
+	if err != nil {
+		return sarifLog{}, err
 	}
 	inputIndex := len(driver.Rules)
 	driver.Rules = append(driver.Rules, inputErrorRule)
@@ -191,7 +199,7 @@ func (s sarifFormatter) log(r *lint.Report) sarifLog {
 		Schema:  SARIFSchema,
 		Version: SARIFVersion,
 		Runs:    []sarifRun{{Tool: sarifTool{Driver: driver}, Results: results, ColumnKind: "unicodeCodePoints"}},
-	}
+	}, nil
 }
 
 // inputErrorRule describes the results for sources that could not be read or parsed.

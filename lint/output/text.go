@@ -43,7 +43,8 @@ func (t textFormatter) Format(w io.Writer, r *lint.Report) error {
 	for _, e := range r.InputErrors {
 		fmt.Fprintf(bw, "%s: %s %s: %s\n", e.Position(), t.severity(policies.SeverityError), t.paint(ansiDim, "input"), e.Message)
 	}
-	if len(r.InputErrors) > 0 && len(r.Findings) > 0 {
+	count := r.Count()
+	if len(r.InputErrors) > 0 && count.Total > 0 {
 		fmt.Fprintln(bw)
 	}
 	type group struct {
@@ -51,7 +52,7 @@ func (t textFormatter) Format(w io.Writer, r *lint.Report) error {
 		obj  policies.ObjectRef
 	}
 	var current *group
-	for _, f := range r.Findings {
+	err := r.EachFinding(func(f policies.Finding) error {
 		if g := (group{f.Position.File, f.Object}); current == nil || *current != g {
 			if current != nil {
 				fmt.Fprintln(bw)
@@ -60,8 +61,12 @@ func (t textFormatter) Format(w io.Writer, r *lint.Report) error {
 			fmt.Fprintln(bw, t.paint(ansiBold, f.Object.String())+t.paint(ansiDim, " ("+f.Object.APIVersion+")"))
 		}
 		fmt.Fprintf(bw, "%s%s: %s %s: %s\n", f.Position, t.source(f.Position), t.severity(f.Severity), t.paint(ansiDim, f.Rule), f.Message)
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	if len(r.Findings) > 0 {
+	if count.Total > 0 {
 		fmt.Fprintln(bw)
 	}
 	fmt.Fprintln(bw, Summary(r))
@@ -79,15 +84,12 @@ func (t textFormatter) source(p policies.Position) string {
 
 // Summary is the closing line: what was found, in how much input.
 func Summary(r *lint.Report) string {
-	counts := map[policies.Severity]int{}
-	for _, f := range r.Findings {
-		counts[f.Severity]++
-	}
+	c := r.Count()
 	s := fmt.Sprintf("%d %s (%d %s, %d %s, %d info) in %d %s from %d %s",
-		len(r.Findings), plural(len(r.Findings), "finding", "findings"),
-		counts[policies.SeverityError], plural(counts[policies.SeverityError], "error", "errors"),
-		counts[policies.SeverityWarning], plural(counts[policies.SeverityWarning], "warning", "warnings"),
-		counts[policies.SeverityInfo],
+		c.Total, plural(c.Total, "finding", "findings"),
+		c.Errors, plural(c.Errors, "error", "errors"),
+		c.Warnings, plural(c.Warnings, "warning", "warnings"),
+		c.Info,
 		r.Objects, plural(r.Objects, "object", "objects"),
 		r.Files, plural(r.Files, "file", "files"))
 	if n := len(r.Suppressed); n > 0 {
