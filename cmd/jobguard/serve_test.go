@@ -3,16 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -21,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jobguard/jobguard/certs"
 )
 
 // serve runs `jobguard serve args` until ctx is done and returns what it logged and its error.
@@ -52,39 +48,20 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// writeServingCert writes tls.crt and tls.key for 127.0.0.1, valid from notBefore to notAfter,
-// and returns a pool trusting the certificate.
+// writeServingCert writes tls.crt and tls.key for 127.0.0.1 (certs.Generate), valid from
+// notBefore to notAfter, and returns a pool trusting their CA.
 func writeServingCert(t *testing.T, dir string, notBefore, notAfter time.Time) *x509.CertPool {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	b, err := certs.Generate(certs.GenerateOptions{ServiceName: "jobguard-webhook", Namespace: "jobguard",
+		Now: func() time.Time { return notBefore }, CertValidity: notAfter.Sub(notBefore)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "jobguard-test"},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: notBefore, NotAfter: notAfter,
-		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true, IsCA: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
+	if err := b.WriteDir(dir); err != nil {
 		t.Fatal(err)
 	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, block := range map[string]*pem.Block{
-		"tls.crt": {Type: "CERTIFICATE", Bytes: der},
-		"tls.key": {Type: "EC PRIVATE KEY", Bytes: keyDER},
-	} {
-		if err := os.WriteFile(filepath.Join(dir, name), pem.EncodeToMemory(block), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cert, _ := x509.ParseCertificate(der)
 	pool := x509.NewCertPool()
-	pool.AddCert(cert)
+	pool.AppendCertsFromPEM(b.CACert)
 	return pool
 }
 
