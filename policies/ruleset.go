@@ -21,24 +21,38 @@ const (
 	// InventoryRules runs only the rules marked `custom: inventory: true`. Lint runs them once
 	// every file is read, on a summary of the object that holds what they read.
 	InventoryRules
+	// FixRules runs only the rules that can set a default (`custom: fix`): the only findings the
+	// mutating webhook can use.
+	FixRules
 )
 
-// WithRuleSet selects the rules one evaluation runs. Kinds with no inventory rule run every rule
-// with NonInventoryRules and none with InventoryRules.
+// inSet says which rules each RuleSet but AllRules runs.
+var inSet = map[RuleSet]func(*Rule) bool{
+	NonInventoryRules: func(r *Rule) bool { return !r.Inventory },
+	InventoryRules:    func(r *Rule) bool { return r.Inventory },
+	FixRules:          func(r *Rule) bool { return r.Fix != nil },
+}
+
+// WithRuleSet selects the rules one evaluation runs. A kind none of whose rules is in the set
+// is not evaluated: no findings.
 func WithRuleSet(s RuleSet) EvalOption { return func(o *evalOptions) { o.rules = s } }
 
-// preparePartial prepares, for each kind that has an inventory rule, one query without the
-// inventory rules and one with only them.
+// preparePartial prepares, for each kind and rule set, the query of the kind's rules in the set:
+// the kind's whole query when they all are, none when none is.
 func (e *Engine) preparePartial(compiler *ast.Compiler, store storage.Store) error {
-	e.partial = map[RuleSet]map[GroupKind]rego.PreparedEvalQuery{NonInventoryRules: {}, InventoryRules: {}}
-	for gk, rules := range e.rulesByKind() {
-		inventory := slices.DeleteFunc(slices.Clone(rules), func(r *Rule) bool { return !r.Inventory })
-		if len(inventory) == 0 {
-			continue
-		}
-		others := slices.DeleteFunc(rules, func(r *Rule) bool { return r.Inventory })
-		for set, rules := range map[RuleSet][]*Rule{NonInventoryRules: others, InventoryRules: inventory} {
-			pq, err := prepare(compiler, store, rules)
+	e.partial = map[RuleSet]map[GroupKind]rego.PreparedEvalQuery{}
+	for set, in := range inSet {
+		e.partial[set] = map[GroupKind]rego.PreparedEvalQuery{}
+		for gk, rules := range e.rulesByKind() {
+			subset := slices.DeleteFunc(slices.Clone(rules), func(r *Rule) bool { return !in(r) })
+			switch len(subset) {
+			case 0:
+				continue
+			case len(rules):
+				e.partial[set][gk] = e.queries[gk]
+				continue
+			}
+			pq, err := prepare(compiler, store, subset)
 			if err != nil {
 				return fmt.Errorf("preparing the query for %s: %w", gk, err)
 			}
@@ -50,12 +64,6 @@ func (e *Engine) preparePartial(compiler *ast.Compiler, store storage.Store) err
 
 // partialQuery returns the query of a kind for a rule set other than AllRules.
 func (e *Engine) partialQuery(gk GroupKind, set RuleSet) (rego.PreparedEvalQuery, bool) {
-	if pq, ok := e.partial[set][gk]; ok {
-		return pq, true
-	}
-	if set == NonInventoryRules { // no inventory rule for this kind: every rule
-		pq, ok := e.queries[gk]
-		return pq, ok
-	}
-	return rego.PreparedEvalQuery{}, false
+	pq, ok := e.partial[set][gk]
+	return pq, ok
 }

@@ -2,10 +2,15 @@ package policies_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/jobguard/jobguard/policies"
 )
@@ -75,5 +80,57 @@ deny contains "x" if false
 	_, err := policies.New(policies.WithPolicies(fstest.MapFS{"my_rule.rego": {Data: []byte(rule)}}))
 	if err == nil || !strings.Contains(err.Error(), "custom.inventory must be true or false") {
 		t.Errorf("New: %v, want an error about custom.inventory", err)
+	}
+}
+
+// TestFixRules: FixRules finds exactly what AllRules finds with the rules that have a fix, on
+// every fixture: every finding that carries a fix (the mutating webhook uses no other).
+func TestFixRules(t *testing.T) {
+	engine, err := policies.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "*", "*.yaml"))
+	if err != nil || len(files) < 40 {
+		t.Fatalf("fixtures: %d, %v", len(files), err)
+	}
+	fixing := map[string]bool{}
+	for _, r := range engine.Rules() {
+		fixing[r.ID] = r.Fix != nil
+	}
+	ctx := context.Background()
+	withFix := 0
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, doc := range strings.Split(string(data), "\n---\n") {
+			var m map[string]any
+			if yaml.Unmarshal([]byte(doc), &m) != nil || m == nil {
+				continue
+			}
+			obj := object(t, m)
+			all, err := engine.Evaluate(ctx, obj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fixes, err := engine.Evaluate(ctx, obj, policies.WithRuleSet(policies.FixRules))
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := slices.DeleteFunc(all, func(f policies.Finding) bool {
+				if f.Fix != nil {
+					withFix++
+				}
+				return !fixing[f.Rule]
+			})
+			if (len(fixes) > 0 || len(want) > 0) && !reflect.DeepEqual(fixes, want) {
+				t.Errorf("%s, document %d: FixRules found %s, AllRules with the rules that fix %s", file, i, rules(fixes), rules(want))
+			}
+		}
+	}
+	if withFix < 10 {
+		t.Errorf("only %d findings with a fix in the fixtures; the test proves little", withFix)
 	}
 }

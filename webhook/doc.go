@@ -14,7 +14,8 @@
 // The mutating webhook (/mutate) applies the fixes rules declare (spec.ttlSecondsAfterFinished on
 // a standalone Job, spec.startingDeadlineSeconds on a CronJob, and opt-in ones such as
 // spec.concurrencyPolicy) as a JSON patch of "add" operations, only on CREATE and only where the
-// field is absent, and reports each as a warning.
+// field is absent, and reports each as a warning. It evaluates only the rules that declare a fix
+// (policies.FixRules): the validating webhook reports every finding.
 //
 // No rule logic lives here: which objects are checked, what is wrong with them, and which
 // defaults fix them are all decided by the engine. Objects of kinds no rule checks, DELETE and

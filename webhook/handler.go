@@ -46,10 +46,10 @@ type reviewed struct {
 	findings []policies.Finding
 }
 
-// evaluate decodes the request's object and runs the rules on it. It returns a response instead
+// evaluate decodes the request's object and runs the rules of the set on it. It returns a response instead
 // when the request needs no review (DELETE, CONNECT, subresources, excluded namespaces, objects
 // being deleted) or cannot be reviewed (no UID, no object, undecodable object, engine failure).
-func (s *Server) evaluate(ctx context.Context, req admission.Request) (*reviewed, *admission.Response) {
+func (s *Server) evaluate(ctx context.Context, req admission.Request, rules policies.RuleSet) (*reviewed, *admission.Response) {
 	done := func(r admission.Response) (*reviewed, *admission.Response) { return nil, &r }
 	switch {
 	case req.Operation == admissionv1.Delete || req.Operation == admissionv1.Connect:
@@ -87,7 +87,7 @@ func (s *Server) evaluate(ctx context.Context, req admission.Request) (*reviewed
 	defer cancel()
 	var findings []policies.Finding
 	if err = evalCtx.Err(); err == nil { // never start an evaluation whose context is done
-		var evalOpts []policies.EvalOption
+		evalOpts := []policies.EvalOption{policies.WithRuleSet(rules)}
 		if s.opts.AccessChecker != nil {
 			evalOpts = append(evalOpts, policies.WithAccessChecker(s.opts.AccessChecker))
 		}
@@ -145,7 +145,7 @@ func decodeObject(req admission.Request) (ast.Object, error) {
 // A review with denied or audited findings is logged at Info, in one line (logReview); one with
 // warnings only, at Debug.
 func (s *Server) validate(ctx context.Context, req admission.Request) admission.Response {
-	r, resp := s.evaluate(ctx, req)
+	r, resp := s.evaluate(ctx, req, policies.AllRules)
 	if resp != nil {
 		return *resp
 	}
@@ -238,7 +238,9 @@ func (s *Server) mutate(ctx context.Context, req admission.Request) admission.Re
 	if !s.policy.Load().Config.MutationEnabled() {
 		return admission.Allowed("mutation is disabled")
 	}
-	r, resp := s.evaluate(ctx, req)
+	// Only the rules that can set a default: their findings are all a mutation uses, and the
+	// validating webhook reports every finding anyway.
+	r, resp := s.evaluate(ctx, req, policies.FixRules)
 	if resp != nil {
 		return *resp
 	}

@@ -214,12 +214,13 @@ deny contains result.fail("never", ["spec"]) if {
 }
 `
 
-// TestEvalTimeoutOverHTTP: a rule that would run for minutes is cut off at Options.EvalTimeout,
+// TestEvalTimeoutOverHTTP: a rule that would run for minutes (with a fix, so that the mutating
+// webhook runs it too) is cut off at Options.EvalTimeout,
 // and the API server gets a 500 that names the timeout well before its own 5s timeoutSeconds.
 // The rule comes through Options.EngineOptions, as `jobguard serve` passes its own.
 func TestEvalTimeoutOverHTTP(t *testing.T) {
 	s, err := webhook.New(webhook.Options{
-		EngineOptions: []policies.Option{policies.WithPolicies(fstest.MapFS{"endless.rego": {Data: []byte(endlessRule)}})},
+		EngineOptions: []policies.Option{policies.WithPolicies(fstest.MapFS{"endless.rego": {Data: []byte(withFix(endlessRule))}})},
 		EvalTimeout:   300 * time.Millisecond,
 		Logger:        slog.New(slog.DiscardHandler),
 	})

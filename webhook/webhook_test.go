@@ -672,13 +672,36 @@ deny contains result.fail("never", ["spec"]) if {
 }
 `
 
+// withFix gives a custom rule a fix (spec.suspend: true), so that the mutating webhook runs it too.
+func withFix(rule string) string {
+	return strings.Replace(rule, "#   remediation: None.\n", "#   remediation: None.\n#   fix:\n#     field: spec.suspend\n#     value: true\n", 1)
+}
+
+// TestEngineFailure: a rule whose evaluation fails makes each webhook that runs it answer 500,
+// naming the object. The mutating webhook runs only the rules that can set a default: a broken
+// rule without a fix leaves it working (the validating webhook still fails).
 func TestEngineFailure(t *testing.T) {
 	job := fixture(t, "job-missing-ttl/bad.yaml", "Job", "reindex")
-	s := newServer(t, "policies: [rules]\n", map[string]string{"rules/broken.rego": conflictRule})
-	for hook, h := range map[string]admission.Handler{"validate": s.Validator(), "mutate": s.Mutator()} {
-		resp := h.Handle(ctx, request(t, admissionv1.Create, job))
-		if resp.Allowed || code(resp) != 500 || !strings.Contains(message(resp), "Job reindex") || !strings.Contains(message(resp), "eval_conflict_error") {
-			t.Errorf("%s: allowed=%v code=%d %q, want a 500 naming the object", hook, resp.Allowed, code(resp), message(resp))
+	for _, c := range []struct {
+		rule         string
+		mutateFails  bool
+		mutateRemark string
+	}{
+		{conflictRule, false, "a rule without a fix"},
+		{withFix(conflictRule), true, "a rule with a fix"},
+	} {
+		s := newServer(t, "policies: [rules]\n", map[string]string{"rules/broken.rego": c.rule})
+		for hook, h := range map[string]admission.Handler{"validate": s.Validator(), "mutate": s.Mutator()} {
+			resp := h.Handle(ctx, request(t, admissionv1.Create, job))
+			if hook == "mutate" && !c.mutateFails {
+				if !resp.Allowed || len(resp.Patches) == 0 {
+					t.Errorf("mutate, %s broken: allowed=%v patches=%d %q, want the defaults set", c.mutateRemark, resp.Allowed, len(resp.Patches), message(resp))
+				}
+				continue
+			}
+			if resp.Allowed || code(resp) != 500 || !strings.Contains(message(resp), "Job reindex") || !strings.Contains(message(resp), "eval_conflict_error") {
+				t.Errorf("%s, %s broken: allowed=%v code=%d %q, want a 500 naming the object", hook, c.mutateRemark, resp.Allowed, code(resp), message(resp))
+			}
 		}
 	}
 }
