@@ -24,11 +24,13 @@ type users struct {
 	requests  []kubectl.Request
 }
 
+// names lists the workloads, sorted: lint adds them in the order it happens to read files.
 func (u users) names() string {
 	var names []string
 	for _, w := range u.workloads {
 		names = appendNew(names, w.Kind+" "+w.Name)
 	}
+	slices.Sort(names)
 	return strings.Join(names, ", ")
 }
 
@@ -125,7 +127,8 @@ func (inv *Inventory) roleExcess(kind, namespace, name string) []Excess {
 	} else if r, ok := inv.clusterRoles[name]; ok && r.aggregation == nil {
 		rules, found = r.rules, true
 	}
-	// RoleBindings first, then ClusterRoleBindings, each in the order they were added.
+	// RoleBindings first, then ClusterRoleBindings (the order matters only to messages, which
+	// name the workloads sorted).
 	var subjects [][]rbacv1.Subject
 	var bindingNamespaces []string
 	for _, cluster := range []bool{false, true} {

@@ -1,6 +1,7 @@
 package rbac
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -95,11 +96,15 @@ func (b *binding) String() string {
 	return "RoleBinding " + b.namespace + "/" + b.name
 }
 
-// before orders bindings as queries report them: ClusterRoleBindings first, each kind in the
-// order it was added.
+// before orders bindings as queries report them: ClusterRoleBindings first, then by namespace
+// and name, and in the order they were added for duplicates. Not by the order of addition
+// alone: lint reads files concurrently, and its reports must not depend on which came first.
 func (b *binding) before(o *binding) bool {
 	if b.cluster != o.cluster {
 		return b.cluster
+	}
+	if c := cmp.Or(strings.Compare(b.namespace, o.namespace), strings.Compare(b.name, o.name)); c != 0 {
+		return c < 0
 	}
 	return b.seq < o.seq
 }
