@@ -3,14 +3,16 @@
 # description: |
 #   An env value is stored in the manifest, in etcd and in every copy of the Job: a literal password,
 #   token or key there is readable by anyone who can read the object or its source. A Secret referenced
-#   with valueFrom.secretKeyRef keeps it out of both.
+#   with valueFrom.secretKeyRef keeps it out of both. Besides names made of words such as password,
+#   token or key, the variables that database clients read a password from count: PGPASSWORD (psql)
+#   and REDISCLI_AUTH (redis-cli).
 # custom:
 #   id: secret-in-env
 #   severity: warning
 #   kinds: [Job, CronJob]
 #   remediation: Store the value in a Secret and reference it with env[].valueFrom.secretKeyRef.
 #   params:
-#     namePattern: '(?i)(^|[_.-])(pass(word|wd)?|pwd|secret|token|credentials?|(api|access|auth|private|secret|signing)?[_.-]?key)($|[_.-])'
+#     namePattern: '(?i)(^|[_.-])(pass(word|wd)?|pwd|secret|token|credentials?|(api|access|auth|private|secret|signing)?[_.-]?key)($|[_.-])|^(pgpassword|rediscli_auth)$'
 #     ignorePattern: '(?i)[_.-](name|file|path|dir|ref|url|uri|id|header|length|size|ttl|expiry|expires|seconds|type|field)$'
 package jobguard.rules.batch.secret_in_env
 

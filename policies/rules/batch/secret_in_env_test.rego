@@ -9,7 +9,7 @@ denied(name, value) := d if {
 }
 
 test_credential_names_denied if {
-	every name in ["MYSQL_PASSWORD", "password", "API_KEY", "GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "db.passwd", "SECRET"] {
+	every name in ["MYSQL_PASSWORD", "password", "API_KEY", "GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY", "db.passwd", "SECRET", "PGPASSWORD", "REDISCLI_AUTH"] {
 		count(denied(name, "hunter2")) == 1
 	}
 }
@@ -20,7 +20,7 @@ test_path_is_value if {
 }
 
 test_other_names_allowed if {
-	every name in ["MONKEY", "LOG_LEVEL", "TOKEN_FILE", "SECRET_NAME", "PASSWORD_PATH", "KEYCLOAK_URL", "SSH_KEY_PATH"] {
+	every name in ["MONKEY", "LOG_LEVEL", "TOKEN_FILE", "SECRET_NAME", "PASSWORD_PATH", "KEYCLOAK_URL", "SSH_KEY_PATH", "PGPASSWORDS", "MY_PGPASSWORD_HINT", "PGUSER"] {
 		count(denied(name, "x")) == 0
 	}
 }
