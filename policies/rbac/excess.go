@@ -90,9 +90,9 @@ func (inv *Inventory) ExcessOf(kind, namespace, name string) []Excess {
 
 func (inv *Inventory) clusterBindingExcess(name string) []Excess {
 	inv.mu.Lock()
-	b := inv.clusterBinding[name]
+	b, ambiguous := inv.clusterBinding[name], inv.ambiguous["ClusterRoleBinding "+name]
 	inv.mu.Unlock()
-	if b == nil {
+	if b == nil || ambiguous {
 		return nil
 	}
 	u, ok := inv.usersOf(b.subjects, "")
@@ -124,7 +124,8 @@ func (inv *Inventory) roleExcess(kind, namespace, name string) []Excess {
 	var found bool
 	if kind == "Role" {
 		rules, found = inv.roles[namespace+"/"+name]
-	} else if r, ok := inv.clusterRoles[name]; ok && r.aggregation == nil {
+		found = found && !inv.ambiguous["Role "+namespace+"/"+name]
+	} else if r, ok := inv.clusterRoles[name]; ok && r.aggregation == nil && !inv.ambiguous["ClusterRole "+name] {
 		rules, found = r.rules, true
 	}
 	// RoleBindings first, then ClusterRoleBindings (the order matters only to messages, which

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -57,6 +59,12 @@ type Inventory struct {
 	serviceAccounts map[ServiceAccount]bool
 	workloads       []*Workload
 	aggregated      map[string][]rbacv1.PolicyRule // built on first query
+	// ambiguous names the roles ("Role ns/name", "ClusterRole name") and ClusterRoleBindings
+	// ("ClusterRoleBinding name") that the input defines more than once, differently. Lint
+	// reads files concurrently, so "the last one wins" would change from run to run: a role's
+	// definitions are merged instead (what any of them grants), and the unneeded-grant analysis,
+	// which points into one definition's rules, says nothing about such an object.
+	ambiguous map[string]bool
 
 	bindings int // bindings added, for binding.seq
 	// Bindings by subject: a ServiceAccount named as one (or as its User), every ServiceAccount
@@ -76,6 +84,34 @@ type clusterRole struct {
 	rules       []rbacv1.PolicyRule
 	labels      labels.Set
 	aggregation *rbacv1.AggregationRule
+}
+
+func (c *clusterRole) same(o *clusterRole) bool {
+	return equality.Semantic.DeepEqual(c.rules, o.rules) && maps.Equal(c.labels, o.labels) &&
+		equality.Semantic.DeepEqual(c.aggregation, o.aggregation)
+}
+
+// merge is what two definitions of one ClusterRole grant together: both sets of rules, every
+// label (the smaller value where they disagree, so that the result does not depend on which came
+// first) and both aggregation rules' selectors.
+func (c *clusterRole) merge(o *clusterRole) *clusterRole {
+	m := &clusterRole{rules: slices.Concat(c.rules, o.rules), labels: labels.Set{}}
+	for _, l := range []labels.Set{c.labels, o.labels} {
+		for k, v := range l {
+			if old, ok := m.labels[k]; !ok || v < old {
+				m.labels[k] = v
+			}
+		}
+	}
+	if c.aggregation != nil || o.aggregation != nil {
+		m.aggregation = &rbacv1.AggregationRule{}
+		for _, a := range []*rbacv1.AggregationRule{c.aggregation, o.aggregation} {
+			if a != nil {
+				m.aggregation.ClusterRoleSelectors = append(m.aggregation.ClusterRoleSelectors, a.ClusterRoleSelectors...)
+			}
+		}
+	}
+	return m
 }
 
 // binding is what the inventory keeps of a RoleBinding or ClusterRoleBinding.
@@ -158,6 +194,7 @@ func NewInventory() *Inventory {
 		byRole:          map[roleKey][]*binding{},
 		clusterBinding:  map[string]*binding{},
 		workloadsByName: map[string][]*Workload{},
+		ambiguous:       map[string]bool{},
 	}
 }
 
@@ -192,8 +229,12 @@ func (inv *Inventory) addBinding(b *binding) {
 	}
 	key := roleKey{b.roleRef.Kind, b.roleRef.Name}
 	inv.byRole[key] = append(inv.byRole[key], b)
-	if _, dup := inv.clusterBinding[b.name]; b.cluster && !dup {
-		inv.clusterBinding[b.name] = b
+	if b.cluster {
+		if first, dup := inv.clusterBinding[b.name]; !dup {
+			inv.clusterBinding[b.name] = b
+		} else if first.roleRef != b.roleRef || !equality.Semantic.DeepEqual(first.subjects, b.subjects) {
+			inv.ambiguous["ClusterRoleBinding "+b.name] = true
+		}
 	}
 }
 
@@ -247,13 +288,29 @@ func (inv *Inventory) Add(obj ast.Object) (*Workload, error) {
 		if err := json.Unmarshal(data, &r); err != nil {
 			return nil, fmt.Errorf("reading Role: %w", err)
 		}
-		inv.roles[namespaceOf(r.ObjectMeta)+"/"+r.Name] = r.Rules
+		key := namespaceOf(r.ObjectMeta) + "/" + r.Name
+		if rules, dup := inv.roles[key]; dup {
+			if !equality.Semantic.DeepEqual(rules, r.Rules) {
+				inv.ambiguous["Role "+key] = true
+				inv.roles[key] = slices.Concat(rules, r.Rules)
+			}
+			break
+		}
+		inv.roles[key] = r.Rules
 	case "ClusterRole":
 		var r rbacv1.ClusterRole
 		if err := json.Unmarshal(data, &r); err != nil {
 			return nil, fmt.Errorf("reading ClusterRole: %w", err)
 		}
-		inv.clusterRoles[r.Name] = &clusterRole{rules: r.Rules, labels: r.Labels, aggregation: r.AggregationRule}
+		add := &clusterRole{rules: r.Rules, labels: r.Labels, aggregation: r.AggregationRule}
+		if first, dup := inv.clusterRoles[r.Name]; dup {
+			if !first.same(add) {
+				inv.ambiguous["ClusterRole "+r.Name] = true
+				inv.clusterRoles[r.Name] = first.merge(add)
+			}
+			break
+		}
+		inv.clusterRoles[r.Name] = add
 	case "RoleBinding":
 		var b rbacv1.RoleBinding
 		if err := json.Unmarshal(data, &b); err != nil {

@@ -255,3 +255,44 @@ func TestNearMissIsTheFirstElsewhere(t *testing.T) {
 		t.Errorf("nearMiss with a binding in the same namespace = %q, want none", got)
 	}
 }
+
+// TestDuplicateDefinitions: lint reads files concurrently, so a role defined twice must not
+// depend on which definition was added last. What either definition grants is granted, in both
+// orders; the unneeded-grant analysis, which points into one definition, says nothing about a
+// role defined twice differently, and judges one defined twice the same as usual.
+func TestDuplicateDefinitions(t *testing.T) {
+	getOnly := roleGetPods
+	execToo := `{apiVersion: rbac.authorization.k8s.io/v1, kind: Role, metadata: {name: r, namespace: a},
+  rules: [{apiGroups: [""], resources: [pods/exec], verbs: [create]}]}`
+	sa := ServiceAccount{"ci", "sa"}
+	exec := kubectl.Request{Resource: "pods", Subresource: "exec", Verb: "create", Namespace: "a", Name: "p"}
+	get := kubectl.Request{Resource: "pods", Verb: "get", Namespace: "a", Name: "p"}
+	for _, order := range [][]string{{getOnly, execToo}, {execToo, getOnly}} {
+		inv := inventory(t, append(order, bindingInA)...)
+		for _, req := range []kubectl.Request{exec, get} {
+			if v := check(t, inv, sa, req); !v.Allowed {
+				t.Errorf("%s with the role defined twice: %+v, want allowed by one of the definitions", req, v)
+			}
+		}
+		if e := inv.ExcessOf("Role", "a", "r"); len(e) != 0 {
+			t.Errorf("excess of a role defined twice differently: %+v, want none", e)
+		}
+	}
+	same := inventory(t, flushJob, getOnly, getOnly, bindingInA)
+	if same.ambiguous["Role a/r"] {
+		t.Error("a role defined twice the same way is ambiguous")
+	}
+
+	crb := func(role string) string {
+		return `{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRoleBinding, metadata: {name: cb},
+  roleRef: {kind: ClusterRole, name: ` + role + `, apiGroup: rbac.authorization.k8s.io}, subjects: [{kind: ServiceAccount, name: sa, namespace: ci}]}`
+	}
+	wide := `{apiVersion: rbac.authorization.k8s.io/v1, kind: ClusterRole, metadata: {name: wide},
+  rules: [{apiGroups: [""], resources: [pods/exec], verbs: [create]}]}`
+	for _, order := range [][]string{{crb("wide"), crb("other")}, {crb("other"), crb("wide")}} {
+		inv := inventory(t, append([]string{flushJob, wide}, order...)...)
+		if e := inv.ExcessOf("ClusterRoleBinding", "", "cb"); len(e) != 0 {
+			t.Errorf("excess of a ClusterRoleBinding defined twice differently: %+v, want none", e)
+		}
+	}
+}
