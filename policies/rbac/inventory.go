@@ -136,13 +136,21 @@ func (b *binding) String() string {
 // and name, and in the order they were added for duplicates. Not by the order of addition
 // alone: lint reads files concurrently, and its reports must not depend on which came first.
 func (b *binding) before(o *binding) bool {
-	if b.cluster != o.cluster {
-		return b.cluster
-	}
-	if c := cmp.Or(strings.Compare(b.namespace, o.namespace), strings.Compare(b.name, o.name)); c != 0 {
+	if c := b.compare(o); c != 0 {
 		return c < 0
 	}
 	return b.seq < o.seq
+}
+
+// compare orders bindings by kind (ClusterRoleBindings first), namespace and name.
+func (b *binding) compare(o *binding) int {
+	if b.cluster != o.cluster {
+		if b.cluster {
+			return -1
+		}
+		return 1
+	}
+	return cmp.Or(strings.Compare(b.namespace, o.namespace), strings.Compare(b.name, o.name))
 }
 
 // accountSubject is a ServiceAccount subject of a binding, as written (namespace may be empty).
@@ -162,14 +170,24 @@ func (n *namedAccount) add(s *accountSubject) {
 	switch {
 	case n.first == nil:
 		n.first = s
-	case s.binding.before(n.first.binding):
+	case s.before(n.first):
 		if s.namespace != n.first.namespace {
 			n.otherNamespace = n.first
 		}
 		n.first = s
-	case s.namespace != n.first.namespace && (n.otherNamespace == nil || s.binding.before(n.otherNamespace.binding)):
+	case s.namespace != n.first.namespace && (n.otherNamespace == nil || s.before(n.otherNamespace)):
 		n.otherNamespace = s
 	}
+}
+
+// before orders subjects by their binding (binding.before), then by their namespace: two
+// definitions of one binding (same kind, namespace and name) differ only there, and the order in
+// which lint read them must not decide which one a note names.
+func (s *accountSubject) before(o *accountSubject) bool {
+	if c := cmp.Or(s.binding.compare(o.binding), strings.Compare(s.namespace, o.namespace)); c != 0 {
+		return c < 0
+	}
+	return s.binding.seq < o.binding.seq
 }
 
 // firstOutside is the first subject whose namespace is not namespace, or nil.

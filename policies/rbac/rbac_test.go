@@ -296,3 +296,17 @@ func TestDuplicateDefinitions(t *testing.T) {
 		}
 	}
 }
+
+// TestNearMissWithDuplicateBindings: two definitions of one binding that name the ServiceAccount
+// in different namespaces give the same note in either order.
+func TestNearMissWithDuplicateBindings(t *testing.T) {
+	rb := func(ns string) string {
+		return `{apiVersion: rbac.authorization.k8s.io/v1, kind: RoleBinding, metadata: {name: b, namespace: a},
+  roleRef: {kind: Role, name: r, apiGroup: rbac.authorization.k8s.io}, subjects: [{kind: ServiceAccount, name: sa, namespace: ` + ns + `}]}`
+	}
+	one := inventory(t, rb("mm"), rb("nn")).nearMiss(ServiceAccount{"z", "sa"})
+	other := inventory(t, rb("nn"), rb("mm")).nearMiss(ServiceAccount{"z", "sa"})
+	if one != other || !strings.Contains(one, `in namespace "mm"`) {
+		t.Errorf("notes %q and %q, want the same, naming namespace mm", one, other)
+	}
+}
