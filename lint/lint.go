@@ -120,7 +120,8 @@ func WithRequireReasons(require bool) Option { return func(l *Linter) { l.requir
 // WithSpillDir lets the Linter keep findings in a temporary file in dir once there are more
 // than 20,000 of them, instead of holding every finding of a large input in memory until the
 // end (about 550 bytes each): Report.EachFinding reads them back in order, and Report.Close
-// removes the file. Report.Findings is then nil.
+// closes the file, which has no name in dir (except on Windows, where Close removes it).
+// Report.Findings is then nil.
 func WithSpillDir(dir string) Option { return func(l *Linter) { l.spillDir = dir } }
 
 // WithCheckedObjects fills Report.Checked (every object evaluated, for reports that list them,

@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"runtime"
 	"slices"
 
 	"github.com/jobguard/jobguard/policies"
@@ -81,6 +83,11 @@ func (s *findingStore) spill() error {
 			return fmt.Errorf("keeping findings on disk: %w", err)
 		}
 		s.file = f
+		if runtime.GOOS != "windows" {
+			// Unlinked at once, the file lives as long as it is open: nothing is left behind
+			// when the process is killed. Windows cannot remove an open file; close does.
+			_ = os.Remove(f.Name())
+		}
 	}
 	policies.SortFindings(s.buf)
 	var data bytes.Buffer
@@ -181,5 +188,8 @@ func (s *findingStore) close() error {
 	name := s.file.Name()
 	err := s.file.Close()
 	s.file = nil
-	return errors.Join(err, os.Remove(name))
+	if rmErr := os.Remove(name); !errors.Is(rmErr, fs.ErrNotExist) {
+		err = errors.Join(err, rmErr)
+	}
+	return err
 }

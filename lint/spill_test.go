@@ -61,6 +61,9 @@ func TestSpilledFindingsAreTheSame(t *testing.T) {
 		t.Errorf("counts %+v, want %+v", got, want)
 	}
 	t.Logf("%d findings in %d runs", len(read), len(spilled.spilled.runs))
+	if left, _ := os.ReadDir(spillDir); runtime.GOOS != "windows" && len(left) != 0 {
+		t.Errorf("the file of findings is still in the spill directory while open (%d files): a killed lint would leave it", len(left))
+	}
 
 	if err := spilled.Close(); err != nil {
 		t.Fatal(err)
