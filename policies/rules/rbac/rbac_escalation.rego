@@ -6,9 +6,14 @@
 #   impersonate on users, groups or serviceaccounts (or uids, userextras) acts as someone else;
 #   verbs "*" on those resources include these verbs. Binding the cluster-admin ClusterRole hands
 #   out every permission: cluster-wide in a ClusterRoleBinding, over the whole namespace (its
-#   Secrets, Roles and RoleBindings included) in a RoleBinding. Not reported: bind limited by
-#   resourceNames to roles other than cluster-admin (the way to delegate the granting of one
-#   role), and the built-in binding of cluster-admin to the system:masters group.
+#   Secrets, Roles and RoleBindings included) in a RoleBinding. Writing admission webhook
+#   configurations or admission policies (admissionregistration.k8s.io) registers code that sees,
+#   and for mutating ones may rewrite, every object written to the cluster, RoleBindings
+#   included, or removes the checks that stand in the way (jobguard's own webhook among them).
+#   Not reported: bind limited by resourceNames to roles other than cluster-admin (the way to
+#   delegate the granting of one role), writes to admission configurations limited by
+#   resourceNames (how CA injectors, cert-manager's and jobguard's own, patch the caBundle of
+#   their configurations), and the built-in binding of cluster-admin to the system:masters group.
 # custom:
 #   id: rbac-escalation
 #   severity: warning
@@ -75,6 +80,44 @@ deny contains result.fail(msg, ["rules", i, "verbs", k]) if {
 	count(implied) > 0
 	resources := {r | some v in implied; some r in reached(rule, v)}
 	msg := sprintf("grants \"*\" on %s, which includes %s: the subject can give itself any permission", [rbac.show_all(sort(resources)), rbac.and_join(implied)])
+}
+
+# admission_resources are written to register admission webhooks and policies.
+admission_resources := {
+	"mutatingwebhookconfigurations", "validatingwebhookconfigurations",
+	"mutatingadmissionpolicies", "mutatingadmissionpolicybindings",
+	"validatingadmissionpolicies", "validatingadmissionpolicybindings",
+}
+
+admission_writes := {"create", "update", "patch", "delete", "deletecollection", "*"}
+
+# admission_reached(rule) lists the admission resources the rule's resources cover.
+admission_reached(rule) := sort({r |
+	some r in rbac.list(rule, "resources")
+	some resource in admission_resources
+	rbac.in_group(rule, "admissionregistration.k8s.io")
+	rbac.covers(r, resource)
+})
+
+# One finding per rule, at its first write verb, naming them all. Only a ClusterRole can grant
+# them: the resources are cluster-scoped.
+deny contains result.fail(msg, ["rules", i, "verbs", k]) if {
+	rbac.is_cluster_role
+	some i, rule in rbac.rules
+	not rbac.named(rule)
+	resources := admission_reached(rule)
+	count(resources) > 0
+	writes := [v | some v in rbac.list(rule, "verbs"); admission_writes[v]]
+	count(writes) > 0
+	not star_reported(rule) # "*" that also reaches escalate, bind or impersonate: reported above
+	k := min({j | some j, v in rule.verbs; admission_writes[v]})
+	msg := sprintf("grants %s on %s: the subject can register admission webhooks or policies, which see and may rewrite every object written to the cluster (RoleBindings included), or remove the ones that check it", [rbac.show_all(writes), rbac.show_all(resources)])
+}
+
+star_reported(rule) if {
+	"*" in rule.verbs
+	some v in ["escalate", "bind", "impersonate"]
+	count(reached(rule, v)) > 0
 }
 
 deny contains result.fail(msg, ["roleRef", "name"]) if {

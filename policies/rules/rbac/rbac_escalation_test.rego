@@ -92,3 +92,42 @@ test_impersonate_by_name_denied if {
 	)])
 	f.message == "grants impersonate on serviceaccounts: the subject can act as release-bot (its resourceNames), with all of their permissions"
 }
+
+test_admission_webhook_writes_denied if {
+	findings := rbac_escalation.deny with input as fx.cluster_role([fx.rule(
+		["admissionregistration.k8s.io"],
+		["mutatingwebhookconfigurations", "validatingwebhookconfigurations"],
+		["get", "list", "patch", "delete"],
+	)])
+	count(findings) == 1
+	some f in findings
+	f.path == ["rules", 0, "verbs", 2]
+	f.message == "grants patch, delete on mutatingwebhookconfigurations, validatingwebhookconfigurations: the subject can register admission webhooks or policies, which see and may rewrite every object written to the cluster (RoleBindings included), or remove the ones that check it"
+}
+
+test_admission_policies_star_denied if {
+	some f in rbac_escalation.deny with input as fx.cluster_role([fx.rule(["admissionregistration.k8s.io"], ["*"], ["*"])])
+	f.path == ["rules", 0, "verbs", 0]
+	contains(f.message, "grants \"*\" on \"*\": the subject can register admission webhooks")
+}
+
+test_admission_star_everything_reported_once if {
+	findings := rbac_escalation.deny with input as fx.cluster_role([fx.rule(["*"], ["*"], ["*"])])
+	count(findings) == 1
+}
+
+test_admission_in_a_role_allowed if {
+	# Cluster-scoped resources: a Role grants nothing on them.
+	count(rbac_escalation.deny) == 0 with input as fx.role([fx.rule(["admissionregistration.k8s.io"], ["validatingwebhookconfigurations"], ["delete"])])
+}
+
+test_admission_named_or_read_allowed if {
+	count(rbac_escalation.deny) == 0 with input as fx.cluster_role([
+		object.union(
+			fx.rule(["admissionregistration.k8s.io"], ["validatingwebhookconfigurations"], ["get", "patch"]),
+			{"resourceNames": ["jobguard"]},
+		),
+		fx.rule(["admissionregistration.k8s.io"], ["mutatingwebhookconfigurations"], ["get", "list", "watch"]),
+		fx.rule(["apps"], ["deployments"], ["patch"]),
+	])
+}
