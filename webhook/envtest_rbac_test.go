@@ -17,8 +17,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	"github.com/jobguard/jobguard/policies/kubectl"
 	"github.com/jobguard/jobguard/policies/rbac"
@@ -212,5 +216,82 @@ func (ec *envtestCluster) grant(t *testing.T, name string, sa rbac.ServiceAccoun
 		if o.GetNamespace() == "" {
 			t.Cleanup(func() { _ = ec.c.Delete(ctx, o) })
 		}
+	}
+}
+
+// envtestSuggestBinds: the RBAC `jobguard rbac suggest` writes for a Job that binds a role lets
+// its ServiceAccount create the binding on the real API server, whose escalation check refuses a
+// binding of permissions the creator does not hold; without the suggested bind rule it refuses.
+func envtestSuggestBinds(t *testing.T, ec *envtestCluster) {
+	ctx := context.Background()
+	ops, shop := "envtest-suggest-ops", "envtest-suggest-shop"
+	ec.namespace(t, ops)
+	ec.namespace(t, shop)
+	admin, _ := ec.client(t, ec.unreviewed)
+	deployer := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: shop, Name: "deployer"},
+		Rules: []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}}}}
+	if err := admin.Create(ctx, deployer); err != nil {
+		t.Fatal(err)
+	}
+
+	command := "kubectl create rolebinding deployer --role=deployer --serviceaccount=" + ops + ":bot -n " + shop
+	job := map[string]any{"apiVersion": "batch/v1", "kind": "Job", "metadata": map[string]any{"name": "onboard", "namespace": ops},
+		"spec": map[string]any{"template": map[string]any{"spec": map[string]any{
+			"serviceAccountName": "onboarder", "restartPolicy": "Never",
+			"containers": []any{map[string]any{"name": "c", "image": "k", "command": []any{"sh", "-c", command}}},
+		}}}}
+	w, err := rbac.NewInventory().Add(envtestValue(t, job))
+	if err != nil {
+		t.Fatal(err)
+	}
+	suggested := rbac.Suggest(w)
+	if !strings.Contains(suggested, `verbs: ["bind"]`) {
+		t.Fatalf("the suggestion has no bind rule:\n%s", suggested)
+	}
+	var withoutBind []byte
+	for _, doc := range strings.Split(suggested, "\n---\n") {
+		var u unstructured.Unstructured
+		if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
+			t.Fatalf("the suggestion does not parse: %v\n%s", err, doc)
+		}
+		if err := admin.Create(ctx, &u); err != nil {
+			t.Fatalf("applying the suggestion's %s %s: %v", u.GetKind(), u.GetName(), err)
+		}
+		if u.GetKind() == "Role" {
+			withoutBind = []byte(doc)
+		}
+	}
+	// The same Role without the bind rule, bound to a second ServiceAccount.
+	var role rbacv1.Role
+	if err := yaml.Unmarshal(withoutBind, &role); err != nil {
+		t.Fatal(err)
+	}
+	role.Name = "onboarder-nobind"
+	role.Rules = slices.DeleteFunc(role.Rules, func(r rbacv1.PolicyRule) bool { return slices.Contains(r.Verbs, "bind") })
+	for _, o := range []client.Object{
+		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ops, Name: "onboarder-nobind"}},
+		&role,
+		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: shop, Name: "onboarder-nobind"},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
+			Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ops, Name: "onboarder-nobind"}}},
+	} {
+		if err := admin.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	bind := func(sa, name string) error {
+		cfg := rest.CopyConfig(ec.unreviewed)
+		cfg.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + ops + ":" + sa}
+		c, _ := ec.client(t, cfg)
+		return c.Create(ctx, &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: shop, Name: name},
+			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "deployer"},
+			Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ops, Name: "bot"}}})
+	}
+	if err := bind("onboarder", "deployer"); err != nil {
+		t.Errorf("with the suggested RBAC, creating the RoleBinding failed: %v\n%s", err, suggested)
+	}
+	if err := bind("onboarder-nobind", "deployer-2"); err == nil || !apierrors.IsForbidden(err) {
+		t.Errorf("without the bind rule, creating the RoleBinding gave %v, want forbidden by the escalation check", err)
 	}
 }

@@ -94,6 +94,7 @@ func TestEnvtest(t *testing.T) {
 	t.Run("Webhook", func(t *testing.T) { envtestWebhook(t, ec) })
 	t.Run("Differential", func(t *testing.T) { envtestDifferential(t, ec) })
 	t.Run("KubectlRBAC", func(t *testing.T) { envtestKubectlRBAC(t, ec) })
+	t.Run("SuggestBinds", func(t *testing.T) { envtestSuggestBinds(t, ec) })
 }
 
 // envtestStart starts the API server with jobguard's webhook configurations and jobguard's

@@ -310,3 +310,35 @@ func TestNearMissWithDuplicateBindings(t *testing.T) {
 		t.Errorf("notes %q and %q, want the same, naming namespace mm", one, other)
 	}
 }
+
+// TestSuggestEscalationCheck: binding a role takes bind on it (by name) besides creating the
+// binding, as the API server's escalation check asks; writing a role, or binding one named at
+// run time, gets a note instead.
+func TestSuggestEscalationCheck(t *testing.T) {
+	job := `{apiVersion: batch/v1, kind: Job, metadata: {name: onboard, namespace: ops}, spec: {template: {spec: {
+  restartPolicy: Never, containers: [{name: c, image: k, command: [sh, -c,
+  "kubectl create rolebinding deployer --role=deployer --serviceaccount=ci:bot -n shop && kubectl create clusterrolebinding viewers --clusterrole view --group=devs && kubectl create rolebinding x --clusterrole=\"$ROLE\" --user=u -n shop && kubectl create role r --verb=get --resource=pods -n shop"]}]}}}}`
+	inv := NewInventory()
+	var m map[string]any
+	if err := yaml.Unmarshal([]byte(job), &m); err != nil {
+		t.Fatal(err)
+	}
+	w, err := inv.Add(ast.MustInterfaceToValue(m).(ast.Object))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := Suggest(w)
+	for _, want := range []string{
+		"resources: [\"roles\"]\n    verbs: [\"bind\"]\n    resourceNames: [\"deployer\"]",    // in shop's Role
+		"resources: [\"clusterroles\"]\n    verbs: [\"bind\"]\n    resourceNames: [\"view\"]", // in the ClusterRole
+		"# Note: `kubectl create rolebinding x --clusterrole=\"$ROLE\" --user=u -n shop` binds a role not named literally",
+		"# Note: `kubectl create role r --verb=get --resource=pods -n shop` writes a role",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("suggestion lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "escalate") && !strings.Contains(out, "(or escalate on roles") {
+		t.Errorf("the suggestion grants escalate:\n%s", out)
+	}
+}

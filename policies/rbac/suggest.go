@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/jobguard/jobguard/policies/kubectl"
 )
 
 // Suggest writes the smallest RBAC that lets a workload's kubectl commands run, as ready-to-apply
@@ -25,7 +27,6 @@ func Suggest(w *Workload) string {
 			fmt.Fprintf(&b, "# Not covered: `%s` (%s); add what it needs by hand.\n", inv.Invocation.Text, strings.TrimPrefix(reason, "kubectl: "))
 		}
 	}
-	fmt.Fprintf(&b, "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: %s\n  namespace: %s\n", sa.Name, sa.Namespace)
 
 	scopes := map[string][]suggestedRule{} // namespace, or "" for cluster-wide
 	for _, inv := range w.Invocations {
@@ -38,8 +39,12 @@ func Suggest(w *Workload) string {
 				scope = ""
 			}
 			scopes[scope] = addRequest(scopes[scope], r.Group, resourceOf(r.Resource, r.Subresource), r.Verb, r.Name, inv.Invocation.Text)
+			if note := escalationCheck(inv, r, scopes); note != "" {
+				fmt.Fprintf(&b, "# Note: %s\n", note)
+			}
 		}
 	}
+	fmt.Fprintf(&b, "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: %s\n  namespace: %s\n", sa.Name, sa.Namespace)
 	namespaces := make([]string, 0, len(scopes))
 	for ns := range scopes {
 		namespaces = append(namespaces, ns)
@@ -68,6 +73,55 @@ func Suggest(w *Workload) string {
 		fmt.Fprintf(&b, "subjects:\n  - kind: ServiceAccount\n    name: %s\n    namespace: %s\n", sa.Name, sa.Namespace)
 	}
 	return b.String()
+}
+
+// escalationCheck adds what the API server's RBAC escalation check asks of a request that writes
+// RBAC, beyond the request itself, and returns a note for what it cannot add. Binding a role
+// (creating a RoleBinding or ClusterRoleBinding) takes bind on that role, limited here to its
+// name, unless the ServiceAccount holds every permission the role grants. Writing a role takes
+// every permission it grants, or escalate, which is not suggested: it lets the holder grant
+// itself anything (rbac-escalation).
+func escalationCheck(inv Invocation, r kubectl.Request, scopes map[string][]suggestedRule) string {
+	if r.Group != "rbac.authorization.k8s.io" || r.Verb != "create" {
+		return ""
+	}
+	switch r.Resource {
+	case "roles", "clusterroles":
+		return fmt.Sprintf("`%s` writes a role: the API server lets the ServiceAccount grant only permissions it holds itself; add them to its rules (or escalate on %s, which lets it grant itself anything).", inv.Invocation.Text, r.Resource)
+	case "rolebindings", "clusterrolebindings":
+	default:
+		return ""
+	}
+	kind, name, ok := boundRole(inv.Invocation.Args)
+	if !ok {
+		return fmt.Sprintf("`%s` binds a role not named literally: add bind on it (rbac.authorization.k8s.io roles or clusterroles, resourceNames its name), or hold every permission it grants.", inv.Invocation.Text)
+	}
+	scope := r.Namespace // a RoleBinding's check is made in its namespace, a ClusterRoleBinding's cluster-wide
+	if r.AllNamespaces {
+		scope = ""
+	}
+	scopes[scope] = addRequest(scopes[scope], "rbac.authorization.k8s.io", kind, "bind", name, inv.Invocation.Text)
+	return ""
+}
+
+// boundRole reads --role or --clusterrole of kubectl create rolebinding or clusterrolebinding:
+// "roles" or "clusterroles", and the name, when it is literal.
+func boundRole(args []kubectl.Word) (resource, name string, ok bool) {
+	for i, a := range args {
+		for flag, res := range map[string]string{"--role": "roles", "--clusterrole": "clusterroles"} {
+			var value kubectl.Word
+			switch {
+			case strings.HasPrefix(a.Value, flag+"="):
+				value = kubectl.Word{Value: strings.TrimPrefix(a.Value, flag+"="), Resolved: a.Resolved}
+			case a.Value == flag && i+1 < len(args):
+				value = args[i+1]
+			default:
+				continue
+			}
+			return res, value.Value, value.Resolved && value.Value != ""
+		}
+	}
+	return "", "", false
 }
 
 // suggestedRule is one PolicyRule being assembled, with the commands that need it.
