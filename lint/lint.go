@@ -27,7 +27,6 @@ type Report struct {
 	Findings []policies.Finding
 	// spilled holds the findings kept on disk; Close removes them.
 	spilled *findingStore
-	counts  FindingCounts
 	// InputErrors are sources that could not be read and documents that did not parse.
 	InputErrors []*InputError
 	Files       int
@@ -58,7 +57,7 @@ func (r *Report) EachFinding(fn func(policies.Finding) error) error {
 // Count counts the findings by severity.
 func (r *Report) Count() FindingCounts {
 	if r.spilled != nil {
-		return r.counts
+		return r.spilled.counts
 	}
 	var c FindingCounts
 	for _, f := range r.Findings {
@@ -392,7 +391,7 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 		return nil, err
 	}
 	if report.Findings == nil && len(store.runs) > 0 {
-		report.spilled, report.counts = store, store.counts
+		report.spilled = store
 	}
 	sortSuppressions(report.Suppressed)
 	slices.SortFunc(report.Checked, func(a, b CheckedObject) int {

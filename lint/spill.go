@@ -38,7 +38,6 @@ type findingStore struct {
 	counts FindingCounts
 	file   *os.File
 	runs   []findingRun
-	size   int64 // bytes written to file
 }
 
 // findingRun is a sorted batch of findings in the file: gob-encoded, one encoder per run.
@@ -100,8 +99,12 @@ func (s *findingStore) spill() error {
 	if _, err := s.file.Write(data.Bytes()); err != nil {
 		return fmt.Errorf("keeping findings on disk: %w", err)
 	}
-	s.runs = append(s.runs, findingRun{offset: s.size, size: int64(data.Len()), count: len(s.buf)})
-	s.size += int64(data.Len())
+	var offset int64 // the runs follow each other in the file
+	if len(s.runs) > 0 {
+		last := s.runs[len(s.runs)-1]
+		offset = last.offset + last.size
+	}
+	s.runs = append(s.runs, findingRun{offset: offset, size: int64(data.Len()), count: len(s.buf)})
 	clear(s.buf) // let the strings go
 	s.buf = s.buf[:0]
 	return nil

@@ -38,37 +38,27 @@ type jsonFormatter struct{}
 
 func (jsonFormatter) Format(w io.Writer, r *lint.Report) error {
 	count := r.Count()
-	doc := JSONReport{
-		Version:     JSONVersion,
-		InputErrors: r.InputErrors,
-		Summary: JSONSummary{
-			Files: r.Files, Objects: r.Objects, Findings: count.Total, InputErrors: len(r.InputErrors),
-			Errors: count.Errors, Warnings: count.Warnings, Info: count.Info,
-		},
+	summary := JSONSummary{
+		Files: r.Files, Objects: r.Objects, Findings: count.Total, InputErrors: len(r.InputErrors),
+		Errors: count.Errors, Warnings: count.Warnings, Info: count.Info,
 	}
-	if doc.Suppressed = r.Suppressed; doc.Suppressed == nil {
-		doc.Suppressed = []lint.Suppression{}
-	}
-	if doc.InputErrors == nil {
-		doc.InputErrors = []*lint.InputError{}
-	}
-	// Written a finding at a time, as json.Encoder with two-space indentation writes the whole
-	// document: encoding it at once holds all of it in memory besides the report (240 MB for
-	// 300,000 objects with findings).
+	// A JSONReport, written a finding at a time, as json.Encoder with two-space indentation
+	// writes the whole document: encoding it at once holds all of it in memory besides the
+	// report (240 MB for 300,000 objects with findings).
 	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.WriteString("{\n  \"version\": ")
-	bw.WriteString(strconv.Itoa(doc.Version))
+	bw.WriteString(strconv.Itoa(JSONVersion))
 	bw.WriteString(",\n  \"summary\": ")
-	if err := writeIndented(bw, doc.Summary, "  "); err != nil {
+	if err := writeIndented(bw, summary, "  "); err != nil {
 		return err
 	}
 	if err := writeArray(bw, "findings", count.Total, r.EachFinding); err != nil {
 		return err
 	}
-	if err := writeArray(bw, "inputErrors", len(doc.InputErrors), each(doc.InputErrors)); err != nil {
+	if err := writeArray(bw, "inputErrors", len(r.InputErrors), each(r.InputErrors)); err != nil {
 		return err
 	}
-	if err := writeArray(bw, "suppressed", len(doc.Suppressed), each(doc.Suppressed)); err != nil {
+	if err := writeArray(bw, "suppressed", len(r.Suppressed), each(r.Suppressed)); err != nil {
 		return err
 	}
 	bw.WriteString("\n}\n")

@@ -1,6 +1,7 @@
 package rbac
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -35,15 +36,7 @@ func (inv *Inventory) grants(sa ServiceAccount) []grant {
 	inv.mu.Lock()
 	bound := slices.Concat(inv.boundAccounts[sa], inv.boundNamespaces[sa.Namespace], inv.boundAll)
 	inv.mu.Unlock()
-	slices.SortFunc(bound, func(a, b *binding) int {
-		if a.before(b) {
-			return -1
-		}
-		if b.before(a) {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(bound, func(a, b *binding) int { return cmp.Or(a.compare(b), cmp.Compare(a.seq, b.seq)) })
 	bound = slices.Compact(bound) // a binding naming sa both directly and as a group
 	out := make([]grant, 0, len(bound))
 	for _, b := range bound {

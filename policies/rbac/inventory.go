@@ -132,17 +132,9 @@ func (b *binding) String() string {
 	return "RoleBinding " + b.namespace + "/" + b.name
 }
 
-// before orders bindings as queries report them: ClusterRoleBindings first, then by namespace
-// and name, and in the order they were added for duplicates. Not by the order of addition
-// alone: lint reads files concurrently, and its reports must not depend on which came first.
-func (b *binding) before(o *binding) bool {
-	if c := b.compare(o); c != 0 {
-		return c < 0
-	}
-	return b.seq < o.seq
-}
-
-// compare orders bindings by kind (ClusterRoleBindings first), namespace and name.
+// compare orders bindings as queries report them: ClusterRoleBindings first, then by namespace
+// and name. Not by the order of addition: lint reads files concurrently, and its reports must
+// not depend on which came first.
 func (b *binding) compare(o *binding) int {
 	if b.cluster != o.cluster {
 		if b.cluster {
@@ -160,7 +152,7 @@ type accountSubject struct {
 }
 
 // namedAccount keeps, of the subjects that name ServiceAccounts of one name, the first (in the
-// order of binding.before) and the first in a namespace other than the first's: whatever the
+// order of accountSubject.before) and the first in a namespace other than the first's: whatever the
 // namespace asked about, one of them is the first subject in another namespace (nearMiss).
 type namedAccount struct {
 	first, otherNamespace *accountSubject
@@ -180,7 +172,7 @@ func (n *namedAccount) add(s *accountSubject) {
 	}
 }
 
-// before orders subjects by their binding (binding.before), then by their namespace: two
+// before orders subjects by their binding (binding.compare), then by their namespace: two
 // definitions of one binding (same kind, namespace and name) differ only there, and the order in
 // which lint read them must not decide which one a note names.
 func (s *accountSubject) before(o *accountSubject) bool {
