@@ -34,7 +34,7 @@ type Engine struct {
 	rules   []*Rule // sorted by id
 	byID    map[string]*Rule
 	queries map[GroupKind]rego.PreparedEvalQuery
-	// partial holds the queries of WithRuleSet, for the kinds that have an inventory rule (ruleset.go).
+	// partial holds the queries of WithRuleSet, by rule set and kind (ruleset.go).
 	partial map[RuleSet]map[GroupKind]rego.PreparedEvalQuery
 	opts    options
 }

@@ -60,9 +60,11 @@ Exit codes:
   1  findings at or above --fail-on
   2  usage error, or an input that could not be read or parsed (the rest is still checked)
 
-Memory: findings are kept until the report is written (it is sorted); very large inputs
-(300,000 objects) need about 1 GiB. Unless GOGC or GOMEMLIMIT is set, jobguard runs with
-GOGC=400 and a soft limit of GOMEMLIMIT=1GiB; raise the limit to trade memory for speed.`,
+Memory: past 20,000 findings, the findings wait in a temporary file (in $TMPDIR) until the
+sorted report is written; RBAC objects and summaries of Jobs that run kubectl stay in memory
+until every file is read. Very large inputs (300,000 objects) need about 1 GiB. Unless GOGC or
+GOMEMLIMIT is set, jobguard runs with GOGC=400 and a soft limit of GOMEMLIMIT=1GiB; raise the
+limit to trade memory for speed.`,
 		Example: `  jobguard lint ./manifests
   helm template my-release ./chart | jobguard lint -
   jobguard lint ./chart -f values-prod.yaml --set image.tag=1.2.3
