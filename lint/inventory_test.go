@@ -12,7 +12,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/jobguard/jobguard/policies"
-	"github.com/jobguard/jobguard/policies/rbac"
 )
 
 // restartCronJob runs kubectl in two containers; the second command's kubectl is exempted from
@@ -153,44 +152,19 @@ func TestInventoryFromLaterFile(t *testing.T) {
 	}
 }
 
-// TestDeferredSummary: what waits for the inventory of a kubectl CronJob is its summary: no
-// env, image, volumes or anything else the inventory rules do not read.
-func TestDeferredSummary(t *testing.T) {
+// TestWaitingPositions: what lint keeps of a kubectl CronJob while it waits for the inventory is
+// the positions of what the inventory rules report on: no env, image, volumes or anything else.
+func TestWaitingPositions(t *testing.T) {
 	objs, errs := Decode("a.yaml", []byte(restartCronJob))
 	if len(errs) > 0 || len(objs) != 1 {
 		t.Fatalf("objects %d, errors %v", len(objs), errs)
 	}
-	inv := rbac.NewInventory()
-	now, later, inputErr := plan(inv, map[string]bool{"Job": true, "CronJob": true}, objs[0])
-	if inputErr != nil {
-		t.Fatal(inputErr)
-	}
-	if now.rules != policies.NonInventoryRules || now.obj.Value.Compare(objs[0].Value) != 0 {
-		t.Errorf("evaluated now: %v with the whole object, want NonInventoryRules", now.rules)
-	}
-	if later.rules != policies.InventoryRules || later.summary == nil || later.obj.Value != nil {
-		t.Fatalf("deferred %+v, want a summary with InventoryRules", later)
-	}
-	summary, err := later.summary.object()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(inv.Workloads()) != 1 {
-		t.Errorf("inventory has %d workloads, want the CronJob", len(inv.Workloads()))
-	}
-	const want = `{"apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "restart", "namespace": "shop"}, ` +
-		`"spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [` +
-		`{"command": ["kubectl", "rollout", "restart", "deployment/web", "-n", "shop"], "name": "restart"}, ` +
-		`{"args": ["kubectl exec redis-0 -n shop -- redis-cli flushall"], "command": ["/bin/sh", "-c", "kubectl exec redis-0 -n shop -- redis-cli flushall"], "name": "flush"}], ` +
-		`"serviceAccountName": "restarter"}}}}}}`
-	if got := summary.Value.String(); got != want {
-		t.Errorf("summary value:\n%s\nwant\n%s", got, want)
-	}
+	pruned := waitingPositions(objs[0]).yaml()
 	var keys []string
 	var walk func(n *yaml.Node)
 	walk = func(n *yaml.Node) {
 		if n.Kind == yaml.AliasNode || n.Alias != nil || n.Tag == "!!merge" {
-			t.Errorf("summary node at %d:%d is an alias or merge key", n.Line, n.Column)
+			t.Errorf("pruned node at %d:%d is an alias or merge key", n.Line, n.Column)
 		}
 		for i, c := range n.Content {
 			if n.Kind == yaml.MappingNode && i%2 == 0 {
@@ -199,21 +173,11 @@ func TestDeferredSummary(t *testing.T) {
 			walk(c)
 		}
 	}
-	walk(summary.Node)
+	walk(pruned)
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
 	if got := strings.Join(keys, " "); got != "apiVersion args command containers jobTemplate kind metadata name namespace serviceAccountName spec template" {
-		t.Errorf("summary node keys: %s", got)
-	}
-	if summary.File != "a.yaml" || summary.Line != 1 {
-		t.Errorf("summary at %s:%d, want a.yaml:1", summary.File, summary.Line)
-	}
-
-	// Without an inventory rule for its kind (rbac-insufficient disabled), a kubectl CronJob is
-	// evaluated whole, at once, and nothing waits.
-	now, later, _ = plan(rbac.NewInventory(), map[string]bool{}, objs[0])
-	if now.rules != policies.AllRules || later.obj.Value != nil || later.summary != nil {
-		t.Errorf("without inventory rules: now %v, later %+v; want all rules now, nothing later", now.rules, later)
+		t.Errorf("pruned node keys: %s", got)
 	}
 }
 
@@ -244,11 +208,12 @@ spec:
             - {name: init2, command: [kubectl, scale, deploy/web, --replicas=0], args: *args}
 `
 
-// TestSummaryMatchesObject: the inventory rules find the same things, at the same positions and
-// with the same ignore comments applied, on a summary as on the whole object, for every Job and
-// CronJob of testdata/ (with the RBAC of its directory) and for aliases and merge keys. A rule
-// marked inventory that read more than the summary keeps would fail here.
-func TestSummaryMatchesObject(t *testing.T) {
+// TestWaitingPositionsMatchObject: the inventory rules' findings on a waiting Job are placed, with
+// the same ignore comments applied, on its pruned positions as on the whole object, for every Job
+// and CronJob of testdata/ (with the RBAC of its directory) and for aliases and merge keys. A rule
+// marked inventory that reported on a field the pruned tree does not keep would fail here.
+// (policies.TestBatchWaitingMatchesObject checks that the rules find the same on the model.)
+func TestWaitingPositionsMatchObject(t *testing.T) {
 	engine, err := policies.New()
 	if err != nil {
 		t.Fatal(err)
@@ -268,36 +233,144 @@ func TestSummaryMatchesObject(t *testing.T) {
 	byDir["inline"] = objs
 	workloads, findings := 0, 0
 	for dir, objs := range byDir {
-		inv := rbac.NewInventory()
+		batch := policies.NewBatch[Object](engine)
 		for _, o := range objs {
-			_, _ = inv.Add(o.Value)
+			_, _, _ = batch.Add(o.Value, o)
 		}
-		for _, o := range objs {
-			s, ok := summarize(o)
-			if !ok || !rbac.MentionsKubectl(o.Value) {
+		for o, eval := range batch.Remaining() {
+			if kind := policies.ObjectRefOf(o.Value).Kind; kind != "Job" && kind != "CronJob" {
 				continue
 			}
-			summary, err := s.object()
-			if err != nil {
-				t.Fatal(err)
-			}
 			workloads++
-			wantF, wantS, err := l.check(context.Background(), o, policies.InventoryRules, inv)
+			whole := &placement{file: o.File, line: o.Line, source: o.Source, yamlNode: o.Node}
+			pruned := &placement{file: o.File, line: o.Line, source: o.Source, waiting: waitingPositions(o)}
+			wantF, wantS, err := l.check(context.Background(), eval, whole)
 			if err != nil {
 				t.Fatal(err)
 			}
-			gotF, gotS, err := l.check(context.Background(), summary, policies.InventoryRules, inv)
+			gotF, gotS, err := l.check(context.Background(), eval, pruned)
 			if err != nil {
 				t.Fatal(err)
 			}
 			findings += len(wantF) + len(wantS)
 			if !slices.Equal(placedFindings(gotF), placedFindings(wantF)) || fmt.Sprint(gotS) != fmt.Sprint(wantS) {
-				t.Errorf("%s: %s at line %d: on the summary\n%v\n%v\non the object\n%v\n%v", dir, o.File, o.Line, placedFindings(gotF), gotS, placedFindings(wantF), wantS)
+				t.Errorf("%s: %s at line %d: on the pruned tree\n%v\n%v\non the object\n%v\n%v", dir, o.File, o.Line, placedFindings(gotF), gotS, placedFindings(wantF), wantS)
 			}
 		}
 	}
-	if workloads < 12 || findings < 15 {
+	if workloads < 10 || findings < 15 {
 		t.Errorf("compared %d workloads with %d findings; testdata/ has more", workloads, findings)
 	}
 	t.Logf("%d workloads, %d findings", workloads, findings)
+}
+
+// TestDeprecatedServiceAccountField: a pod template that names its ServiceAccount with the
+// deprecated serviceAccount field runs as that ServiceAccount (the API server copies it into
+// serviceAccountName), and every rule of one lint run says so: rbac-insufficient judges deployer's
+// RBAC, and rbac-overbroad sees the Job as deployer's.
+func TestDeprecatedServiceAccountField(t *testing.T) {
+	const input = `apiVersion: batch/v1
+kind: Job
+metadata: {name: hook, namespace: ops}
+spec:
+  template:
+    spec:
+      serviceAccount: deployer
+      restartPolicy: Never
+      containers:
+        - {name: c, image: bitnami/kubectl:1.36.3, command: [kubectl, get, pods, -n, ops]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: deployer, namespace: ops}
+rules:
+  - {apiGroups: [""], resources: [pods], verbs: [list, delete]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: deployer, namespace: ops}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: deployer}
+subjects: [{kind: ServiceAccount, name: deployer, namespace: ops}]
+`
+	engine, err := policies.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, err := New(engine, WithStdin(strings.NewReader(input))).Lint(context.Background(), []string{StdinName})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var overbroad []string
+	for _, f := range report.Findings {
+		switch f.Rule {
+		case "rbac-insufficient":
+			t.Errorf("rbac-insufficient on a Job whose ServiceAccount may list pods: %s", f.Message)
+		case "rbac-overbroad":
+			overbroad = append(overbroad, f.Message)
+		}
+	}
+	if len(overbroad) != 1 || !strings.Contains(overbroad[0], `verb "delete"`) || !strings.Contains(overbroad[0], "Job hook") {
+		t.Errorf("rbac-overbroad findings %q, want the unused delete, used by no command of Job hook", overbroad)
+	}
+}
+
+// TestTokenNotMounted: a Job that runs kubectl as a ServiceAccount of the input that does not
+// mount its token can never authenticate, whatever its RBAC; a pod that mounts it explicitly can.
+func TestTokenNotMounted(t *testing.T) {
+	job := func(automount string) string {
+		return `apiVersion: batch/v1
+kind: Job
+metadata: {name: j, namespace: ops}
+spec:
+  template:
+    spec:
+      serviceAccountName: bot
+      restartPolicy: Never` + automount + `
+      containers:
+        - {name: c, image: bitnami/kubectl:1.36.3, command: [kubectl, get, pods]}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: bot, namespace: ops}
+automountServiceAccountToken: false
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: bot, namespace: ops}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: view}
+subjects: [{kind: ServiceAccount, name: bot, namespace: ops}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: view}
+rules: [{apiGroups: [""], resources: [pods], verbs: [list]}]
+`
+	}
+	engine, err := policies.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		automount, want string
+	}{
+		{"", "ServiceAccount ops/bot sets automountServiceAccountToken: false"},
+		{"\n      automountServiceAccountToken: true", ""},
+	} {
+		report, err := New(engine, WithStdin(strings.NewReader(job(tt.automount)))).Lint(context.Background(), []string{StdinName})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range report.Findings {
+			if f.Rule == "rbac-insufficient" {
+				got = append(got, fmt.Sprintf("%d:%d %s %s", f.Position.Line, f.Position.Column, f.Severity, f.Message))
+			}
+		}
+		switch {
+		case tt.want == "" && len(got) > 0:
+			t.Errorf("pod with automountServiceAccountToken: true: %q, want nothing", got)
+		case tt.want != "" && (len(got) != 1 || !strings.Contains(got[0], tt.want) || !strings.HasPrefix(got[0], "10:62 error")):
+			t.Errorf("findings %q, want one error at 10:62 (the kubectl word) saying %q", got, tt.want)
+		}
+	}
 }

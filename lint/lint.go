@@ -13,8 +13,10 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/open-policy-agent/opa/v1/ast"
+	"gopkg.in/yaml.v3"
+
 	"github.com/jobguard/jobguard/policies"
-	"github.com/jobguard/jobguard/policies/rbac"
 )
 
 // StdinName is the path that means standard input, and the file name findings from it carry.
@@ -265,31 +267,19 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 	var mu sync.Mutex
 	var evalErr error
 	// RBAC objects are judged against the Jobs that use them, and Jobs that run kubectl against
-	// the RBAC: the inventory is complete only once every file is read. RBAC objects wait until
-	// then, whole, as their documents' text (decoded again at the end). A Job or CronJob that runs
-	// kubectl is checked at once by every rule that does not need the inventory, and only a
-	// summary of it waits for the rules that do (summary.go). Everything else is evaluated as soon
-	// as it is decoded, one document at a time: memory grows with the largest document, and with
-	// what waits, not with the rest of the input.
-	inventory := rbac.NewInventory()
-	split := l.inventoryKinds()
-	var deferred []task
-	var held []*heldDocument
+	// the RBAC: the engine's batch evaluates at once what it can and keeps the rest until every
+	// file is read. Lint keeps only where the waiting objects are: an RBAC object's document text
+	// (decoded again at the end, a tenth of the memory of its nodes and values), a Job's node tree
+	// pruned to what the inventory rules report on (waiting.go). Everything else is evaluated as
+	// soon as it is decoded, one document at a time: memory grows with the largest document, and
+	// with what waits, not with the rest of the input.
+	batch := policies.NewBatch(l.engine, policies.WithReload((*placement).reload))
 
 	var evaluators sync.WaitGroup
 	for range l.workers {
 		evaluators.Go(func() {
 			for t := range tasks {
-				obj := t.obj
-				var found []policies.Finding
-				var suppressed []Suppression
-				var err error
-				if t.summary != nil {
-					obj, err = t.summary.object()
-				}
-				if err == nil {
-					found, suppressed, err = l.check(ctx, obj, t.rules, inventory)
-				}
+				found, suppressed, err := l.check(ctx, t.eval, t.place)
 				mu.Lock()
 				if err == nil {
 					err = store.add(found)
@@ -299,12 +289,12 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 					cancel()
 				}
 				report.Suppressed = append(report.Suppressed, suppressed...)
-				if t.rules != policies.InventoryRules { // a summary's object was counted when it was read
+				if t.count {
 					report.Objects++
 					if l.checked {
 						report.Checked = append(report.Checked, CheckedObject{
-							Object:   policies.ObjectRefOf(obj.Value),
-							Position: policies.Position{File: obj.File, Line: obj.Line, Column: obj.Node.Column, Source: obj.Source},
+							Object:   policies.ObjectRefOf(t.eval.Object()),
+							Position: policies.Position{File: t.place.file, Line: t.place.line, Column: t.place.node().Column, Source: t.place.source},
 						})
 					}
 				}
@@ -326,32 +316,31 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 			var errs []*InputError
 			var last *heldDocument
 			errs = append(errs, l.each(f, func(o Object, from origin) bool {
-				now, later, err := plan(inventory, split, o)
+				place := &placement{file: o.File, line: o.Line, source: o.Source, yamlNode: o.Node}
+				now, waits, err := batch.Add(o.Value, place)
 				if err != nil {
-					errs = append(errs, err)
+					errs = append(errs, &InputError{File: o.File, Line: o.Line, Message: err.Error()})
 				}
 				switch {
-				case later.obj.Value == nil && later.summary == nil:
-				case later.rules == policies.AllRules && from.doc.text != nil:
-					// An RBAC object waits as its document's text, decoded again at the end: a
-					// tenth of the memory of its nodes and values.
+				case !waits:
+				case now != nil:
+					// A Job that runs kubectl: its inventory rules run later, on the model.
+					place.waiting = waitingPositions(o)
+				case from.doc.text != nil:
+					// An RBAC object waits as its document's text.
 					if last == nil || last.line != from.doc.line {
 						last = &heldDocument{file: f, line: from.doc.line, text: slices.Clone(from.doc.text)}
-						mu.Lock()
-						held = append(held, last)
-						mu.Unlock()
 					}
 					last.items = append(last.items, from.item)
+					place.held, place.item, place.yamlNode = last, len(last.items)-1, nil
 				default:
-					mu.Lock()
-					deferred = append(deferred, later)
-					mu.Unlock()
+					place.whole = o.Value // rendered: no text to decode again
 				}
-				if now.obj.Value == nil {
+				if now == nil {
 					return true
 				}
 				select {
-				case tasks <- now:
+				case tasks <- task{eval: now, place: place, count: true}:
 					return true
 				case <-ctx.Done():
 					return false
@@ -365,21 +354,11 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 		})
 	}
 	readers.Wait()
-	for _, t := range deferred {
+	for place, eval := range batch.Remaining() {
 		if ctx.Err() != nil {
 			break
 		}
-		tasks <- t
-	}
-	deferred = nil
-	for i, h := range held {
-		if ctx.Err() != nil {
-			break
-		}
-		for _, o := range h.objects() {
-			tasks <- task{obj: o, rules: policies.AllRules}
-		}
-		held[i] = nil
+		tasks <- task{eval: eval, place: place, count: place.waiting == nil}
 	}
 	close(tasks)
 	evaluators.Wait()
@@ -417,73 +396,48 @@ type heldDocument struct {
 	items []int
 }
 
-// objects decodes the document again and returns the objects that wait. It decoded before, and
-// decodes the same way.
-func (h *heldDocument) objects() []Object {
-	objs, _ := decodeDocument(h.file, document{text: h.text, line: h.line})
-	out := make([]Object, 0, len(h.items))
-	for _, i := range h.items {
-		if i < len(objs) {
-			out = append(out, objs[i])
-		}
-	}
-	return out
+// placement is where an object is, for its findings: its node tree, or while it waits for the
+// inventory, what gives the tree back.
+type placement struct {
+	file, source string
+	line         int
+	yamlNode     *yaml.Node
+	// waiting: a Job's positions, pruned (waiting.go).
+	waiting *posNode
+	// held and item: an RBAC object that waits as its document's text, decoded again by reload.
+	held *heldDocument
+	item int
+	// whole: an RBAC object of a rendered chart or kustomization, which has no text to decode.
+	whole ast.Object
 }
 
-// task is one evaluation: an object, or the summary of one, and the rules to run on it.
+func (p *placement) node() *yaml.Node {
+	if p.yamlNode == nil && p.waiting != nil {
+		p.yamlNode = p.waiting.yaml()
+	}
+	return p.yamlNode
+}
+
+// reload gives the batch back an RBAC object that waited: it decodes the document again (it
+// decoded before, and decodes the same way) and keeps the object's node for its findings.
+func (p *placement) reload() (ast.Object, error) {
+	if p.whole != nil {
+		return p.whole, nil
+	}
+	objs, _ := decodeDocument(p.held.file, document{text: p.held.text, line: p.held.line})
+	if i := p.held.items[p.item]; i < len(objs) {
+		p.yamlNode = objs[i].Node
+		return objs[i].Value, nil
+	}
+	return nil, fmt.Errorf("%s:%d: the document no longer holds object %d", p.file, p.line, p.held.items[p.item])
+}
+
+// task is one evaluation and where its object is; count is false for the second evaluation of a
+// Job that waited, counted when it was read.
 type task struct {
-	obj     Object
-	summary *summary
-	rules   policies.RuleSet
-}
-
-// inventoryKinds lists the kinds (Job, CronJob) that an enabled inventory rule checks: their
-// objects that run kubectl are checked in two passes, the second on a summary.
-func (l *Linter) inventoryKinds() map[string]bool {
-	kinds := map[string]bool{}
-	for _, r := range l.engine.Rules() {
-		if !r.Inventory || !l.engine.Enabled(r.ID) {
-			continue
-		}
-		for _, kind := range []string{"Job", "CronJob"} {
-			if r.AppliesTo(policies.GroupKind{Group: "batch", Kind: kind}) {
-				kinds[kind] = true
-			}
-		}
-	}
-	return kinds
-}
-
-// plan records RBAC objects, ServiceAccounts and the Jobs that run kubectl in the inventory, and
-// says what to evaluate now and what once every file is read (a zero task: nothing).
-func plan(inv *rbac.Inventory, split map[string]bool, o Object) (now, later task, _ *InputError) {
-	ref := policies.ObjectRefOf(o.Value)
-	all := task{obj: o, rules: policies.AllRules}
-	if !rbac.Relevant(ref.APIVersion, ref.Kind) {
-		return all, task{}, nil
-	}
-	workload := ref.Kind == "Job" || ref.Kind == "CronJob"
-	if workload && !rbac.MentionsKubectl(o.Value) {
-		return all, task{}, nil
-	}
-	_, err := inv.Add(o.Value)
-	var inputErr *InputError
-	if err != nil {
-		// The object does not decode as its kind; the rules still see it as it is.
-		inputErr = &InputError{File: o.File, Line: o.Line, Message: fmt.Sprintf("%s %s: %v", ref.Kind, ref.Name, err)}
-	}
-	switch {
-	case workload && split[ref.Kind]:
-		if s, ok := summarize(o); ok {
-			return task{obj: o, rules: policies.NonInventoryRules}, task{summary: s, rules: policies.InventoryRules}, inputErr
-		}
-		return task{}, all, inputErr // cannot happen: summarize knows Jobs and CronJobs
-	case workload:
-		return all, task{}, inputErr // no inventory rule is enabled for its kind
-	case ref.Kind == "ServiceAccount" || err != nil:
-		return all, task{}, inputErr
-	}
-	return task{}, all, nil
+	eval  *policies.Evaluation
+	place *placement
+	count bool
 }
 
 // each hands every object of one entry of Files to yield, in order, as it is decoded (chart and
@@ -524,19 +478,20 @@ func (l *Linter) read(file string) ([]Object, []*InputError) {
 	return objs, errs
 }
 
-// check evaluates one object, places its findings in the source and sets aside those that an
+// check runs one evaluation, places its findings in the source and sets aside those that an
 // ignore comment exempts.
-func (l *Linter) check(ctx context.Context, obj Object, rules policies.RuleSet, access policies.AccessChecker) ([]policies.Finding, []Suppression, error) {
-	findings, err := l.engine.Evaluate(ctx, obj.Value, policies.WithAccessChecker(access), policies.WithRuleSet(rules))
+func (l *Linter) check(ctx context.Context, eval *policies.Evaluation, place *placement) ([]policies.Finding, []Suppression, error) {
+	findings, err := eval.Run(ctx)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s:%d: %w", obj.File, obj.Line, err)
+		return nil, nil, fmt.Errorf("%s:%d: %w", place.file, place.line, err)
 	}
+	node := place.node()
 	kept := findings[:0]
 	var suppressed []Suppression
 	for _, f := range findings {
-		line, col := Locate(obj.Node, f.Path)
-		f.Position = policies.Position{File: obj.File, Line: line, Column: col, Source: obj.Source}
-		if reason, at, ok := suppression(obj.Node, f.Path, f.Rule); ok {
+		line, col := Locate(node, f.Path)
+		f.Position = policies.Position{File: place.file, Line: line, Column: col, Source: place.source}
+		if reason, at, ok := suppression(node, f.Path, f.Rule); ok {
 			if reason != "" || !l.requireReasons {
 				suppressed = append(suppressed, Suppression{Finding: f, Reason: reason, Line: at})
 				continue

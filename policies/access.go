@@ -11,6 +11,7 @@ import (
 
 	"github.com/jobguard/jobguard/policies/kubectl"
 	"github.com/jobguard/jobguard/policies/rbac"
+	"github.com/jobguard/jobguard/policies/workload"
 )
 
 // AccessChecker answers whether a ServiceAccount may make an API request. Lint answers from the
@@ -25,12 +26,19 @@ type GrantAuditor interface {
 	ExcessOf(kind, namespace, name string) []rbac.Excess
 }
 
+// TokenMounter is an AccessChecker that also knows the ServiceAccounts' own
+// automountServiceAccountToken (lint's inventory, from the ServiceAccounts of its input).
+type TokenMounter interface {
+	AutomountToken(sa rbac.ServiceAccount) (mount, known bool)
+}
+
 // EvalOption configures one evaluation.
 type EvalOption func(*evalOptions)
 
 type evalOptions struct {
 	access AccessChecker
-	rules  RuleSet // WithRuleSet (ruleset.go)
+	model  *workload.Workload // withModel (batch.go)
+	rules  RuleSet            // WithRuleSet (ruleset.go)
 }
 
 // WithAccessChecker lets the cross-object RBAC rules (rbac-insufficient, rbac-overbroad) see the
@@ -89,6 +97,34 @@ var rbacExcess = &rego.Function{
 	Nondeterministic: true,
 }
 
+var rbacAutomountToken = &rego.Function{
+	Name:        "jobguard.rbac.automount_token",
+	Description: "Says whether a ServiceAccount of the input mounts its token in pods that do not say (its automountServiceAccountToken).",
+	Decl: types.NewFunction(
+		types.Args(
+			types.Named("namespace", types.S).Description("the ServiceAccount's namespace"),
+			types.Named("name", types.S).Description("the ServiceAccount's name"),
+		),
+		types.Named("result", types.A).Description("known (false when the ServiceAccount is not in the input), mount"),
+	),
+	Nondeterministic: true,
+}
+
+func builtinRBACAutomountToken(bctx rego.BuiltinContext, namespace, name *ast.Term) (*ast.Term, error) {
+	s, err := stringOperands(rbacAutomountToken, namespace, name)
+	if err != nil {
+		return nil, err
+	}
+	mount, known := true, false
+	if m, ok := accessFrom(bctx.Context).(TokenMounter); ok {
+		mount, known = m.AutomountToken(rbac.ServiceAccount{Namespace: s[0], Name: s[1]})
+	}
+	return ast.ObjectTerm(
+		ast.Item(ast.InternedTerm("known"), ast.InternedTerm(known)),
+		ast.Item(ast.InternedTerm("mount"), ast.InternedTerm(mount)),
+	), nil
+}
+
 func builtinKubectlAnalyze(_ rego.BuiltinContext, command, args, namespace *ast.Term) (*ast.Term, error) {
 	cmd, err := stringsOperand(kubectlAnalyze, command, 1)
 	if err != nil {
@@ -112,10 +148,7 @@ var analyzeCache = newMemo[*ast.Term](4096)
 func analyzeTerm(results []kubectl.Result) *ast.Term {
 	invocations := make([]*ast.Term, len(results))
 	for i, r := range results {
-		unresolved := r.Unresolved
-		if unresolved == "" {
-			unresolved = r.Invocation.Unresolved
-		}
+		unresolved := workload.Invocation{Result: r}.Unresolved()
 		requests := make([]*ast.Term, len(r.Requests))
 		for j, req := range r.Requests {
 			requests[j] = requestTerm(req)
@@ -146,6 +179,7 @@ func requestTerm(r kubectl.Request) *ast.Term {
 		ast.Item(ast.InternedTerm("allNamespaces"), ast.InternedTerm(r.AllNamespaces)),
 		ast.Item(ast.InternedTerm("name"), ast.StringTerm(r.Name)),
 		ast.Item(ast.InternedTerm("optional"), ast.InternedTerm(r.Optional)),
+		ast.Item(ast.InternedTerm("escalation"), ast.InternedTerm(r.Escalation)),
 		ast.Item(ast.InternedTerm("rule"), ast.StringTerm(r.Rule())),
 	)
 }
@@ -173,6 +207,7 @@ func requestOf(t *ast.Term) (kubectl.Request, error) {
 	return kubectl.Request{
 		Group: str("group"), Resource: str("resource"), Subresource: str("subresource"), Verb: str("verb"),
 		Namespace: str("namespace"), AllNamespaces: flag("allNamespaces"), Name: str("name"), Optional: flag("optional"),
+		Escalation: flag("escalation"),
 	}, nil
 }
 

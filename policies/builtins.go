@@ -69,6 +69,8 @@ var builtins = []builtin{
 	{kubectlAnalyze, rego.Function3(kubectlAnalyze, builtinKubectlAnalyze)},
 	{rbacCheck, rego.Function3(rbacCheck, builtinRBACCheck)},
 	{rbacExcess, rego.Function3(rbacExcess, builtinRBACExcess)},
+	{rbacAutomountToken, rego.Function2(rbacAutomountToken, builtinRBACAutomountToken)},
+	{workloadOf, rego.Function1(workloadOf, builtinWorkloadOf)},
 }
 
 // BuiltinOptions returns the rego options that add every jobguard builtin to a query.

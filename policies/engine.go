@@ -19,6 +19,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/topdown"
+
+	"github.com/jobguard/jobguard/policies/workload"
 )
 
 // Bundled holds the built-in rules (rules/) and their helper library (lib/), tests included.
@@ -41,6 +43,7 @@ type Engine struct {
 
 type options struct {
 	kubeVersion KubeVersion
+	namespace   string
 	params      map[string]map[string]any
 	disabled    map[string]bool
 	severities  map[string]Severity
@@ -53,6 +56,10 @@ type Option func(*options)
 // WithKubeVersion sets the Kubernetes version that version-dependent rules (deprecated-api) target.
 // Default: DefaultKubeVersion.
 func WithKubeVersion(v KubeVersion) Option { return func(o *options) { o.kubeVersion = v } }
+
+// WithNamespace sets the namespace assumed for objects that name none, as kubectl's -n does.
+// Default: workload.DefaultNamespace.
+func WithNamespace(namespace string) Option { return func(o *options) { o.namespace = namespace } }
 
 // WithParams overrides parameters of one rule; keys must be among the rule's declared params.
 func WithParams(ruleID string, params map[string]any) Option {
@@ -243,7 +250,11 @@ func (e *Engine) Evaluate(ctx context.Context, obj ast.Object, opts ...EvalOptio
 	if eo.access != nil {
 		ctx = context.WithValue(ctx, accessKey{}, eo.access)
 	}
-	input := ast.NewObject(ast.Item(ast.InternedTerm("object"), ast.NewTerm(obj)))
+	model := eo.model
+	if model == nil {
+		model, _ = workload.Of(obj, e.workloadOptions())
+	}
+	input := inputTerm(obj, model)
 	// Without an external Cancel, OPA starts a goroutine per evaluation to watch ctx; AfterFunc
 	// only runs when ctx ends. Results are read as terms: no conversion to Go values and back.
 	cancel := topdown.NewCancel()
@@ -288,6 +299,10 @@ func (e *Engine) Evaluate(ctx context.Context, obj ast.Object, opts ...EvalOptio
 		}
 	})
 	return out, ruleErr
+}
+
+func (e *Engine) workloadOptions() workload.Options {
+	return workload.Options{Namespace: e.opts.namespace}
 }
 
 // finding turns one element of a rule's deny set into a Finding.

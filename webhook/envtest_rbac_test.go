@@ -26,6 +26,7 @@ import (
 
 	"github.com/jobguard/jobguard/policies/kubectl"
 	"github.com/jobguard/jobguard/policies/rbac"
+	"github.com/jobguard/jobguard/policies/workload"
 	"github.com/jobguard/jobguard/webhook"
 )
 
@@ -240,9 +241,9 @@ func envtestSuggestBinds(t *testing.T, ec *envtestCluster) {
 			"serviceAccountName": "onboarder", "restartPolicy": "Never",
 			"containers": []any{map[string]any{"name": "c", "image": "k", "command": []any{"sh", "-c", command}}},
 		}}}}
-	w, err := rbac.NewInventory().Add(envtestValue(t, job))
-	if err != nil {
-		t.Fatal(err)
+	w, ok := workload.Of(envtestValue(t, job), workload.Options{})
+	if !ok {
+		t.Fatal("not a Job")
 	}
 	suggested := rbac.Suggest(w)
 	if !strings.Contains(suggested, `verbs: ["bind"]`) {

@@ -93,7 +93,7 @@ limit to trade memory for speed.`,
 	fl.StringArrayVarP(&f.render.ValuesFiles, "values", "f", nil, "Helm values file for chart directories, merged over the chart's values.yaml (repeatable; later wins)")
 	fl.StringArrayVar(&f.render.Set, "set", nil, "Helm value for chart directories, key=value as helm --set takes it (repeatable; applied after --values)")
 	fl.StringVar(&f.render.ReleaseName, "release-name", lint.DefaultReleaseName, "Helm release name chart directories are rendered with (.Release.Name)")
-	fl.StringVar(&f.render.Namespace, "namespace", lint.DefaultNamespace, "namespace chart directories are rendered in (.Release.Namespace)")
+	fl.StringVarP(&f.render.Namespace, "namespace", "n", lint.DefaultNamespace, "namespace of objects that name none, as kubectl -n: RBAC rules judge them there, and charts are rendered in it (.Release.Namespace)")
 	fl.StringVar(&f.config, "config", "", "configuration file (default: .jobguard.yaml in the current directory or the nearest parent)")
 	return cmd
 }
@@ -124,7 +124,7 @@ func runLint(cmd *cobra.Command, stdin io.Reader, args []string, f lintFlags) er
 	if count(args, lint.StdinName) > 1 {
 		return &exitError{exitUsage, fmt.Errorf("- (standard input) can be given only once")}
 	}
-	extra := []policies.Option{policies.WithDisabled(f.disable...)}
+	extra := []policies.Option{policies.WithDisabled(f.disable...), policies.WithNamespace(f.render.Namespace)}
 	for _, dir := range f.policyDirs {
 		if info, err := os.Stat(dir); err != nil || !info.IsDir() {
 			return &exitError{exitUsage, fmt.Errorf("--policy %s: not a directory", dir)}

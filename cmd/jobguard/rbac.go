@@ -8,8 +8,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jobguard/jobguard/lint"
-	"github.com/jobguard/jobguard/policies"
 	"github.com/jobguard/jobguard/policies/rbac"
+	"github.com/jobguard/jobguard/policies/workload"
 )
 
 func newRBACCommand(stdin io.Reader) *cobra.Command {
@@ -17,7 +17,8 @@ func newRBACCommand(stdin io.Reader) *cobra.Command {
 		Use:   "rbac",
 		Short: "Work out the RBAC that Jobs and CronJobs need",
 	}
-	cmd.AddCommand(&cobra.Command{
+	var namespace string
+	suggest := &cobra.Command{
 		Use:   "suggest [PATH|-]...",
 		Short: "Print the smallest RBAC that lets each Job's and CronJob's kubectl commands run",
 		Long: `For each Job and CronJob, find every kubectl command its containers run (sh -c scripts
@@ -31,36 +32,30 @@ hand. Apply the output and set serviceAccountName in the pod template as its fir
   jobguard rbac suggest cronjob.yaml | kubectl apply -f -`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSuggest(cmd.OutOrStdout(), stdin, args)
+			return runSuggest(cmd.OutOrStdout(), stdin, args, namespace)
 		},
-	})
+	}
+	suggest.Flags().StringVarP(&namespace, "namespace", "n", workload.DefaultNamespace, "namespace of Jobs and CronJobs that name none, as kubectl -n")
+	cmd.AddCommand(suggest)
 	return cmd
 }
 
-func runSuggest(w io.Writer, stdin io.Reader, paths []string) error {
+func runSuggest(w io.Writer, stdin io.Reader, paths []string, namespace string) error {
 	files, inputErrs := lint.Files(paths)
 	first := true
 	for _, f := range files {
 		objects, errs := lint.Read(f, stdin, lint.RenderOptions{})
 		inputErrs = append(inputErrs, errs...)
 		for _, o := range objects {
-			ref := policies.ObjectRefOf(o.Value)
-			if !rbac.Relevant(ref.APIVersion, ref.Kind) || ref.Kind != "Job" && ref.Kind != "CronJob" {
-				continue
-			}
-			workload, err := rbac.NewInventory().Add(o.Value)
-			if err != nil {
-				inputErrs = append(inputErrs, &lint.InputError{File: f, Line: o.Line, Message: err.Error()})
-				continue
-			}
-			if !workload.UsesAPI() {
+			model, ok := workload.Of(o.Value, workload.Options{Namespace: namespace})
+			if !ok || !model.UsesAPI() {
 				continue
 			}
 			if !first {
 				fmt.Fprintln(w, "---")
 			}
 			first = false
-			fmt.Fprint(w, rbac.Suggest(workload))
+			fmt.Fprint(w, rbac.Suggest(model))
 		}
 	}
 	for _, e := range inputErrs {

@@ -664,7 +664,39 @@ func (m *mapper) create() error {
 	if !ok {
 		return unresolved("kubectl %s is not modelled", cmd)
 	}
-	m.req("create", t, "")
+	create := *m.req("create", t, "")
+	if cmd == "create rolebinding" || cmd == "create clusterrolebinding" {
+		return m.bindRole(cmd, create)
+	}
+	return nil
+}
+
+// bindRole adds the request the API server's escalation check makes of a binding's creator
+// (pkg/registry/rbac/escalation_check.go, BindingAuthorized): bind on the role it binds, in the
+// binding's namespace, unless the creator already holds every permission of that role. kubectl
+// keeps the last value of a repeated flag, and refuses --role together with --clusterrole.
+func (m *mapper) bindRole(cmd string, create Request) error {
+	role, hasRole := m.c.value("role")
+	clusterRole, hasClusterRole := m.c.value("clusterrole")
+	if cmd == "create clusterrolebinding" {
+		hasRole = false
+	}
+	if hasRole == hasClusterRole {
+		if hasRole {
+			return unresolved("kubectl %s takes --role or --clusterrole, not both", cmd)
+		}
+		return unresolved("kubectl %s needs --clusterrole%s", cmd, map[bool]string{true: " or --role"}[cmd == "create rolebinding"])
+	}
+	resource, name := "clusterroles", clusterRole
+	if hasRole {
+		resource, name = "roles", role
+	}
+	if !name.Resolved || name.Value == "" {
+		return nil // a role named at run time: rbac suggest says to add bind by hand
+	}
+	bind := create
+	bind.Verb, bind.Resource, bind.Name, bind.Escalation = "bind", resource, name.Value, true
+	m.reqs = append(m.reqs, bind)
 	return nil
 }
 

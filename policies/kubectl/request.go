@@ -31,6 +31,10 @@ type Request struct {
 	// or whose denial it tolerates. A Role granting it is sufficient in
 	// every state; one without it may still work.
 	Optional bool `json:"optional"`
+	// Escalation marks what the API server's escalation check asks of a
+	// binding's creator: bind on the role it binds, which is not needed
+	// when the creator already holds every permission that role grants.
+	Escalation bool `json:"escalation,omitempty"`
 }
 
 // ClusterScoped reports whether the request is for a cluster-scoped resource.

@@ -419,6 +419,7 @@ func TestRequests(t *testing.T) {
 		}, ""},
 		{`create clusterrolebinding x --clusterrole=view --user=u`, []string{
 			`create clusterrolebindings.rbac.authorization.k8s.io (cluster-scoped)`,
+			`bind clusterroles.rbac.authorization.k8s.io "view" (cluster-scoped)`,
 		}, ""},
 		{`create -f job.yaml`, nil, `objects are read from --filename or --kustomize`},
 		{`create deployment web --image=nginx -r 3`, []string{
@@ -580,9 +581,21 @@ func TestRequests(t *testing.T) {
 		}, ""},
 		{`create clusterrolebinding x --clusterrole=view --user=u`, []string{
 			`create clusterrolebindings.rbac.authorization.k8s.io (cluster-scoped)`,
+			`bind clusterroles.rbac.authorization.k8s.io "view" (cluster-scoped)`,
+		}, ""},
+		// kubectl keeps a repeated flag's last value: the binding binds b.
+		{`create rolebinding x --role=a --role=b --serviceaccount=jobs:bot`, []string{
+			`create rolebindings.rbac.authorization.k8s.io in namespace "jobs"`,
+			`bind roles.rbac.authorization.k8s.io "b" in namespace "jobs"`,
+		}, ""},
+		{`create rolebinding x --role=a --clusterrole=b --user=u`, nil, `kubectl create rolebinding takes --role or --clusterrole, not both`},
+		{`create clusterrolebinding x --user=u`, nil, `kubectl create clusterrolebinding needs --clusterrole`},
+		{`create rolebinding x --role="$ROLE" --user=u`, []string{
+			`create rolebindings.rbac.authorization.k8s.io in namespace "jobs"`,
 		}, ""},
 		{`create rolebinding x --clusterrole=view --serviceaccount=jobs:bot -n jobs`, []string{
 			`create rolebindings.rbac.authorization.k8s.io in namespace "jobs"`,
+			`bind clusterroles.rbac.authorization.k8s.io "view" in namespace "jobs"`,
 		}, ""},
 		{`scale deploy web --replicas=0 --dry-run=client --current-replicas=2`, []string{
 			`get deployments.apps "web" in namespace "jobs"`,

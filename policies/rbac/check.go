@@ -52,7 +52,8 @@ func (inv *Inventory) grants(sa ServiceAccount) []grant {
 func (inv *Inventory) Knows(sa ServiceAccount) bool {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
-	return inv.serviceAccounts[sa] || inv.accountSubjects[sa.Name] != nil
+	_, defined := inv.serviceAccounts[sa]
+	return defined || inv.accountSubjects[sa.Name] != nil
 }
 
 // PolicyRule is the narrowest rule that allows req.
@@ -89,6 +90,9 @@ func (inv *Inventory) Check(_ context.Context, sa ServiceAccount, req kubectl.Re
 	if ok, _ := validation.Covers(owned, []rbacv1.PolicyRule{PolicyRule(req)}); ok {
 		return Verdict{Known: true, Allowed: true}, nil
 	}
+	if req.Escalation && inv.holdsRole(owned, req) {
+		return Verdict{Known: true, Allowed: true}, nil
+	}
 	v := Verdict{Known: true, Note: inv.nearMiss(sa)}
 	if len(missingRoles) > 0 {
 		v.Note = fmt.Sprintf("the role of %s is not in the input, so its rules are unknown", missingRoles[0])
@@ -110,4 +114,20 @@ func (inv *Inventory) nearMiss(sa ServiceAccount) string {
 		return ""
 	}
 	return fmt.Sprintf("%s names ServiceAccount %s in namespace %q, not %q, so it does not apply", s.binding, sa.Name, s.namespace, sa.Namespace)
+}
+
+// holdsRole answers the other half of the escalation check a bind request stands for
+// (BindingAuthorized in pkg/registry/rbac/escalation_check.go): creating a binding is allowed
+// without bind when the creator already holds every permission of the role it binds.
+func (inv *Inventory) holdsRole(owned []rbacv1.PolicyRule, req kubectl.Request) bool {
+	kind := "Role"
+	if req.Resource == "clusterroles" {
+		kind = "ClusterRole"
+	}
+	rules, known := inv.roleRefRules(req.Namespace, rbacv1.RoleRef{Kind: kind, Name: req.Name})
+	if !known {
+		return false
+	}
+	covered, _ := validation.Covers(owned, rules)
+	return covered
 }

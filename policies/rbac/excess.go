@@ -1,6 +1,8 @@
 package rbac
 
 import (
+	"github.com/jobguard/jobguard/policies/workload"
+
 	"fmt"
 	"slices"
 	"strings"
@@ -20,7 +22,7 @@ type Excess struct {
 
 // users are the workloads that run as the subjects of some bindings, and what they request.
 type users struct {
-	workloads []*Workload
+	workloads []*workload.Workload
 	requests  []kubectl.Request
 }
 
@@ -49,7 +51,7 @@ func (inv *Inventory) usersOf(subjects []rbacv1.Subject, bindingNamespace string
 		inv.mu.Lock()
 		named := inv.workloadsByName[s.Name]
 		inv.mu.Unlock()
-		var found []*Workload
+		var found []*workload.Workload
 		for _, w := range named {
 			// A subject namespace that cannot exist (exampleNamespace) still shows whom the binding was meant for.
 			if w.ServiceAccount.Namespace == ns || len(validation.IsDNS1123Label(ns)) > 0 {
@@ -60,10 +62,10 @@ func (inv *Inventory) usersOf(subjects []rbacv1.Subject, bindingNamespace string
 			return u, false
 		}
 		for _, w := range found {
+			if !w.Understood() {
+				return u, false
+			}
 			for _, inv := range w.Invocations {
-				if inv.Unresolved != "" || inv.Invocation.Unresolved != "" {
-					return u, false
-				}
 				u.requests = append(u.requests, inv.Requests...)
 			}
 			if !slices.Contains(u.workloads, w) {
@@ -78,7 +80,7 @@ func (inv *Inventory) usersOf(subjects []rbacv1.Subject, bindingNamespace string
 // ClusterRoleBinding where RoleBindings would do, verbs and resources no command uses, exec or
 // scale on every object where resourceNames would do. It says nothing when it cannot judge.
 func (inv *Inventory) ExcessOf(kind, namespace, name string) []Excess {
-	namespace = cmpOr(namespace, DefaultNamespace)
+	namespace = cmpOr(namespace, inv.namespace)
 	switch kind {
 	case "ClusterRoleBinding":
 		return inv.clusterBindingExcess(name)

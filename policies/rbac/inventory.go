@@ -10,41 +10,17 @@ import (
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
-	"github.com/jobguard/jobguard/policies/kubectl"
+	"github.com/jobguard/jobguard/policies/workload"
 )
 
-// DefaultNamespace is assumed for objects that name none, as kubectl does without a context namespace.
-const DefaultNamespace = "default"
-
-// ServiceAccount identifies a ServiceAccount.
-type ServiceAccount struct {
-	Namespace, Name string
-}
-
-func (sa ServiceAccount) String() string { return sa.Namespace + "/" + sa.Name }
-
-// Workload is what the RBAC analysis keeps of a Job or CronJob: who it runs as and what its
-// kubectl commands ask of the API server.
-type Workload struct {
-	Kind, Namespace, Name string
-	ServiceAccount        ServiceAccount
-	// ServiceAccountSet is false when the pod template names no ServiceAccount (it runs as "default").
-	ServiceAccountSet bool
-	Invocations       []Invocation
-}
-
-// Invocation is one kubectl command of a workload and the requests it makes.
-type Invocation struct {
-	Container string
-	kubectl.Result
-}
+// ServiceAccount identifies a ServiceAccount; the workload model names who a pod runs as.
+type ServiceAccount = workload.ServiceAccount
 
 // Inventory holds RBAC objects and workload summaries. Add everything first, then query; queries
 // are safe for concurrent use once adding is done.
@@ -53,12 +29,16 @@ type Invocation struct {
 // ServiceAccount name), so that a query costs what it finds, not the size of the input: lint
 // asks one or more queries per workload, and a corpus can hold a hundred thousand bindings.
 type Inventory struct {
-	mu              sync.Mutex
-	roles           map[string][]rbacv1.PolicyRule // namespace/name
-	clusterRoles    map[string]*clusterRole
-	serviceAccounts map[ServiceAccount]bool
-	workloads       []*Workload
-	aggregated      map[string][]rbacv1.PolicyRule // built on first query
+	mu           sync.Mutex
+	roles        map[string][]rbacv1.PolicyRule // namespace/name
+	clusterRoles map[string]*clusterRole
+	// serviceAccounts holds the ServiceAccounts of the input, with their
+	// automountServiceAccountToken (nil when unset).
+	serviceAccounts map[ServiceAccount]*bool
+	workloads       []*workload.Workload
+	// namespace is assumed for objects that name none.
+	namespace  string
+	aggregated map[string][]rbacv1.PolicyRule // built on first query
 	// ambiguous names the roles ("Role ns/name", "ClusterRole name") and ClusterRoleBindings
 	// ("ClusterRoleBinding name") that the input defines more than once, differently. Lint
 	// reads files concurrently, so "the last one wins" would change from run to run: a role's
@@ -74,9 +54,9 @@ type Inventory struct {
 	boundAll        []*binding
 	// ServiceAccount subjects by name, whatever their namespace: Knows and nearMiss.
 	accountSubjects map[string]*namedAccount
-	byRole          map[roleKey][]*binding // bindings by roleRef kind and name
-	clusterBinding  map[string]*binding    // ClusterRoleBindings by name, the first of duplicates
-	workloadsByName map[string][]*Workload // by ServiceAccount name
+	byRole          map[roleKey][]*binding          // bindings by roleRef kind and name
+	clusterBinding  map[string]*binding             // ClusterRoleBindings by name, the first of duplicates
+	workloadsByName map[string][]*workload.Workload // by ServiceAccount name
 }
 
 // clusterRole is what the inventory keeps of a ClusterRole: its rules, and what aggregation needs.
@@ -192,18 +172,20 @@ func (n *namedAccount) firstOutside(namespace string) *accountSubject {
 
 type roleKey struct{ kind, name string }
 
-// NewInventory returns an empty inventory.
-func NewInventory() *Inventory {
+// NewInventory returns an empty inventory in which objects that name no namespace are in
+// namespace (workload.DefaultNamespace when empty).
+func NewInventory(namespace string) *Inventory {
 	return &Inventory{
+		namespace:       cmpOr(namespace, workload.DefaultNamespace),
 		roles:           map[string][]rbacv1.PolicyRule{},
 		clusterRoles:    map[string]*clusterRole{},
-		serviceAccounts: map[ServiceAccount]bool{},
+		serviceAccounts: map[ServiceAccount]*bool{},
 		boundAccounts:   map[ServiceAccount][]*binding{},
 		boundNamespaces: map[string][]*binding{},
 		accountSubjects: map[string]*namedAccount{},
 		byRole:          map[roleKey][]*binding{},
 		clusterBinding:  map[string]*binding{},
-		workloadsByName: map[string][]*Workload{},
+		workloadsByName: map[string][]*workload.Workload{},
 		ambiguous:       map[string]bool{},
 	}
 }
@@ -222,7 +204,7 @@ func (inv *Inventory) addBinding(b *binding) {
 			}
 			named.add(&accountSubject{b, s.Namespace})
 			// The API server requires the namespace; lint tolerates the omission in a RoleBinding.
-			bindTo(inv.boundAccounts, ServiceAccount{cmpOr(s.Namespace, b.namespace), s.Name}, b)
+			bindTo(inv.boundAccounts, ServiceAccount{Namespace: cmpOr(s.Namespace, b.namespace), Name: s.Name}, b)
 		case rbacv1.GroupKind:
 			if s.Name == "system:serviceaccounts" {
 				inv.boundAll = appendOnce(inv.boundAll, b)
@@ -232,7 +214,7 @@ func (inv *Inventory) addBinding(b *binding) {
 		case rbacv1.UserKind:
 			if rest, ok := strings.CutPrefix(s.Name, "system:serviceaccount:"); ok {
 				if ns, name, ok := strings.Cut(rest, ":"); ok {
-					bindTo(inv.boundAccounts, ServiceAccount{ns, name}, b)
+					bindTo(inv.boundAccounts, ServiceAccount{Namespace: ns, Name: name}, b)
 				}
 			}
 		}
@@ -260,8 +242,8 @@ func appendOnce(list []*binding, b *binding) []*binding {
 	return append(list, b)
 }
 
-// Relevant reports whether an object matters to the inventory: RBAC objects, ServiceAccounts, and
-// Jobs and CronJobs (whose summaries Add keeps).
+// Relevant reports whether an object matters to the inventory: RBAC objects and ServiceAccounts
+// (Add), and Jobs and CronJobs (AddWorkload).
 func Relevant(apiVersion, kind string) bool {
 	switch {
 	case strings.HasPrefix(apiVersion, "rbac.authorization.k8s.io/"):
@@ -274,20 +256,24 @@ func Relevant(apiVersion, kind string) bool {
 	return false
 }
 
-// Add records an object. It returns the workload summary for a Job or CronJob (nil otherwise),
-// and an error when the object does not decode as its kind.
-func (inv *Inventory) Add(obj ast.Object) (*Workload, error) {
+// Add records an RBAC object or a ServiceAccount, and returns an error when the object does not
+// decode as its kind. Other objects are ignored: Jobs and CronJobs go through AddWorkload.
+func (inv *Inventory) Add(obj ast.Object) error {
+	kind := stringAt(obj, "kind")
+	if !Relevant(stringAt(obj, "apiVersion"), kind) || kind == "Job" || kind == "CronJob" {
+		return nil
+	}
 	raw, err := ast.JSON(obj)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	data, err := json.Marshal(raw)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var meta metav1.TypeMeta
-	if err := json.Unmarshal(data, &meta); err != nil || !Relevant(meta.APIVersion, meta.Kind) {
-		return nil, err
+	if err := json.Unmarshal(data, &meta); err != nil {
+		return err
 	}
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
@@ -296,9 +282,9 @@ func (inv *Inventory) Add(obj ast.Object) (*Workload, error) {
 	case "Role":
 		var r rbacv1.Role
 		if err := json.Unmarshal(data, &r); err != nil {
-			return nil, fmt.Errorf("reading Role: %w", err)
+			return fmt.Errorf("reading Role: %w", err)
 		}
-		key := namespaceOf(r.ObjectMeta) + "/" + r.Name
+		key := inv.namespaceOf(r.ObjectMeta) + "/" + r.Name
 		if rules, dup := inv.roles[key]; dup {
 			if !equality.Semantic.DeepEqual(rules, r.Rules) {
 				inv.ambiguous["Role "+key] = true
@@ -310,7 +296,7 @@ func (inv *Inventory) Add(obj ast.Object) (*Workload, error) {
 	case "ClusterRole":
 		var r rbacv1.ClusterRole
 		if err := json.Unmarshal(data, &r); err != nil {
-			return nil, fmt.Errorf("reading ClusterRole: %w", err)
+			return fmt.Errorf("reading ClusterRole: %w", err)
 		}
 		add := &clusterRole{rules: r.Rules, labels: r.Labels, aggregation: r.AggregationRule}
 		if first, dup := inv.clusterRoles[r.Name]; dup {
@@ -324,71 +310,46 @@ func (inv *Inventory) Add(obj ast.Object) (*Workload, error) {
 	case "RoleBinding":
 		var b rbacv1.RoleBinding
 		if err := json.Unmarshal(data, &b); err != nil {
-			return nil, fmt.Errorf("reading RoleBinding: %w", err)
+			return fmt.Errorf("reading RoleBinding: %w", err)
 		}
-		inv.addBinding(&binding{namespace: namespaceOf(b.ObjectMeta), name: b.Name, roleRef: b.RoleRef, subjects: b.Subjects})
+		inv.addBinding(&binding{namespace: inv.namespaceOf(b.ObjectMeta), name: b.Name, roleRef: b.RoleRef, subjects: b.Subjects})
 	case "ClusterRoleBinding":
 		var b rbacv1.ClusterRoleBinding
 		if err := json.Unmarshal(data, &b); err != nil {
-			return nil, fmt.Errorf("reading ClusterRoleBinding: %w", err)
+			return fmt.Errorf("reading ClusterRoleBinding: %w", err)
 		}
 		inv.addBinding(&binding{cluster: true, name: b.Name, roleRef: b.RoleRef, subjects: b.Subjects})
 	case "ServiceAccount":
 		var sa corev1.ServiceAccount
 		if err := json.Unmarshal(data, &sa); err != nil {
-			return nil, fmt.Errorf("reading ServiceAccount: %w", err)
+			return fmt.Errorf("reading ServiceAccount: %w", err)
 		}
-		inv.serviceAccounts[ServiceAccount{namespaceOf(sa.ObjectMeta), sa.Name}] = true
-	case "Job", "CronJob":
-		w, err := Summarize(meta.Kind, data)
-		if err != nil {
-			return nil, err
-		}
-		inv.workloads = append(inv.workloads, w)
-		sa := w.ServiceAccount.Name
-		inv.workloadsByName[sa] = append(inv.workloadsByName[sa], w)
-		return w, nil
+		inv.serviceAccounts[ServiceAccount{Namespace: inv.namespaceOf(sa.ObjectMeta), Name: sa.Name}] = sa.AutomountServiceAccountToken
 	}
-	return nil, nil
+	return nil
 }
 
-// Summarize reads a Job or CronJob (JSON) into a Workload.
-func Summarize(kind string, data []byte) (*Workload, error) {
-	var meta metav1.ObjectMeta
-	var pod corev1.PodSpec
-	switch kind {
-	case "Job":
-		var j batchv1.Job
-		if err := json.Unmarshal(data, &j); err != nil {
-			return nil, fmt.Errorf("reading Job: %w", err)
-		}
-		meta, pod = j.ObjectMeta, j.Spec.Template.Spec
-	case "CronJob":
-		var c batchv1.CronJob
-		if err := json.Unmarshal(data, &c); err != nil {
-			return nil, fmt.Errorf("reading CronJob: %w", err)
-		}
-		meta, pod = c.ObjectMeta, c.Spec.JobTemplate.Spec.Template.Spec
-	default:
-		return nil, fmt.Errorf("%s is not a Job or CronJob", kind)
-	}
-	ns := namespaceOf(meta)
-	w := &Workload{Kind: kind, Namespace: ns, Name: meta.Name, ServiceAccount: ServiceAccount{ns, "default"}}
-	if name := cmpOr(pod.ServiceAccountName, pod.DeprecatedServiceAccount); name != "" {
-		w.ServiceAccount.Name, w.ServiceAccountSet = name, true
-	}
-	for _, c := range slices.Concat(pod.InitContainers, pod.Containers) {
-		for _, r := range kubectl.Analyze(c.Command, c.Args, ns) {
-			w.Invocations = append(w.Invocations, Invocation{Container: c.Name, Result: r})
-		}
-	}
-	return w, nil
+// AddWorkload records the model of a Job or CronJob: whom it runs as and what it requests.
+func (inv *Inventory) AddWorkload(w *workload.Workload) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	inv.workloads = append(inv.workloads, w)
+	sa := w.ServiceAccount.Name
+	inv.workloadsByName[sa] = append(inv.workloadsByName[sa], w)
 }
 
-// UsesAPI reports whether the workload runs kubectl at all.
-func (w *Workload) UsesAPI() bool { return len(w.Invocations) > 0 }
+// AutomountToken reports the automountServiceAccountToken of a ServiceAccount of the input: known
+// is false when the input does not define it, mount is false only when it turns mounting off.
+func (inv *Inventory) AutomountToken(sa ServiceAccount) (mount, known bool) {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	v, known := inv.serviceAccounts[sa]
+	return v == nil || *v, known
+}
 
-func namespaceOf(m metav1.ObjectMeta) string { return cmpOr(m.Namespace, DefaultNamespace) }
+func (inv *Inventory) namespaceOf(m metav1.ObjectMeta) string {
+	return cmpOr(m.Namespace, inv.namespace)
+}
 
 func cmpOr(a, b string) string {
 	if a != "" {
@@ -397,8 +358,26 @@ func cmpOr(a, b string) string {
 	return b
 }
 
-// Workloads returns the summaries added so far.
-func (inv *Inventory) Workloads() []*Workload {
+// stringAt is the string at a path of keys, or "".
+func stringAt(obj ast.Object, keys ...string) string {
+	var v ast.Value = obj
+	for _, k := range keys {
+		o, ok := v.(ast.Object)
+		if !ok {
+			return ""
+		}
+		t := o.Get(ast.StringTerm(k))
+		if t == nil {
+			return ""
+		}
+		v = t.Value
+	}
+	s, _ := v.(ast.String)
+	return string(s)
+}
+
+// Workloads returns the workloads added so far.
+func (inv *Inventory) Workloads() []*workload.Workload {
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	return slices.Clone(inv.workloads)
@@ -441,17 +420,4 @@ func (inv *Inventory) roleRefRules(namespace string, ref rbacv1.RoleRef) ([]rbac
 	defer inv.mu.Unlock()
 	rules, ok := inv.roles[namespace+"/"+ref.Name]
 	return rules, ok
-}
-
-// MentionsKubectl is a cheap test run before Add on Jobs and CronJobs: only workloads whose
-// containers mention kubectl need a summary.
-func MentionsKubectl(obj ast.Object) bool {
-	found := false
-	ast.WalkTerms(obj, func(t *ast.Term) bool {
-		if s, ok := t.Value.(ast.String); ok && strings.Contains(string(s), "kubectl") {
-			found = true
-		}
-		return found
-	})
-	return found
 }

@@ -1,6 +1,8 @@
 package rbac
 
 import (
+	"github.com/jobguard/jobguard/policies/workload"
+
 	"context"
 	"fmt"
 	"strings"
@@ -12,23 +14,43 @@ import (
 	"github.com/jobguard/jobguard/policies/kubectl"
 )
 
+// inventory adds docs (YAML flow style) as lint does: Jobs and CronJobs as their models.
 func inventory(t *testing.T, docs ...string) *Inventory {
 	t.Helper()
-	inv := NewInventory()
+	inv := NewInventory("")
 	for _, d := range docs {
-		var m map[string]any
-		if err := yaml.Unmarshal([]byte(d), &m); err != nil {
-			t.Fatal(err)
+		obj := object(t, d)
+		if w, ok := workload.Of(obj, workload.Options{}); ok {
+			inv.AddWorkload(w)
+			continue
 		}
-		v, err := ast.InterfaceToValue(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := inv.Add(v.(ast.Object)); err != nil {
+		if err := inv.Add(obj); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return inv
+}
+
+func object(t *testing.T, doc string) ast.Object {
+	t.Helper()
+	var m map[string]any
+	if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
+		t.Fatal(err)
+	}
+	v, err := ast.InterfaceToValue(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.(ast.Object)
+}
+
+func model(t *testing.T, doc string) *workload.Workload {
+	t.Helper()
+	w, ok := workload.Of(object(t, doc), workload.Options{})
+	if !ok {
+		t.Fatalf("not a Job or CronJob: %s", doc)
+	}
+	return w
 }
 
 const (
@@ -55,7 +77,7 @@ func check(t *testing.T, inv *Inventory, sa ServiceAccount, req kubectl.Request)
 
 func TestCheckRoleBindingIsNamespaced(t *testing.T) {
 	inv := inventory(t, roleGetPods, bindingInA)
-	sa := ServiceAccount{"ci", "sa"}
+	sa := ServiceAccount{Namespace: "ci", Name: "sa"}
 	if v := check(t, inv, sa, kubectl.Request{Resource: "pods", Verb: "get", Namespace: "a", Name: "p"}); !v.Known || !v.Allowed {
 		t.Errorf("get pods in a: %+v, want allowed", v)
 	}
@@ -69,7 +91,7 @@ func TestCheckRoleBindingIsNamespaced(t *testing.T) {
 			t.Errorf("%s: %+v, want denied", req, v)
 		}
 	}
-	if v := check(t, inv, ServiceAccount{"ci", "other"}, kubectl.Request{Resource: "pods", Verb: "get", Namespace: "a"}); v.Known {
+	if v := check(t, inv, ServiceAccount{Namespace: "ci", Name: "other"}, kubectl.Request{Resource: "pods", Verb: "get", Namespace: "a"}); v.Known {
 		t.Errorf("a ServiceAccount no binding names is known: %+v", v)
 	}
 }
@@ -77,14 +99,14 @@ func TestCheckRoleBindingIsNamespaced(t *testing.T) {
 func TestCheckAggregatedClusterRole(t *testing.T) {
 	inv := inventory(t, aggregate, part, clusterBinding)
 	req := kubectl.Request{Group: "apps", Resource: "deployments", Subresource: "scale", Verb: "patch", Namespace: "x", Name: "web"}
-	if v := check(t, inv, ServiceAccount{"ci", "sa"}, req); !v.Allowed {
+	if v := check(t, inv, ServiceAccount{Namespace: "ci", Name: "sa"}, req); !v.Allowed {
 		t.Errorf("aggregated rule not applied: %+v", v)
 	}
 }
 
 func TestCheckNearMiss(t *testing.T) {
 	inv := inventory(t, roleGetPods, bindingInA)
-	v := check(t, inv, ServiceAccount{"default", "sa"}, kubectl.Request{Resource: "pods", Verb: "get", Namespace: "a"})
+	v := check(t, inv, ServiceAccount{Namespace: "default", Name: "sa"}, kubectl.Request{Resource: "pods", Verb: "get", Namespace: "a"})
 	if !v.Known || v.Allowed || !strings.Contains(v.Note, `names ServiceAccount sa in namespace "ci", not "default"`) {
 		t.Errorf("verdict %+v", v)
 	}
@@ -131,14 +153,7 @@ func TestSuggestMergesAndScopes(t *testing.T) {
 	job := `{apiVersion: batch/v1, kind: CronJob, metadata: {name: rotate, namespace: ops}, spec: {schedule: "@daily", jobTemplate: {spec: {template: {spec: {
   restartPolicy: Never, containers: [{name: c, image: k, command: [sh, -c,
   "kubectl rollout restart deploy/a -n shop && kubectl rollout restart deploy/b -n shop && kubectl get nodes && kubectl apply -f \"$F\""]}]}}}}}}`
-	inv := NewInventory()
-	var m map[string]any
-	yaml.Unmarshal([]byte(job), &m)
-	w, err := inv.Add(ast.MustInterfaceToValue(m).(ast.Object))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := Suggest(w)
+	out := Suggest(model(t, job))
 	for _, want := range []string{
 		"name: rotate\n  namespace: ops\n", // its own ServiceAccount, not default
 		`resources: ["deployments"]` + "\n    verbs: [\"get\", \"patch\"]\n    resourceNames: [\"a\", \"b\"]", // merged names
@@ -156,7 +171,7 @@ func TestSuggestMergesAndScopes(t *testing.T) {
 // no other namespace's group.
 func TestCheckSubjectForms(t *testing.T) {
 	req := kubectl.Request{Resource: "pods", Verb: "get", Namespace: "a"}
-	sa := ServiceAccount{"ci", "sa"}
+	sa := ServiceAccount{Namespace: "ci", Name: "sa"}
 	for _, c := range []struct {
 		subject string
 		allowed bool
@@ -190,7 +205,7 @@ func TestCheckReportsFirstMissingRole(t *testing.T) {
   roleRef: {kind: ClusterRole, name: gone, apiGroup: rbac.authorization.k8s.io}, subjects: [{kind: ServiceAccount, name: sa, namespace: ci}]}`
 	}
 	inv := inventory(t, rb, crb("first"), crb("second"))
-	sa := ServiceAccount{"ci", "sa"}
+	sa := ServiceAccount{Namespace: "ci", Name: "sa"}
 	v := check(t, inv, sa, kubectl.Request{Resource: "pods", Verb: "get", Namespace: "a"})
 	if v.Allowed || !strings.Contains(v.Note, "ClusterRoleBinding first is not in the input") {
 		t.Errorf("verdict %+v, want the note to name ClusterRoleBinding first", v)
@@ -204,7 +219,7 @@ func TestCheckReportsFirstMissingRole(t *testing.T) {
 func BenchmarkCheckLargeInventory(b *testing.B) {
 	for _, n := range []int{1_000, 100_000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
-			inv := NewInventory()
+			inv := NewInventory("")
 			for i := range n {
 				ns := fmt.Sprintf("ns-%d", i)
 				for _, doc := range []map[string]any{
@@ -214,12 +229,12 @@ func BenchmarkCheckLargeInventory(b *testing.B) {
 						"roleRef":  map[string]any{"kind": "Role", "name": "r", "apiGroup": "rbac.authorization.k8s.io"},
 						"subjects": []any{map[string]any{"kind": "ServiceAccount", "name": "sa", "namespace": ns}}},
 				} {
-					if _, err := inv.Add(ast.MustInterfaceToValue(doc).(ast.Object)); err != nil {
+					if err := inv.Add(ast.MustInterfaceToValue(doc).(ast.Object)); err != nil {
 						b.Fatal(err)
 					}
 				}
 			}
-			sa := ServiceAccount{"ns-7", "sa"}
+			sa := ServiceAccount{Namespace: "ns-7", Name: "sa"}
 			req := kubectl.Request{Resource: "pods", Verb: "get", Namespace: "ns-7"}
 			for b.Loop() {
 				if v, _ := inv.Check(context.Background(), sa, req); !v.Allowed {
@@ -247,11 +262,11 @@ func TestNearMissIsTheFirstElsewhere(t *testing.T) {
 		"z":     `ClusterRoleBinding crb-x names ServiceAccount sa in namespace "x", not "z"`,
 		"other": `ClusterRoleBinding crb-x names ServiceAccount sa in namespace "x", not "other"`,
 	} {
-		if got := inv.nearMiss(ServiceAccount{ns, "sa"}); !strings.HasPrefix(got, want) {
+		if got := inv.nearMiss(ServiceAccount{Namespace: ns, Name: "sa"}); !strings.HasPrefix(got, want) {
 			t.Errorf("nearMiss in %s = %q, want %q", ns, got, want)
 		}
 	}
-	if got := inventory(t, rb("rb-x", "x")).nearMiss(ServiceAccount{"x", "sa"}); got != "" {
+	if got := inventory(t, rb("rb-x", "x")).nearMiss(ServiceAccount{Namespace: "x", Name: "sa"}); got != "" {
 		t.Errorf("nearMiss with a binding in the same namespace = %q, want none", got)
 	}
 }
@@ -264,7 +279,7 @@ func TestDuplicateDefinitions(t *testing.T) {
 	getOnly := roleGetPods
 	execToo := `{apiVersion: rbac.authorization.k8s.io/v1, kind: Role, metadata: {name: r, namespace: a},
   rules: [{apiGroups: [""], resources: [pods/exec], verbs: [create]}]}`
-	sa := ServiceAccount{"ci", "sa"}
+	sa := ServiceAccount{Namespace: "ci", Name: "sa"}
 	exec := kubectl.Request{Resource: "pods", Subresource: "exec", Verb: "create", Namespace: "a", Name: "p"}
 	get := kubectl.Request{Resource: "pods", Verb: "get", Namespace: "a", Name: "p"}
 	for _, order := range [][]string{{getOnly, execToo}, {execToo, getOnly}} {
@@ -304,8 +319,8 @@ func TestNearMissWithDuplicateBindings(t *testing.T) {
 		return `{apiVersion: rbac.authorization.k8s.io/v1, kind: RoleBinding, metadata: {name: b, namespace: a},
   roleRef: {kind: Role, name: r, apiGroup: rbac.authorization.k8s.io}, subjects: [{kind: ServiceAccount, name: sa, namespace: ` + ns + `}]}`
 	}
-	one := inventory(t, rb("mm"), rb("nn")).nearMiss(ServiceAccount{"z", "sa"})
-	other := inventory(t, rb("nn"), rb("mm")).nearMiss(ServiceAccount{"z", "sa"})
+	one := inventory(t, rb("mm"), rb("nn")).nearMiss(ServiceAccount{Namespace: "z", Name: "sa"})
+	other := inventory(t, rb("nn"), rb("mm")).nearMiss(ServiceAccount{Namespace: "z", Name: "sa"})
 	if one != other || !strings.Contains(one, `in namespace "mm"`) {
 		t.Errorf("notes %q and %q, want the same, naming namespace mm", one, other)
 	}
@@ -318,16 +333,7 @@ func TestSuggestEscalationCheck(t *testing.T) {
 	job := `{apiVersion: batch/v1, kind: Job, metadata: {name: onboard, namespace: ops}, spec: {template: {spec: {
   restartPolicy: Never, containers: [{name: c, image: k, command: [sh, -c,
   "kubectl create rolebinding deployer --role=deployer --serviceaccount=ci:bot -n shop && kubectl create clusterrolebinding viewers --clusterrole view --group=devs && kubectl create rolebinding x --clusterrole=\"$ROLE\" --user=u -n shop && kubectl create role r --verb=get --resource=pods -n shop"]}]}}}}`
-	inv := NewInventory()
-	var m map[string]any
-	if err := yaml.Unmarshal([]byte(job), &m); err != nil {
-		t.Fatal(err)
-	}
-	w, err := inv.Add(ast.MustInterfaceToValue(m).(ast.Object))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := Suggest(w)
+	out := Suggest(model(t, job))
 	for _, want := range []string{
 		"resources: [\"roles\"]\n    verbs: [\"bind\"]\n    resourceNames: [\"deployer\"]",    // in shop's Role
 		"resources: [\"clusterroles\"]\n    verbs: [\"bind\"]\n    resourceNames: [\"view\"]", // in the ClusterRole
@@ -340,5 +346,37 @@ func TestSuggestEscalationCheck(t *testing.T) {
 	}
 	if strings.Contains(out, "escalate") && !strings.Contains(out, "(or escalate on roles") {
 		t.Errorf("the suggestion grants escalate:\n%s", out)
+	}
+}
+
+// kubectl keeps the last value of a repeated flag: `--role=a --role=b` binds b, and the
+// suggestion grants bind on b only (the mapper parses the flags; Suggest reads its requests).
+func TestSuggestBindsTheLastRoleFlag(t *testing.T) {
+	out := Suggest(model(t, `{apiVersion: batch/v1, kind: Job, metadata: {name: onboard, namespace: ops}, spec: {template: {spec: {
+  restartPolicy: Never, containers: [{name: c, image: k, command: [kubectl, create, rolebinding, x, --role=a, --role=b, --serviceaccount=ci:bot]}]}}}}`))
+	if want := "resources: [\"roles\"]\n    verbs: [\"bind\"]\n    resourceNames: [\"b\"]"; !strings.Contains(out, want) {
+		t.Errorf("suggestion lacks bind on b:\n%s", out)
+	}
+	if strings.Contains(out, `resourceNames: ["a"]`) {
+		t.Errorf("suggestion grants bind on a, which the command does not bind:\n%s", out)
+	}
+}
+
+// The escalation check's other half: a ServiceAccount that already holds every permission of the
+// role it binds needs no bind on it.
+func TestCheckBindWithoutBindVerb(t *testing.T) {
+	holder := `{apiVersion: rbac.authorization.k8s.io/v1, kind: RoleBinding, metadata: {name: b, namespace: a},
+  roleRef: {kind: Role, name: r, apiGroup: rbac.authorization.k8s.io}, subjects: [{kind: ServiceAccount, name: sa, namespace: a}]}`
+	bind := kubectl.Request{Group: "rbac.authorization.k8s.io", Resource: "roles", Verb: "bind", Namespace: "a", Name: "r", Escalation: true}
+	if v := check(t, inventory(t, roleGetPods, holder), ServiceAccount{Namespace: "a", Name: "sa"}, bind); !v.Allowed {
+		t.Errorf("binding a role whose permissions the ServiceAccount holds: %+v, want allowed", v)
+	}
+	bind.Escalation = false
+	if v := check(t, inventory(t, roleGetPods, holder), ServiceAccount{Namespace: "a", Name: "sa"}, bind); v.Allowed {
+		t.Errorf("a plain bind request without bind: %+v, want denied", v)
+	}
+	bind.Escalation, bind.Name = true, "unknown"
+	if v := check(t, inventory(t, roleGetPods, holder), ServiceAccount{Namespace: "a", Name: "sa"}, bind); v.Allowed {
+		t.Errorf("binding a role not in the input: %+v, want denied", v)
 	}
 }

@@ -1,12 +1,12 @@
 package rbac
 
 import (
+	"github.com/jobguard/jobguard/policies/workload"
+
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/jobguard/jobguard/policies/kubectl"
 )
 
 // Suggest writes the smallest RBAC that lets a workload's kubectl commands run, as ready-to-apply
@@ -14,7 +14,7 @@ import (
 // commands touch (a ClusterRole and ClusterRoleBinding only for cluster-scoped or all-namespaces
 // requests), resourceNames wherever the target is literal, and a comment per rule naming the
 // commands that need it. Optional requests (kubectl copes without them) are left out.
-func Suggest(w *Workload) string {
+func Suggest(w *workload.Workload) string {
 	sa := w.ServiceAccount
 	if !w.ServiceAccountSet || sa.Name == "default" {
 		sa.Name = w.Name
@@ -23,7 +23,7 @@ func Suggest(w *Workload) string {
 	fmt.Fprintf(&b, "# RBAC for %s %s/%s, written by jobguard rbac suggest.\n", w.Kind, w.Namespace, w.Name)
 	fmt.Fprintf(&b, "# Run the pods as this ServiceAccount: set serviceAccountName: %s in the pod template.\n", sa.Name)
 	for _, inv := range w.Invocations {
-		if reason := cmpOr(inv.Unresolved, inv.Invocation.Unresolved); reason != "" {
+		if reason := inv.Unresolved(); reason != "" {
 			fmt.Fprintf(&b, "# Not covered: `%s` (%s); add what it needs by hand.\n", inv.Invocation.Text, strings.TrimPrefix(reason, "kubectl: "))
 		}
 	}
@@ -39,9 +39,9 @@ func Suggest(w *Workload) string {
 				scope = ""
 			}
 			scopes[scope] = addRequest(scopes[scope], r.Group, resourceOf(r.Resource, r.Subresource), r.Verb, r.Name, inv.Invocation.Text)
-			if note := escalationCheck(inv, r, scopes); note != "" {
-				fmt.Fprintf(&b, "# Note: %s\n", note)
-			}
+		}
+		if note := escalationNote(inv); note != "" {
+			fmt.Fprintf(&b, "# Note: %s\n", note)
 		}
 	}
 	fmt.Fprintf(&b, "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: %s\n  namespace: %s\n", sa.Name, sa.Namespace)
@@ -75,53 +75,34 @@ func Suggest(w *Workload) string {
 	return b.String()
 }
 
-// escalationCheck adds what the API server's RBAC escalation check asks of a request that writes
-// RBAC, beyond the request itself, and returns a note for what it cannot add. Binding a role
-// (creating a RoleBinding or ClusterRoleBinding) takes bind on that role, limited here to its
-// name, unless the ServiceAccount holds every permission the role grants. Writing a role takes
-// every permission it grants, or escalate, which is not suggested: it lets the holder grant
-// itself anything (rbac-escalation).
-func escalationCheck(inv Invocation, r kubectl.Request, scopes map[string][]suggestedRule) string {
-	if r.Group != "rbac.authorization.k8s.io" || r.Verb != "create" {
-		return ""
-	}
-	switch r.Resource {
-	case "roles", "clusterroles":
-		return fmt.Sprintf("`%s` writes a role: the API server lets the ServiceAccount grant only permissions it holds itself; add them to its rules (or escalate on %s, which lets it grant itself anything).", inv.Invocation.Text, r.Resource)
-	case "rolebindings", "clusterrolebindings":
-	default:
-		return ""
-	}
-	kind, name, ok := boundRole(inv.Invocation.Args)
-	if !ok {
-		return fmt.Sprintf("`%s` binds a role not named literally: add bind on it (rbac.authorization.k8s.io roles or clusterroles, resourceNames its name), or hold every permission it grants.", inv.Invocation.Text)
-	}
-	scope := r.Namespace // a RoleBinding's check is made in its namespace, a ClusterRoleBinding's cluster-wide
-	if r.AllNamespaces {
-		scope = ""
-	}
-	scopes[scope] = addRequest(scopes[scope], "rbac.authorization.k8s.io", kind, "bind", name, inv.Invocation.Text)
-	return ""
-}
-
-// boundRole reads --role or --clusterrole of kubectl create rolebinding or clusterrolebinding:
-// "roles" or "clusterroles", and the name, when it is literal.
-func boundRole(args []kubectl.Word) (resource, name string, ok bool) {
-	for i, a := range args {
-		for flag, res := range map[string]string{"--role": "roles", "--clusterrole": "clusterroles"} {
-			var value kubectl.Word
-			switch {
-			case strings.HasPrefix(a.Value, flag+"="):
-				value = kubectl.Word{Value: strings.TrimPrefix(a.Value, flag+"="), Resolved: a.Resolved}
-			case a.Value == flag && i+1 < len(args):
-				value = args[i+1]
-			default:
-				continue
-			}
-			return res, value.Value, value.Resolved && value.Value != ""
+// escalationNote says what the suggestion cannot grant of the API server's escalation check
+// (pkg/registry/rbac/escalation_check.go). The mapper asks bind on the role a binding names
+// (kubectl.Request.Escalation), which the rules above grant; writing a role takes every
+// permission it grants, or escalate, which is not suggested: it lets the holder grant itself
+// anything (rbac-escalation); and a role named at run time cannot be granted bind by name.
+func escalationNote(inv workload.Invocation) string {
+	var writesRole, writesBinding, binds bool
+	var role string
+	for _, r := range inv.Requests {
+		if r.Group != "rbac.authorization.k8s.io" {
+			continue
+		}
+		switch {
+		case r.Escalation:
+			binds = true
+		case r.Verb == "create" && (r.Resource == "roles" || r.Resource == "clusterroles"):
+			writesRole, role = true, r.Resource
+		case r.Verb == "create" && (r.Resource == "rolebindings" || r.Resource == "clusterrolebindings"):
+			writesBinding = true
 		}
 	}
-	return "", "", false
+	switch {
+	case writesRole:
+		return fmt.Sprintf("`%s` writes a role: the API server lets the ServiceAccount grant only permissions it holds itself; add them to its rules (or escalate on %s, which lets it grant itself anything).", inv.Invocation.Text, role)
+	case writesBinding && !binds:
+		return fmt.Sprintf("`%s` binds a role not named literally: add bind on it (rbac.authorization.k8s.io roles or clusterroles, resourceNames its name), or hold every permission it grants.", inv.Invocation.Text)
+	}
+	return ""
 }
 
 // suggestedRule is one PolicyRule being assembled, with the commands that need it.

@@ -5,8 +5,17 @@
 #   included), works out the API requests each makes, and checks them against the RBAC of the
 #   pod's ServiceAccount: the Roles, ClusterRoles and bindings of the same input in lint, the API
 #   server in the webhook. A missing permission makes the command fail with 403 Forbidden at run
-#   time. When the ServiceAccount's RBAC is not available, or a command cannot be understood
-#   (kubectl apply -f "$FILE"), an info finding says so instead of guessing.
+#   time; a pod that does not mount its ServiceAccount token (automountServiceAccountToken: false on
+#   the pod, or on its ServiceAccount without a pod override) can never authenticate. When the
+#   ServiceAccount's RBAC is not available, or a command cannot be understood (kubectl apply -f
+#   "$FILE"), an info finding says so instead of guessing.
+# related_resources:
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/core/v1/conversion.go#L354-L358
+#     description: Convert_v1_PodSpec_To_core_PodSpec, the deprecated serviceAccount names the ServiceAccount when serviceAccountName is empty
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/plugin/pkg/admission/serviceaccount/admission.go#L254-L265
+#     description: shouldAutomount, the pod's automountServiceAccountToken wins, then the ServiceAccount's, else the token is mounted
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/registry/rbac/escalation_check.go#L101
+#     description: BindingAuthorized, creating a binding takes bind on its role unless the creator holds every permission of the role
 # custom:
 #   id: rbac-insufficient
 #   severity: error
@@ -15,60 +24,82 @@
 #   remediation: Grant the missing rule named in the message with a Role and RoleBinding in that namespace (`jobguard rbac suggest` writes them), or fix the ServiceAccount the pod runs as.
 package jobguard.rules.rbac.rbac_insufficient
 
-import data.jobguard.lib.k8s
 import data.jobguard.lib.result
 
-namespace := object.get(k8s.obj, ["metadata", "namespace"], "default")
+# The rule reads the engine's model of the Job (input.workload): who it runs as (serviceAccountName,
+# or the deprecated serviceAccount the API server copies into it), and each kubectl invocation
+# with the requests it makes, analysed once per object.
+workload := input.workload
 
-default service_account := "default"
+namespace := workload.namespace
 
-service_account := k8s.pod_spec.serviceAccountName
+service_account := workload.serviceAccount.name
 
-sa_path := array.concat(k8s.pod_spec_path, ["serviceAccountName"])
-
-# invocations maps [path of the command element holding it, offset in a script] to each kubectl invocation.
-invocations[[array.concat(path, [inv.position.field, inv.position.index]), inv.position.offset]] := inv if {
-	some path, container in k8s.containers
-	some inv in jobguard.kubectl.analyze(
-		object.get(container, "command", []),
-		object.get(container, "args", []),
-		namespace,
-	)
+# token_off says why the pod has no ServiceAccount token: the pod's automountServiceAccountToken
+# wins, then the ServiceAccount's (shouldAutomount, plugin/pkg/admission/serviceaccount).
+token_off := [sprintf("the pod template sets automountServiceAccountToken: false", []), workload.automountTokenPath] if {
+	workload.automountToken == false
 }
 
-deny contains result.fail(msg, path) if {
+token_off := [sprintf("ServiceAccount %s/%s sets automountServiceAccountToken: false and the pod template does not override it", [namespace, service_account]), workload.serviceAccount.path] if {
+	workload.automountToken == null
+	sa := jobguard.rbac.automount_token(namespace, service_account)
+	sa.known
+	not sa.mount
+}
+
+deny contains result.fail(msg, inv.path) if {
+	[why, _] := token_off
+	some inv in workload.invocations
+	inv.unresolved == ""
+	count(inv.requests) > 0
+	msg := sprintf("`%s` can never authenticate: %s, so kubectl has no credentials in the pod and every request is refused; mount the token, or remove the setting", [inv.text, why])
+}
+
+deny contains result.fail(msg, inv.path) if {
+	not token_off
 	not rbac_unknown
-	some [path, _], inv in invocations
+	some inv in workload.invocations
 	inv.unresolved == ""
 	some req in inv.requests
 	not req.optional
 	verdict := jobguard.rbac.check(namespace, service_account, req)
 	verdict.known
 	not verdict.allowed
-	msg := sprintf("`%s` needs %s, which ServiceAccount %s/%s lacks%s; grant it %s: %s", [
-		inv.text, describe(req), namespace, service_account, note(verdict), where(req), req.rule,
+	msg := sprintf("`%s` needs %s, which ServiceAccount %s/%s%s lacks%s%s; grant it %s: %s", [
+		inv.text, describe(req), namespace, service_account, assumed, escalation(req), note(verdict), where(req), req.rule,
 	])
 }
 
-deny contains result.fail_with_severity(msg, path, "info") if {
-	some [path, _], inv in invocations
+deny contains result.fail_with_severity(msg, inv.path, "info") if {
+	some inv in workload.invocations
 	inv.unresolved != ""
 	msg := sprintf("cannot tell which permissions `%s` needs: %s; check them by hand", [inv.text, trim_prefix(inv.unresolved, "kubectl: ")])
 }
 
 # rbac_unknown: the ServiceAccount's RBAC is not available (not in the lint input, no cluster).
 rbac_unknown if {
-	some inv in invocations
+	some inv in workload.invocations
 	some req in inv.requests
 	not jobguard.rbac.check(namespace, service_account, req).known
 }
 
-deny contains result.fail_with_severity(msg, sa_path, "info") if {
+deny contains result.fail_with_severity(msg, workload.serviceAccount.path, "info") if {
+	not token_off
 	rbac_unknown
-	msg := sprintf("runs kubectl as ServiceAccount %s/%s, whose RBAC is not in the input; lint the Roles and bindings together with this %s to check its permissions", [
-		namespace, service_account, k8s.obj.kind,
+	msg := sprintf("runs kubectl as ServiceAccount %s/%s%s, whose RBAC is not in the input; lint the Roles and bindings together with this %s to check its permissions", [
+		namespace, service_account, assumed, workload.kind,
 	])
 }
+
+# assumed says when the namespace is not the object's own but the one lint assumed.
+default assumed := ""
+
+assumed := " (namespace assumed; lint -n sets it)" if workload.namespaceAssumed
+
+default escalation(_) := ""
+
+escalation(req) := " (the API server's escalation check asks it of whoever creates the binding, unless they already hold every permission of that role)" if req.escalation
 
 describe(req) := sprintf("%s on %s%s%s", [req.verb, resource(req), group(req), name(req)])
 

@@ -50,9 +50,75 @@ test_unresolved_command_info if {
 }
 
 test_default_service_account_and_namespace if {
-	job := json.remove(fixtures.with_pod({"containers": [{"name": "c", "image": "k:1", "args": ["kubectl", "get", "pods"]}]}), ["/object/metadata/namespace"])
+	obj := json.remove(fixtures.with_pod({"containers": [{"name": "c", "image": "k:1", "args": ["kubectl", "get", "pods"]}]}).object, ["/metadata/namespace"])
+	some f in rbac_insufficient.deny with input as fixtures.input_of(obj) with jobguard.rbac.check as denied_all
+	contains(f.message, "ServiceAccount default/default (namespace assumed; lint -n sets it) lacks")
+}
+
+# The deprecated serviceAccount field names the ServiceAccount when serviceAccountName is absent
+# (Convert_v1_PodSpec_To_core_PodSpec).
+test_deprecated_service_account_alias if {
+	job := fixtures.with_pod({
+		"serviceAccount": "deployer",
+		"containers": [{"name": "c", "image": "k:1", "args": ["kubectl", "get", "pods"]}],
+	})
 	some f in rbac_insufficient.deny with input as job with jobguard.rbac.check as denied_all
-	contains(f.message, "ServiceAccount default/default")
+	contains(f.message, "ServiceAccount ops/deployer lacks")
+}
+
+token_job(pod) := fixtures.with_pod(object.union(
+	{"serviceAccountName": "scaler", "containers": [{"name": "c", "image": "k:1", "args": ["kubectl", "get", "pods"]}]},
+	pod,
+))
+
+sa_mounts(_, _) := {"known": true, "mount": true}
+
+sa_does_not_mount(_, _) := {"known": true, "mount": false}
+
+sa_unknown(_, _) := {"known": false, "mount": true}
+
+test_pod_without_token_never_authenticates if {
+	findings := rbac_insufficient.deny with input as token_job({"automountServiceAccountToken": false})
+		with jobguard.rbac.check as allowed_all
+		with jobguard.rbac.automount_token as sa_mounts
+	count(findings) == 1
+	some f in findings
+	f.path == ["spec", "template", "spec", "containers", 0, "args", 0]
+	contains(f.message, "can never authenticate: the pod template sets automountServiceAccountToken: false")
+}
+
+test_service_account_without_token_never_authenticates if {
+	findings := rbac_insufficient.deny with input as token_job({})
+		with jobguard.rbac.check as allowed_all
+		with jobguard.rbac.automount_token as sa_does_not_mount
+	count(findings) == 1
+	some f in findings
+	contains(f.message, "ServiceAccount ops/scaler sets automountServiceAccountToken: false and the pod template does not override it")
+}
+
+test_pod_overrides_service_account_token if {
+	count(rbac_insufficient.deny) == 0 with input as token_job({"automountServiceAccountToken": true})
+		with jobguard.rbac.check as allowed_all
+		with jobguard.rbac.automount_token as sa_does_not_mount
+	count(rbac_insufficient.deny) == 0 with input as token_job({})
+		with jobguard.rbac.check as allowed_all
+		with jobguard.rbac.automount_token as sa_unknown
+}
+
+test_binding_needs_bind_on_the_last_role if {
+	job := fixtures.with_pod({
+		"serviceAccountName": "onboard",
+		"containers": [{"name": "c", "image": "k:1", "args": ["kubectl", "create", "rolebinding", "x", "--role=a", "--role=b", "--user=u"]}],
+	})
+	findings := rbac_insufficient.deny with input as job with jobguard.rbac.check as denied_all
+	some f in findings
+	contains(f.message, `needs bind on roles (group rbac.authorization.k8s.io) "b", which ServiceAccount ops/onboard lacks (the API server's escalation check`)
+	not any_mentions(findings, `roles (group rbac.authorization.k8s.io) "a"`)
+}
+
+any_mentions(findings, s) if {
+	some f in findings
+	contains(f.message, s)
 }
 
 test_no_kubectl_allowed if {

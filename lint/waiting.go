@@ -1,25 +1,21 @@
 package lint
 
 import (
-	"bytes"
-	"encoding/json"
-	"fmt"
-
-	"github.com/open-policy-agent/opa/v1/ast"
 	"gopkg.in/yaml.v3"
 
 	"github.com/jobguard/jobguard/policies"
 )
 
-// A Job or CronJob that runs kubectl is checked in two passes (see Linter.Lint): every rule but
+// A Job or CronJob that runs kubectl is checked in two passes (policies.Batch): every rule but
 // the inventory ones (custom.inventory, today rbac-insufficient) as soon as it is read, and the
-// inventory rules once every file is read, on a summary: the object pruned to what those rules
-// read, with a YAML node tree pruned the same way so that Locate and ignore comments still place
-// their findings. Paths into the summary are paths into the object: lists keep their indexes.
+// inventory rules once every file is read, on the engine's model of the workload. What lint keeps
+// meanwhile is where things are: a node tree pruned to the fields the inventory rules report on,
+// so that Locate and ignore comments still place their findings. Paths into the pruned tree are
+// paths into the object: lists keep their indexes.
 //
-// What the summary keeps is the contract with the inventory rules: a rule marked
-// `inventory: true` that applies to Jobs or CronJobs must read nothing else
-// (TestSummaryMatchesObject checks it on testdata/).
+// What the tree keeps is the contract with the inventory rules: a rule marked
+// `inventory: true` that applies to Jobs or CronJobs reports on nothing else
+// (TestWaitingPositionsMatchObject checks it on testdata/).
 
 // shape says what to keep of a value: the keys of a mapping, the shape of every item of a list,
 // or (nil) the whole value.
@@ -42,17 +38,13 @@ var (
 	containerShape = fields("name", whole, "command", whole, "args", whole)
 	podSpecShape   = fields(
 		"serviceAccountName", whole,
-		"serviceAccount", whole, // the deprecated alias; cheap to keep
+		"serviceAccount", whole, // the deprecated alias
+		"automountServiceAccountToken", whole,
 		"containers", &shape{items: containerShape},
 		"initContainers", &shape{items: containerShape},
 	)
-	metadataShape = fields(
-		"name", whole, "generateName", whole, "namespace", whole,
-		// The annotation that exempts a whole object (policies.IgnoreAnnotation) is all ignore
-		// handling reads; ignore comments are kept on the nodes.
-		"annotations", fields(policies.IgnoreAnnotation, whole),
-	)
-	summaryShapes = map[string]*shape{
+	metadataShape = fields("name", whole, "generateName", whole, "namespace", whole)
+	waitingShapes = map[string]*shape{
 		"Job": fields("apiVersion", whole, "kind", whole, "metadata", metadataShape,
 			"spec", fields("template", fields("spec", podSpecShape))),
 		"CronJob": fields("apiVersion", whole, "kind", whole, "metadata", metadataShape,
@@ -60,14 +52,15 @@ var (
 	}
 )
 
-// summary is what waits of a Job or CronJob for the inventory pass, compactly: the pruned value
-// as JSON and the pruned node tree as positions (a third of the memory of ast values and
-// yaml.Nodes). object turns it back into an Object.
-type summary struct {
-	file, source string
-	line         int
-	value        []byte
-	node         posNode
+// waitingPositions is the node tree of a Job or CronJob that waits for the inventory, pruned to
+// what the inventory rules report on.
+func waitingPositions(o Object) *posNode {
+	s := waitingShapes[policies.ObjectRefOf(o.Value).Kind]
+	if s == nil {
+		s = fields("apiVersion", whole, "kind", whole, "metadata", metadataShape)
+	}
+	n := pruneNode(o.Node, s)
+	return &n
 }
 
 // posNode is what Locate and suppression read of a yaml.Node.
@@ -79,33 +72,6 @@ type posNode struct {
 	kind         yaml.Kind
 }
 
-// summarize returns the summary of a Job or CronJob for the inventory pass, or false for other kinds.
-func summarize(o Object) (*summary, bool) {
-	s := summaryShapes[policies.ObjectRefOf(o.Value).Kind]
-	if s == nil {
-		return nil, false
-	}
-	value, err := ast.JSON(pruneValue(o.Value, s))
-	if err != nil {
-		return nil, false
-	}
-	data, err := json.Marshal(value)
-	if err != nil {
-		return nil, false
-	}
-	return &summary{file: o.File, source: o.Source, line: o.Line, value: data, node: pruneNode(o.Node, s)}, true
-}
-
-// object is the summary as an Object: pruned, with paths and positions of the original.
-func (s *summary) object() (Object, error) {
-	v, err := ast.ValueFromReader(bytes.NewReader(s.value))
-	if err != nil {
-		return Object{}, fmt.Errorf("%s:%d: reading the summary back: %w", s.file, s.line, err)
-	}
-	obj, _ := v.(ast.Object)
-	return Object{Value: obj, Node: s.node.yaml(), File: s.file, Line: s.line, Source: s.source}, nil
-}
-
 func (p *posNode) yaml() *yaml.Node {
 	n := &yaml.Node{Kind: p.kind, Value: p.key, HeadComment: p.comment, Line: int(p.line), Column: int(p.column)}
 	if len(p.kids) > 0 {
@@ -115,36 +81,6 @@ func (p *posNode) yaml() *yaml.Node {
 		}
 	}
 	return n
-}
-
-func pruneValue(v ast.Value, s *shape) ast.Value {
-	if s == nil {
-		return v
-	}
-	switch v := v.(type) {
-	case ast.Object:
-		if s.fields == nil {
-			return v
-		}
-		out := ast.NewObjectWithCapacity(len(s.fields))
-		v.Foreach(func(k, t *ast.Term) {
-			key, ok := k.Value.(ast.String)
-			if sub, keep := s.fields[string(key)]; ok && keep {
-				out.Insert(k, ast.NewTerm(pruneValue(t.Value, sub)))
-			}
-		})
-		return out
-	case *ast.Array:
-		if s.items == nil {
-			return v
-		}
-		items := make([]*ast.Term, v.Len())
-		for i := range items {
-			items[i] = ast.NewTerm(pruneValue(v.Elem(i).Value, s.items))
-		}
-		return ast.NewArray(items...)
-	}
-	return v // not what the shape expects: the rules see it as it is
 }
 
 // pruneNode keeps what Locate and suppression read of n along the kept paths: for every node,
