@@ -6,8 +6,10 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
@@ -61,6 +63,13 @@ type Config struct {
 
 	// File is where the configuration was read from; empty for the default.
 	File string `yaml:"-"`
+	// Trusted says the file is the cluster operator's (jobguard serve), not the repository's
+	// being linted: its policies may live anywhere, and webhook.allowBuiltins applies. A
+	// repository's own file may only load rules from inside the repository, and cannot let them
+	// reach outside jobguard.
+	Trusted bool `yaml:"-"`
+	// policiesLine is where the policies key is, for errors.
+	policiesLine int
 	// lines remembers where each rule id was written, for errors.
 	lines map[string]int
 }
@@ -93,6 +102,10 @@ type Webhook struct {
 	// ExcludedNamespaces are never checked or mutated.
 	ExcludedNamespaces []string `yaml:"excludedNamespaces"`
 	Mutation           Mutation `yaml:"mutation"`
+	// AllowBuiltins lets rules call builtins that reach outside jobguard (http.send,
+	// net.lookup_ip_addr, opa.runtime). jobguard serve only: lint takes --allow-builtin, never a
+	// repository's file.
+	AllowBuiltins []string `yaml:"allowBuiltins"`
 }
 
 // Mutation configures the defaults the mutating webhook injects.
@@ -150,6 +163,11 @@ func Parse(name string, data []byte) (*Config, error) {
 	if err := dec.Decode(c); err != nil {
 		return nil, fmt.Errorf("%s: %s", name, describeDecodeError(err))
 	}
+	for i := 0; i+1 < len(root.Content[0].Content); i += 2 {
+		if root.Content[0].Content[i].Value == "policies" {
+			c.policiesLine = root.Content[0].Content[i].Line
+		}
+	}
 	if rules := mappingValue(root.Content[0], "rules"); rules != nil {
 		for i := 0; i+1 < len(rules.Content); i += 2 {
 			c.lines[rules.Content[i].Value] = rules.Content[i].Line
@@ -183,6 +201,61 @@ func mappingValue(n *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
+}
+
+// atLine names a line of the file for errors, or the file when line is 0.
+func (c *Config) atLine(line int) string {
+	if line > 0 {
+		return fmt.Sprintf("%s:%d", c.File, line)
+	}
+	return cmp.Or(c.File, ".jobguard.yaml")
+}
+
+// repositoryRoot is the nearest directory from dir up that holds .git, else dir itself.
+func repositoryRoot(dir string) string {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return dir
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		if _, err := os.Lstat(filepath.Join(d, ".git")); err == nil {
+			return d
+		}
+		if filepath.Dir(d) == d {
+			return abs
+		}
+	}
+}
+
+// confined checks that dir, and every file under it, resolves (symbolic links and .. followed)
+// to a place inside root.
+func confined(dir, root string) error {
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return err
+	}
+	inside := func(p string) error {
+		real, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			return err
+		}
+		if rel, err := filepath.Rel(realRoot, real); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return fmt.Errorf("%s resolves to %s, outside the repository %s", p, real, realRoot)
+		}
+		return nil
+	}
+	if err := inside(dir); err != nil {
+		return err
+	}
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			return inside(p)
+		}
+		return nil
+	})
 }
 
 // at names a place in the file for errors.
@@ -250,7 +323,18 @@ func (c *Config) EngineOptions() ([]policies.Option, error) {
 		if !filepath.IsAbs(dir) {
 			dir = filepath.Join(c.Dir(), dir)
 		}
-		opts = append(opts, policies.WithPolicies(os.DirFS(dir)))
+		if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+			return nil, fmt.Errorf("%s: policies: %s is not a directory (relative paths are relative to %s)", c.atLine(c.policiesLine), dir, c.Dir())
+		}
+		if !c.Trusted {
+			if err := confined(dir, repositoryRoot(c.Dir())); err != nil {
+				return nil, fmt.Errorf("%s: policies: %w; a repository's .jobguard.yaml loads rules only from inside the repository (name the directory with --policy to load it anyway)", c.atLine(c.policiesLine), err)
+			}
+		}
+		opts = append(opts, policies.WithPolicyDir(dir))
+	}
+	if c.Trusted && len(c.Webhook.AllowBuiltins) > 0 {
+		opts = append(opts, policies.WithAllowedBuiltins(c.Webhook.AllowBuiltins...))
 	}
 	for _, id := range slices.Sorted(maps.Keys(c.Rules)) {
 		rc := c.Rules[id]

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io/fs"
 	"maps"
+	"os"
 	"path"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -39,6 +41,7 @@ type Engine struct {
 	// partial holds the queries of WithRuleSet, by rule set and kind (ruleset.go).
 	partial map[RuleSet]map[GroupKind]rego.PreparedEvalQuery
 	opts    options
+	caps    *ast.Capabilities // the compiler's, also what builtins see (allow_net)
 }
 
 type options struct {
@@ -47,7 +50,15 @@ type options struct {
 	params      map[string]map[string]any
 	disabled    map[string]bool
 	severities  map[string]Severity
-	sources     []fs.FS
+	sources     []source
+	// allowedBuiltins: WithAllowedBuiltins (capabilities.go).
+	allowedBuiltins map[string]bool
+}
+
+// source is a directory of Rego files and the name its files go by in errors.
+type source struct {
+	name string // "" for the bundled rules; policies#N when the caller gave none
+	fsys fs.FS
 }
 
 // Option configures an Engine.
@@ -86,8 +97,21 @@ func WithSeverity(ruleID string, sev Severity) Option {
 }
 
 // WithPolicies adds Rego rules from fsys (every .rego file, recursively; _test.rego files are skipped)
-// to the bundled ones. They follow the same metadata contract.
-func WithPolicies(fsys fs.FS) Option { return func(o *options) { o.sources = append(o.sources, fsys) } }
+// to the bundled ones. They follow the same metadata contract. Errors name its files
+// policies#N/<path>; WithPolicyDir names them by their path.
+func WithPolicies(fsys fs.FS) Option {
+	return func(o *options) {
+		o.sources = append(o.sources, source{name: fmt.Sprintf("policies#%d", len(o.sources)+1), fsys: fsys})
+	}
+}
+
+// WithPolicyDir adds the Rego rules of a directory, as WithPolicies does; errors name its files by
+// their path under dir.
+func WithPolicyDir(dir string) Option {
+	return func(o *options) {
+		o.sources = append(o.sources, source{name: filepath.Clean(dir), fsys: os.DirFS(dir)})
+	}
+}
 
 // New loads and compiles the rules once and prepares one query per kind of object.
 func New(opts ...Option) (*Engine, error) {
@@ -96,11 +120,16 @@ func New(opts ...Option) (*Engine, error) {
 		params:      map[string]map[string]any{},
 		disabled:    map[string]bool{},
 		severities:  map[string]Severity{},
+
+		allowedBuiltins: map[string]bool{},
 	}
 	for _, opt := range opts {
 		opt(&o)
 	}
-	modules, err := loadModules(append([]fs.FS{Bundled}, o.sources...), false)
+	if err := o.checkAllowedBuiltins(); err != nil {
+		return nil, err
+	}
+	modules, err := loadModules(append([]source{{fsys: Bundled}}, o.sources...), false)
 	if err != nil {
 		return nil, err
 	}
@@ -124,13 +153,17 @@ func New(opts ...Option) (*Engine, error) {
 		return nil, err
 	}
 
-	compiler := ast.NewCompiler().WithCapabilities(capabilities())
+	compiler := ast.NewCompiler().WithCapabilities(capabilities(o.allowedBuiltins))
+	e.caps = compiler.Capabilities()
 	if compiler.Compile(modules); compiler.Failed() {
+		if err := notAllowed(compiler.Errors); err != nil {
+			return nil, err
+		}
 		return nil, fmt.Errorf("compiling rules: %w", compiler.Errors)
 	}
 	store := inmem.NewFromObjectWithOpts(e.data(), inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
 	for gk, rules := range e.rulesByKind() {
-		pq, err := prepare(compiler, store, rules)
+		pq, err := e.prepare(compiler, store, rules)
 		if err != nil {
 			return nil, fmt.Errorf("preparing the query for %s: %w", gk, err)
 		}
@@ -205,7 +238,7 @@ func (e *Engine) rulesByKind() map[GroupKind][]*Rule {
 }
 
 // prepare builds one query that collects every rule's deny set into an object keyed by rule id.
-func prepare(compiler *ast.Compiler, store storage.Store, rules []*Rule) (rego.PreparedEvalQuery, error) {
+func (e *Engine) prepare(compiler *ast.Compiler, store storage.Store, rules []*Rule) (rego.PreparedEvalQuery, error) {
 	items := make([][2]*ast.Term, len(rules))
 	for i, r := range rules {
 		items[i] = ast.Item(ast.StringTerm(r.ID), ast.RefTerm(r.pkg.Append(ast.StringTerm("deny"))...))
@@ -213,6 +246,7 @@ func prepare(compiler *ast.Compiler, store storage.Store, rules []*Rule) (rego.P
 	query := ast.NewBody(ast.Assign.Expr(ast.VarTerm("result"), ast.ObjectTerm(items...)))
 	opts := append([]func(*rego.Rego){
 		rego.Compiler(compiler),
+		rego.Capabilities(e.caps),
 		rego.Store(store),
 		rego.StoreReadAST(true),
 		rego.ParsedQuery(query),
@@ -448,23 +482,23 @@ func StringAt(obj ast.Object, keys ...string) string {
 }
 
 // loadModules parses every .rego file of each source, with annotations; _test.rego files only
-// when tests is set. Files of sources after the first are named policies#N/<path>.
-func loadModules(sources []fs.FS, tests bool) (map[string]*ast.Module, error) {
+// when tests is set. Files are named by their source's name and path, the bundled ones by path.
+func loadModules(sources []source, tests bool) (map[string]*ast.Module, error) {
 	modules := map[string]*ast.Module{}
-	for i, fsys := range sources {
-		err := fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+	for _, src := range sources {
+		err := fs.WalkDir(src.fsys, ".", func(name string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(name, ".rego") || !tests && strings.HasSuffix(name, "_test.rego") {
 				return err
 			}
-			src, err := fs.ReadFile(fsys, name)
+			data, err := fs.ReadFile(src.fsys, name)
 			if err != nil {
 				return err
 			}
 			key := name
-			if i > 0 {
-				key = fmt.Sprintf("policies#%d/%s", i, name)
+			if src.name != "" {
+				key = path.Join(filepath.ToSlash(src.name), name)
 			}
-			m, err := ast.ParseModuleWithOpts(key, string(src), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+			m, err := ast.ParseModuleWithOpts(key, string(data), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
 			if err != nil {
 				return err
 			}
@@ -472,17 +506,11 @@ func loadModules(sources []fs.FS, tests bool) (map[string]*ast.Module, error) {
 			return nil
 		})
 		if err != nil {
+			if src.name != "" {
+				return nil, fmt.Errorf("loading policies from %s: %w", src.name, err)
+			}
 			return nil, fmt.Errorf("loading policies: %w", err)
 		}
 	}
 	return modules, nil
-}
-
-// capabilities are OPA's own plus the jobguard builtins, for the compiler.
-func capabilities() *ast.Capabilities {
-	caps := ast.CapabilitiesForThisVersion()
-	for _, b := range TesterBuiltins() {
-		caps.Builtins = append(caps.Builtins, b.Decl)
-	}
-	return caps
 }

@@ -52,7 +52,7 @@ func (e *Engine) preparePartial(compiler *ast.Compiler, store storage.Store) err
 				e.partial[set][gk] = e.queries[gk]
 				continue
 			}
-			pq, err := prepare(compiler, store, subset)
+			pq, err := e.prepare(compiler, store, subset)
 			if err != nil {
 				return fmt.Errorf("preparing the query for %s: %w", gk, err)
 			}

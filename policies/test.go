@@ -2,12 +2,13 @@ package policies
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"io/fs"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/tester"
 )
@@ -16,7 +17,7 @@ import (
 type TestResult struct {
 	// Name is the test's package and rule, e.g. data.jobguard.rules.custom.x_test.test_bad_denied.
 	Name string
-	// File is where the test is; files of extra sources are named policies#N/<path>.
+	// File is where the test is; files of custom rules are named by their path.
 	File     string
 	Pass     bool
 	Skip     bool
@@ -24,19 +25,27 @@ type TestResult struct {
 	Duration time.Duration
 }
 
-// RunTests runs the Rego tests of the bundled rules and of extra sources (custom policies), the
-// way `opa test` would but with jobguard's builtins, its library (data.jobguard.lib) and the rules'
-// default parameters in data. With bundledTests false only the tests of extra sources run.
-func RunTests(ctx context.Context, bundledTests bool, extra ...fs.FS) ([]TestResult, error) {
-	e, err := New(withSources(extra))
+// RunTests runs the Rego tests of the bundled rules and of the custom rules opts add
+// (WithPolicyDir, WithPolicies), the way `opa test` would but with jobguard's builtins, its library
+// (data.jobguard.lib), the rules' default parameters in data, and the same capabilities as the
+// engine (no builtin that reaches outside the process unless WithAllowedBuiltins allows it). With
+// bundledTests false only the tests of the custom rules run.
+func RunTests(ctx context.Context, bundledTests bool, opts ...Option) ([]TestResult, error) {
+	e, err := New(opts...)
 	if err != nil {
 		return nil, err
 	}
-	modules, err := loadModules(append([]fs.FS{Bundled}, extra...), true)
+	modules, err := loadModules(append([]source{{fsys: Bundled}}, e.opts.sources...), true)
 	if err != nil {
 		return nil, err
 	}
+	bundled, err := loadModules([]source{{fsys: Bundled}}, true)
+	if err != nil {
+		return nil, err
+	}
+	compiler := ast.NewCompiler().WithCapabilities(capabilities(e.opts.allowedBuiltins)).WithEnablePrintStatements(true)
 	ch, err := tester.NewRunner().
+		SetCompiler(compiler).
 		SetStore(inmem.NewFromObject(e.data())).
 		AddCustomBuiltins(TesterBuiltins()).
 		RaiseBuiltinErrors(true).
@@ -44,6 +53,9 @@ func RunTests(ctx context.Context, bundledTests bool, extra ...fs.FS) ([]TestRes
 		SetModules(modules).
 		RunTests(ctx, nil)
 	if err != nil {
+		if err := notAllowedIn(err); err != nil {
+			return nil, err
+		}
 		return nil, fmt.Errorf("running Rego tests: %w", err)
 	}
 	var out []TestResult
@@ -52,7 +64,7 @@ func RunTests(ctx context.Context, bundledTests bool, extra ...fs.FS) ([]TestRes
 		if r.Location != nil {
 			file = r.Location.File
 		}
-		if !bundledTests && !strings.HasPrefix(file, "policies#") {
+		if _, isBundled := bundled[file]; isBundled && !bundledTests {
 			continue
 		}
 		out = append(out, TestResult{
@@ -63,6 +75,11 @@ func RunTests(ctx context.Context, bundledTests bool, extra ...fs.FS) ([]TestRes
 	return out, nil
 }
 
-func withSources(sources []fs.FS) Option {
-	return func(o *options) { o.sources = append(o.sources, sources...) }
+// notAllowedIn finds a call of a builtin that is off among the tester's compile errors.
+func notAllowedIn(err error) error {
+	var errs ast.Errors
+	if errors.As(err, &errs) {
+		return notAllowed(errs)
+	}
+	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 
@@ -97,7 +96,7 @@ func indent(s string) string {
 func policyOptions(dirs []string) []policies.Option {
 	var opts []policies.Option
 	for _, d := range dirs {
-		opts = append(opts, policies.WithPolicies(os.DirFS(d)))
+		opts = append(opts, policies.WithPolicyDir(d))
 	}
 	return opts
 }

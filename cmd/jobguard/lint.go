@@ -26,6 +26,8 @@ type lintFlags struct {
 	requireWhy  bool
 	fix         bool
 	policyDirs  []string
+	// allowBuiltins: --allow-builtin, never the repository's configuration.
+	allowBuiltins []string
 	// Rendering of chart directories and kustomizations (lint/render.go).
 	render lint.RenderOptions
 }
@@ -89,7 +91,8 @@ limit to trade memory for speed.`,
 	fl.StringSliceVar(&f.disable, "disable", nil, "rule ids not to run (repeat or separate with commas)")
 	fl.BoolVar(&f.fix, "fix", false, "write the rules' declared defaults (the mutating webhook's) into the files first, keeping comments and layout; then lint the result")
 	fl.BoolVar(&f.requireWhy, "require-reasons", false, "a `# jobguard:ignore <rule-id> <reason>` comment without a reason exempts nothing")
-	fl.StringArrayVar(&f.policyDirs, "policy", nil, "directory of custom Rego rules to load beside the built-in ones (repeatable; see README, Custom rules)")
+	fl.StringArrayVar(&f.policyDirs, "policy", nil, "directory of custom Rego rules to load beside the built-in ones, anywhere (repeatable; see README, Custom rules)")
+	addAllowBuiltinFlag(fl, &f.allowBuiltins)
 	fl.StringArrayVarP(&f.render.ValuesFiles, "values", "f", nil, "Helm values file for chart directories, merged over the chart's values.yaml (repeatable; later wins)")
 	fl.StringArrayVar(&f.render.Set, "set", nil, "Helm value for chart directories, key=value as helm --set takes it (repeatable; applied after --values)")
 	fl.StringVar(&f.render.ReleaseName, "release-name", lint.DefaultReleaseName, "Helm release name chart directories are rendered with (.Release.Name)")
@@ -124,12 +127,12 @@ func runLint(cmd *cobra.Command, stdin io.Reader, args []string, f lintFlags) er
 	if count(args, lint.StdinName) > 1 {
 		return &exitError{exitUsage, fmt.Errorf("- (standard input) can be given only once")}
 	}
-	extra := []policies.Option{policies.WithDisabled(f.disable...), policies.WithNamespace(f.render.Namespace)}
+	extra := []policies.Option{policies.WithDisabled(f.disable...), policies.WithNamespace(f.render.Namespace), policies.WithAllowedBuiltins(f.allowBuiltins...)}
 	for _, dir := range f.policyDirs {
 		if info, err := os.Stat(dir); err != nil || !info.IsDir() {
 			return &exitError{exitUsage, fmt.Errorf("--policy %s: not a directory", dir)}
 		}
-		extra = append(extra, policies.WithPolicies(os.DirFS(dir)))
+		extra = append(extra, policies.WithPolicyDir(dir))
 	}
 	if cmd.Flags().Changed("kube-version") {
 		extra = append(extra, policies.WithKubeVersion(f.kubeVersion))

@@ -38,6 +38,8 @@ type serveFlags struct {
 	kubeVersion policies.KubeVersion
 	kubeconfig  string
 	drain       time.Duration
+	// allowBuiltins: --allow-builtin (the configuration's webhook.allowBuiltins adds to it).
+	allowBuiltins []string
 
 	// Self-managed certificates (--cert-mode=self-managed).
 	certMode   string
@@ -124,6 +126,7 @@ Exit codes:
 	fl.StringVar(&f.addr, "addr", webhook.DefaultAddr, "host:port the TLS webhook server listens on")
 	fl.StringVar(&f.certDir, "cert-dir", filepath.Join(os.TempDir(), "k8s-webhook-server", "serving-certs"), "directory holding the serving certificate tls.crt and its key tls.key")
 	fl.StringVar(&f.config, "config", "", "configuration file (.jobguard.yaml), watched for changes; default: none, the default configuration")
+	addAllowBuiltinFlag(fl, &f.allowBuiltins)
 	fl.StringVar(&f.healthAddr, "health-addr", webhook.DefaultHealthAddr, `host:port of /healthz and /readyz (plain HTTP); "0" turns them off`)
 	fl.StringVar(&f.metricsAddr, "metrics-addr", webhook.DefaultMetricsAddr, `host:port of /metrics (plain HTTP); "0" turns it off`)
 	fl.Var(&f.kubeVersion, "kube-version", "the Kubernetes version of the cluster, for version-dependent rules such as deprecated-api; overrides the config's kubeVersion")
@@ -162,7 +165,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
 	logf.SetLogger(logr.FromSlogHandler(logger.Handler())) // controller-runtime's own logs
 
-	var engineOpts []policies.Option
+	engineOpts := []policies.Option{policies.WithAllowedBuiltins(f.allowBuiltins...)}
 	if cmd.Flags().Changed("kube-version") {
 		engineOpts = append(engineOpts, policies.WithKubeVersion(f.kubeVersion))
 	}

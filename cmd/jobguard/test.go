@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io/fs"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -12,6 +11,7 @@ import (
 
 func newTestCommand() *cobra.Command {
 	var verbose bool
+	var allowBuiltins []string
 	cmd := &cobra.Command{
 		Use:   "test DIR...",
 		Short: "Run the Rego tests of custom rules, with jobguard's builtins and library",
@@ -22,14 +22,14 @@ against the metadata contract, as jobguard lint --policy would load them.`,
 		Example: `  jobguard test testdata/custom-policy/policy`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, dirs []string) error {
-			var sources []fs.FS
+			opts := []policies.Option{policies.WithAllowedBuiltins(allowBuiltins...)}
 			for _, d := range dirs {
 				if info, err := os.Stat(d); err != nil || !info.IsDir() {
 					return &exitError{exitUsage, fmt.Errorf("%s: not a directory", d)}
 				}
-				sources = append(sources, os.DirFS(d))
+				opts = append(opts, policies.WithPolicyDir(d))
 			}
-			results, err := policies.RunTests(cmd.Context(), false, sources...)
+			results, err := policies.RunTests(cmd.Context(), false, opts...)
 			if err != nil {
 				return &exitError{exitUsage, err}
 			}
@@ -66,5 +66,6 @@ against the metadata contract, as jobguard lint --policy would load them.`,
 		},
 	}
 	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "list every test, not only failures")
+	addAllowBuiltinFlag(cmd.Flags(), &allowBuiltins)
 	return cmd
 }
