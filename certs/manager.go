@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
@@ -423,49 +425,45 @@ func (m *Manager) writeFiles(data map[string][]byte) error {
 func (m *Manager) injectCABundle(ctx context.Context, bundle []byte) error {
 	var errs []error
 	if name := m.opts.ValidatingWebhookConfigurationName; name != "" {
-		errs = append(errs, m.inject(ctx, name, "ValidatingWebhookConfiguration", bundle, func() (client.Object, func() []string) {
-			obj := &admissionregistrationv1.ValidatingWebhookConfiguration{}
-			return obj, func() []string {
-				var stale []string
-				for _, w := range obj.Webhooks {
-					if !bytes.Equal(w.ClientConfig.CABundle, bundle) {
-						stale = append(stale, w.Name)
-					}
-				}
-				return stale
-			}
-		}))
+		errs = append(errs, m.inject(ctx, name, "ValidatingWebhookConfiguration", bundle))
 	}
 	if name := m.opts.MutatingWebhookConfigurationName; name != "" {
-		errs = append(errs, m.inject(ctx, name, "MutatingWebhookConfiguration", bundle, func() (client.Object, func() []string) {
-			obj := &admissionregistrationv1.MutatingWebhookConfiguration{}
-			return obj, func() []string {
-				var stale []string
-				for _, w := range obj.Webhooks {
-					if !bytes.Equal(w.ClientConfig.CABundle, bundle) {
-						stale = append(stale, w.Name)
-					}
-				}
-				return stale
-			}
-		}))
+		errs = append(errs, m.inject(ctx, name, "MutatingWebhookConfiguration", bundle))
 	}
 	return errors.Join(errs...)
 }
 
-// inject patches one webhook configuration. newObj returns an empty object
-// and a func listing, after a Get into it, the webhooks whose caBundle
-// differs from bundle. The strategic merge patch touches only those entries'
-// caBundle (webhooks merge by name) and carries the resourceVersion read, so
-// it fails with a conflict, and is retried, instead of resurrecting a
-// webhook someone removed meanwhile.
-func (m *Manager) inject(ctx context.Context, name, kind string, bundle []byte, newObj func() (client.Object, func() []string)) error {
+// staleWebhooks lists the webhooks of a validating or mutating webhook
+// configuration (the two have the same webhooks[].clientConfig.caBundle)
+// whose caBundle differs from bundle.
+func staleWebhooks(obj *unstructured.Unstructured, bundle []byte) []string {
+	want := base64.StdEncoding.EncodeToString(bundle)
+	webhooks, _, _ := unstructured.NestedSlice(obj.Object, "webhooks")
+	var stale []string
+	for _, w := range webhooks {
+		w, _ := w.(map[string]any)
+		name, _, _ := unstructured.NestedString(w, "name")
+		have, _, _ := unstructured.NestedString(w, "clientConfig", "caBundle")
+		if have != want {
+			stale = append(stale, name)
+		}
+	}
+	return stale
+}
+
+// inject patches one webhook configuration of kind (ValidatingWebhookConfiguration
+// or MutatingWebhookConfiguration). The strategic merge patch touches only the
+// caBundle of the webhooks that differ from bundle (webhooks merge by name) and
+// carries the resourceVersion read, so it fails with a conflict, and is retried,
+// instead of resurrecting a webhook someone removed meanwhile.
+func (m *Manager) inject(ctx context.Context, name, kind string, bundle []byte) error {
 	for range maxAttempts {
-		obj, staleWebhooks := newObj()
+		obj := &unstructured.Unstructured{}
+		obj.SetGroupVersionKind(admissionregistrationv1.SchemeGroupVersion.WithKind(kind))
 		if err := m.opts.Client.Get(ctx, client.ObjectKey{Name: name}, obj); err != nil {
 			return fmt.Errorf("certs: reading %s %s: %w", kind, name, err)
 		}
-		stale := staleWebhooks()
+		stale := staleWebhooks(obj, bundle)
 		if len(stale) == 0 {
 			return nil
 		}

@@ -487,11 +487,12 @@ func TestManagerInjectConflict(t *testing.T) {
 	patches := 0
 	c := fake.NewClientBuilder().WithObjects(webhookConfigs()...).WithInterceptorFuncs(interceptor.Funcs{
 		Patch: func(ctx context.Context, c client.WithWatch, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
-			if vwc, ok := obj.(*admissionregistrationv1.ValidatingWebhookConfiguration); ok {
+			// The manager reads and patches webhook configurations as unstructured objects.
+			if obj.GetObjectKind().GroupVersionKind().Kind == "ValidatingWebhookConfiguration" {
 				patches++
 				if patches == 1 {
 					other := &admissionregistrationv1.ValidatingWebhookConfiguration{}
-					if err := c.Get(ctx, client.ObjectKeyFromObject(vwc), other); err != nil {
+					if err := c.Get(ctx, client.ObjectKeyFromObject(obj), other); err != nil {
 						return err
 					}
 					other.Labels["edited"] = "meanwhile"

@@ -63,7 +63,7 @@ var kubectlAnalyze = &rego.Function{
 			types.Named("namespace", types.S).Description("the pod's namespace, used when kubectl gets no -n"),
 		),
 		types.Named("invocations", types.NewArray(nil, types.A)).Description(
-			"per invocation: text, position {field, index, offset}, requests [{group, resource, subresource, verb, namespace, allNamespaces, name, optional, rule}], unresolved"),
+			"per invocation: text, position {field, index, offset}, requests [{group, resource, subresource, resourcePath, verb, namespace, allNamespaces, name, optional, escalation, rule}], unresolved"),
 	),
 	Memoize: true,
 }
@@ -174,6 +174,7 @@ func requestTerm(r kubectl.Request) *ast.Term {
 		ast.Item(ast.InternedTerm("group"), ast.StringTerm(r.Group)),
 		ast.Item(ast.InternedTerm("resource"), ast.StringTerm(r.Resource)),
 		ast.Item(ast.InternedTerm("subresource"), ast.StringTerm(r.Subresource)),
+		ast.Item(ast.InternedTerm("resourcePath"), ast.StringTerm(r.ResourcePath())),
 		ast.Item(ast.InternedTerm("verb"), ast.StringTerm(r.Verb)),
 		ast.Item(ast.InternedTerm("namespace"), ast.StringTerm(r.Namespace)),
 		ast.Item(ast.InternedTerm("allNamespaces"), ast.InternedTerm(r.AllNamespaces)),

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
@@ -64,8 +65,18 @@ func TestEvaluate(t *testing.T) {
 	}
 }
 
+// newEngine is policies.New that fails the test with New's error.
+func newEngine(t testing.TB, opts ...policies.Option) *policies.Engine {
+	t.Helper()
+	engine, err := policies.New(opts...)
+	if err != nil {
+		t.Fatalf("policies.New: %v", err)
+	}
+	return engine
+}
+
 func TestEvaluateIgnoreAnnotation(t *testing.T) {
-	engine, _ := policies.New()
+	engine := newEngine(t)
 	obj := object(t, job("backup", map[string]any{policies.IgnoreAnnotation: "job-missing-ttl, job-restart-policy"}))
 	findings, err := engine.Evaluate(context.Background(), obj)
 	if err != nil {
@@ -77,7 +88,7 @@ func TestEvaluateIgnoreAnnotation(t *testing.T) {
 }
 
 func TestEvaluateSkipsOtherKindsAndGroups(t *testing.T) {
-	engine, _ := policies.New()
+	engine := newEngine(t)
 	for _, apiVersion := range []string{"v1", "batch.tutorial.kubebuilder.io/v1"} {
 		doc := job("x", nil)
 		doc["apiVersion"] = apiVersion
@@ -97,7 +108,10 @@ func TestOptions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	findings, _ := engine.Evaluate(context.Background(), object(t, job("backup", nil)))
+	findings, err := engine.Evaluate(context.Background(), object(t, job("backup", nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got := rules(findings); got != "job-missing-ttl,job-restart-policy" {
 		t.Fatalf("rules = %s", got)
 	}
@@ -121,9 +135,37 @@ func TestOptionErrors(t *testing.T) {
 	}
 }
 
+// TestRuleMetadataComplete: New refuses a rule whose metadata lacks what docs, configs and
+// findings need, naming the file and what is missing; the bundled rules all load.
 func TestRuleMetadataComplete(t *testing.T) {
-	engine, _ := policies.New()
-	for _, r := range engine.Rules() {
+	const complete = `# METADATA
+# title: T
+# description: D
+# custom:
+#   id: broken-rule
+#   severity: warning
+#   kinds: [Job]
+#   remediation: R.
+package jobguard.rules.custom.broken_rule
+`
+	for _, tt := range []struct{ drop, want string }{
+		{"# title: T\n", "title is missing"},
+		{"# description: D\n", "description is missing"},
+		{"#   id: broken-rule\n", "custom.id must be a non-empty string"},
+		{"#   remediation: R.\n", "custom.remediation must be a non-empty string"},
+		{"#   kinds: [Job]\n", "custom.kinds must be a non-empty list of kind names"},
+		{"#   severity: warning\n", "custom.severity"},
+	} {
+		src := strings.Replace(complete, tt.drop, "", 1)
+		_, err := policies.New(policies.WithPolicies(fstest.MapFS{"broken.rego": {Data: []byte(src)}}))
+		if err == nil || !strings.Contains(err.Error(), "policies#1/broken.rego") || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("without %q: New = %v, want an error naming policies#1/broken.rego and saying %q", strings.TrimSpace(tt.drop), err, tt.want)
+		}
+	}
+	if _, err := policies.New(policies.WithPolicies(fstest.MapFS{"broken.rego": {Data: []byte(complete)}})); err != nil {
+		t.Errorf("the complete rule: %v", err)
+	}
+	for _, r := range newEngine(t).Rules() {
 		if r.ID == "" || r.Title == "" || r.Description == "" || r.Remediation == "" || len(r.Kinds) == 0 {
 			t.Errorf("%s: incomplete metadata %+v", r.File, r)
 		}

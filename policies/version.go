@@ -35,15 +35,3 @@ func ParseKubeVersion(s string) (KubeVersion, error) {
 }
 
 func (v KubeVersion) String() string { return fmt.Sprintf("%d.%d", v.Major, v.Minor) }
-
-// Set and Type let a KubeVersion be a command-line flag (pflag.Value).
-func (v *KubeVersion) Set(s string) error {
-	parsed, err := ParseKubeVersion(s)
-	if err != nil {
-		return err
-	}
-	*v = parsed
-	return nil
-}
-
-func (v *KubeVersion) Type() string { return "version" }

@@ -80,16 +80,7 @@ func envtestMinimalRBAC(t *testing.T, command, podNamespace string) []envtestRul
 			if req.Optional {
 				continue
 			}
-			resource := req.Resource
-			if req.Subresource != "" {
-				resource += "/" + req.Subresource
-			}
-			r := envtestRule{
-				rule: rbacv1.PolicyRule{APIGroups: []string{req.Group}, Resources: []string{resource}, Verbs: []string{req.Verb}},
-			}
-			if req.Name != "" {
-				r.rule.ResourceNames = []string{req.Name}
-			}
+			r := envtestRule{rule: req.PolicyRule()}
 			if !req.AllNamespaces {
 				r.namespace = req.Namespace
 			}

@@ -87,7 +87,7 @@ limit to trade memory for speed.`,
 		"FORMAT, or FORMAT=PATH to write a file; repeat for several, at most one to standard output (formats: "+strings.Join(output.Names, ", ")+")")
 	fl.StringVar(&f.failOn, "fail-on", string(policies.SeverityError), "exit 1 when a finding is at least this severe: error, warning, info, or none")
 	fl.StringVar(&f.color, "color", "auto", "colour the text output: auto (on a terminal, unless NO_COLOR is set), always, never")
-	fl.Var(&f.kubeVersion, "kube-version", "the Kubernetes version the manifests target (version-dependent rules such as deprecated-api use it)")
+	fl.Var(kubeVersionFlag(&f.kubeVersion), "kube-version", "the Kubernetes version the manifests target (version-dependent rules such as deprecated-api use it)")
 	fl.StringSliceVar(&f.disable, "disable", nil, "rule ids not to run (repeat or separate with commas)")
 	fl.BoolVar(&f.fix, "fix", false, "write the rules' declared defaults (the mutating webhook's) into the files first, keeping comments and layout; then lint the result")
 	fl.BoolVar(&f.requireWhy, "require-reasons", false, "a `# jobguard:ignore <rule-id> <reason>` comment without a reason exempts nothing")

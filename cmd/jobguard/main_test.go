@@ -369,16 +369,19 @@ func TestCustomPolicy(t *testing.T) {
 	}
 	// A broken custom rule: the test command says so and exits 1.
 	dir := t.TempDir()
-	src, _ := os.ReadFile("testdata/custom-policy/policy/team_label_required.rego")
-	os.WriteFile(filepath.Join(dir, "rule.rego"), []byte(strings.Replace(string(src), "not k8s.obj.metadata.labels[label]", "k8s.obj.metadata.labels[label]", 1)), 0o644)
-	tests, _ := os.ReadFile("testdata/custom-policy/policy/team_label_required_test.rego")
-	os.WriteFile(filepath.Join(dir, "rule_test.rego"), tests, 0o644)
+	src := readFile(t, "testdata/custom-policy/policy/team_label_required.rego")
+	broken := strings.Replace(string(src), "not k8s.obj.metadata.labels[label]", "k8s.obj.metadata.labels[label]", 1)
+	if broken == string(src) {
+		t.Fatal("the rule no longer reads as the test expects: nothing was broken")
+	}
+	writeFile(t, filepath.Join(dir, "rule.rego"), []byte(broken))
+	writeFile(t, filepath.Join(dir, "rule_test.rego"), readFile(t, "testdata/custom-policy/policy/team_label_required_test.rego"))
 	if code, out, _ := jobguard(t, "", "test", dir); code != exitFindings || !strings.Contains(out, "FAIL") {
 		t.Errorf("broken rule: exit %d:\n%s", code, out)
 	}
 	// A rule without metadata is refused with the file named.
-	os.WriteFile(filepath.Join(dir, "rule.rego"), []byte("package jobguard.rules.custom.bare\n\ndeny contains 1 if true\n"), 0o644)
-	if code, _, errOut := jobguard(t, "", "lint", "--policy", dir, "testdata/custom-policy"); code != exitUsage || !strings.Contains(errOut, "rule.rego") {
+	writeFile(t, filepath.Join(dir, "rule.rego"), []byte("package jobguard.rules.custom.bare\n\ndeny contains 1 if true\n"))
+	if code, _, errOut := jobguard(t, "", "lint", "--policy", dir, "testdata/custom-policy"); code != exitUsage || !strings.Contains(errOut, filepath.Join(dir, "rule.rego")+": package data.jobguard.rules.custom.bare has no `# METADATA` block") {
 		t.Errorf("rule without metadata: exit %d, stderr %q", code, errOut)
 	}
 }
@@ -388,7 +391,7 @@ func TestFixAndMutate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, _ := os.ReadFile("../../lint/testdata/fix/commented.fixed.yaml")
+	want := readFile(t, "../../lint/testdata/fix/commented.fixed.yaml")
 
 	// mutate: standard input to standard output, what was set on standard error.
 	code, out, errOut := jobguard(t, string(src), "mutate", "-")
@@ -401,9 +404,9 @@ func TestFixAndMutate(t *testing.T) {
 
 	// lint --fix: the file is edited in place, then linted; a second run changes nothing.
 	file := filepath.Join(t.TempDir(), "jobs.yaml")
-	os.WriteFile(file, src, 0o600)
+	writeFile(t, file, src)
 	code, out, errOut = jobguard(t, "", "lint", "--fix", "--color", "never", file)
-	fixed, _ := os.ReadFile(file)
+	fixed := readFile(t, file)
 	if string(fixed) != string(want) {
 		t.Errorf("lint --fix wrote:\n%s", fixed)
 	}
@@ -470,5 +473,21 @@ func TestTuneGC(t *testing.T) {
 		if got := debug.SetMemoryLimit(-1); got != c.wantLimit {
 			t.Errorf("env %v: memory limit %d, want %d", c.env, got, c.wantLimit)
 		}
+	}
+}
+
+func readFile(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func writeFile(t *testing.T, name string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(name, data, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -82,6 +82,6 @@ reported on standard error. To edit files in place, use jobguard lint --fix.`,
 		},
 	}
 	cmd.Flags().StringVar(&configPath, "config", "", "configuration file (default: .jobguard.yaml in the current directory or the nearest parent)")
-	cmd.Flags().Var(&kubeVersion, "kube-version", "the Kubernetes version the manifests target")
+	cmd.Flags().Var(kubeVersionFlag(&kubeVersion), "kube-version", "the Kubernetes version the manifests target")
 	return cmd
 }

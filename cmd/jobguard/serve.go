@@ -129,7 +129,7 @@ Exit codes:
 	addAllowBuiltinFlag(fl, &f.allowBuiltins)
 	fl.StringVar(&f.healthAddr, "health-addr", webhook.DefaultHealthAddr, `host:port of /healthz and /readyz (plain HTTP); "0" turns them off`)
 	fl.StringVar(&f.metricsAddr, "metrics-addr", webhook.DefaultMetricsAddr, `host:port of /metrics (plain HTTP); "0" turns it off`)
-	fl.Var(&f.kubeVersion, "kube-version", "the Kubernetes version of the cluster, for version-dependent rules such as deprecated-api; overrides the config's kubeVersion")
+	fl.Var(kubeVersionFlag(&f.kubeVersion), "kube-version", "the Kubernetes version of the cluster, for version-dependent rules such as deprecated-api; overrides the config's kubeVersion")
 	fl.DurationVar(&f.drain, "shutdown-drain", defaultShutdownDrain, `on SIGTERM or SIGINT, how long to keep serving with /readyz failing and every answer saying "Connection: close" before shutting down; 0 shuts down at once`)
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster to ask SubjectAccessReviews (default: the in-cluster ServiceAccount when running in a pod, else no cluster connection)")
 	fl.StringVar(&f.certMode, "cert-mode", certModeFiles, `where the serving certificate comes from: "files" (tls.crt and tls.key in --cert-dir, from jobguard certs generate or cert-manager) or "self-managed" (kept in --cert-secret, renewed and rotated, CA injected into the webhook configurations; needs a cluster connection)`)

@@ -815,15 +815,7 @@ func (r *envRun) runWith(t *testing.T, granted []kubectl.Request, removed *kubec
 func (r *envRun) grant(ctx context.Context, reqs []kubectl.Request) error {
 	rules := map[string][]rbacv1.PolicyRule{}
 	for _, req := range reqs {
-		resource := req.Resource
-		if req.Subresource != "" {
-			resource += "/" + req.Subresource
-		}
-		rule := rbacv1.PolicyRule{APIGroups: []string{req.Group}, Resources: []string{resource}, Verbs: []string{req.Verb}}
-		if req.Name != "" {
-			rule.ResourceNames = []string{req.Name}
-		}
-		rules[req.Namespace] = append(rules[req.Namespace], rule)
+		rules[req.Namespace] = append(rules[req.Namespace], req.PolicyRule())
 	}
 	name := "envtest-" + r.ns
 	for _, scope := range r.scopes {

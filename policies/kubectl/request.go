@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	rbacv1 "k8s.io/api/rbac/v1"
 )
 
 // Request is one API request as the RBAC authorizer sees it.
@@ -40,18 +42,32 @@ type Request struct {
 // ClusterScoped reports whether the request is for a cluster-scoped resource.
 func (r Request) ClusterScoped() bool { return r.Namespace == "" && !r.AllNamespaces }
 
-// Rule renders the request as an RBAC PolicyRule in YAML flow style, e.g.
+// ResourcePath is the resource as RBAC rules name it: "pods", or with the subresource "pods/exec".
+func (r Request) ResourcePath() string {
+	if r.Subresource == "" {
+		return r.Resource
+	}
+	return r.Resource + "/" + r.Subresource
+}
+
+// PolicyRule is the narrowest RBAC rule that allows the request.
+func (r Request) PolicyRule() rbacv1.PolicyRule {
+	rule := rbacv1.PolicyRule{APIGroups: []string{r.Group}, Resources: []string{r.ResourcePath()}, Verbs: []string{r.Verb}}
+	if r.Name != "" {
+		rule.ResourceNames = []string{r.Name}
+	}
+	return rule
+}
+
+// Rule renders PolicyRule in YAML flow style, e.g.
 //
 //	{apiGroups: ["apps"], resources: ["deployments/scale"], verbs: ["patch"], resourceNames: ["web"]}
 func (r Request) Rule() string {
-	resource := r.Resource
-	if r.Subresource != "" {
-		resource += "/" + r.Subresource
-	}
+	p := r.PolicyRule()
 	rule := fmt.Sprintf("{apiGroups: [%s], resources: [%s], verbs: [%s]",
-		strconv.Quote(r.Group), strconv.Quote(resource), strconv.Quote(r.Verb))
-	if r.Name != "" {
-		rule += fmt.Sprintf(", resourceNames: [%s]", strconv.Quote(r.Name))
+		strconv.Quote(p.APIGroups[0]), strconv.Quote(p.Resources[0]), strconv.Quote(p.Verbs[0]))
+	if len(p.ResourceNames) > 0 {
+		rule += fmt.Sprintf(", resourceNames: [%s]", strconv.Quote(p.ResourceNames[0]))
 	}
 	return rule + "}"
 }
@@ -65,7 +81,7 @@ func (r Request) String() string {
 		b.WriteString("." + r.Group)
 	}
 	if r.Subresource != "" {
-		b.WriteString("/" + r.Subresource)
+		b.WriteString("/" + r.Subresource) // deployments.apps/scale: the group goes with the resource
 	}
 	if r.Name != "" {
 		b.WriteString(" " + strconv.Quote(r.Name))

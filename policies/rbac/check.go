@@ -56,19 +56,6 @@ func (inv *Inventory) Knows(sa ServiceAccount) bool {
 	return defined || inv.accountSubjects[sa.Name] != nil
 }
 
-// PolicyRule is the narrowest rule that allows req.
-func PolicyRule(req kubectl.Request) rbacv1.PolicyRule {
-	resource := req.Resource
-	if req.Subresource != "" {
-		resource += "/" + req.Subresource
-	}
-	rule := rbacv1.PolicyRule{APIGroups: []string{req.Group}, Resources: []string{resource}, Verbs: []string{req.Verb}}
-	if req.Name != "" {
-		rule.ResourceNames = []string{req.Name}
-	}
-	return rule
-}
-
 // Check answers from the inventory whether sa may make req.
 func (inv *Inventory) Check(_ context.Context, sa ServiceAccount, req kubectl.Request) (Verdict, error) {
 	if !inv.Knows(sa) {
@@ -87,7 +74,7 @@ func (inv *Inventory) Check(_ context.Context, sa ServiceAccount, req kubectl.Re
 		}
 		owned = append(owned, g.rules...)
 	}
-	if ok, _ := validation.Covers(owned, []rbacv1.PolicyRule{PolicyRule(req)}); ok {
+	if ok, _ := validation.Covers(owned, []rbacv1.PolicyRule{req.PolicyRule()}); ok {
 		return Verdict{Known: true, Allowed: true}, nil
 	}
 	if req.Escalation && inv.holdsRole(owned, req) {

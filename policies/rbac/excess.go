@@ -198,7 +198,7 @@ var standardVerbs = map[string]bool{"*": true, "get": true, "list": true, "watch
 
 func coversAny(rule rbacv1.PolicyRule, reqs []kubectl.Request) bool {
 	for _, r := range reqs {
-		if ok, _ := rbacvalidation.Covers([]rbacv1.PolicyRule{rule}, []rbacv1.PolicyRule{PolicyRule(r)}); ok {
+		if ok, _ := rbacvalidation.Covers([]rbacv1.PolicyRule{rule}, []rbacv1.PolicyRule{r.PolicyRule()}); ok {
 			return true
 		}
 	}
@@ -213,7 +213,7 @@ func literalNames(rule rbacv1.PolicyRule, reqs []kubectl.Request) ([]string, boo
 		if !dangerous(r) {
 			continue
 		}
-		if ok, _ := rbacvalidation.Covers([]rbacv1.PolicyRule{rule}, []rbacv1.PolicyRule{PolicyRule(r)}); !ok {
+		if ok, _ := rbacvalidation.Covers([]rbacv1.PolicyRule{rule}, []rbacv1.PolicyRule{r.PolicyRule()}); !ok {
 			continue
 		}
 		if r.Name == "" {

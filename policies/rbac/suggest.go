@@ -38,7 +38,7 @@ func Suggest(w *workload.Workload) string {
 			if r.AllNamespaces {
 				scope = ""
 			}
-			scopes[scope] = addRequest(scopes[scope], r.Group, resourceOf(r.Resource, r.Subresource), r.Verb, r.Name, inv.Invocation.Text)
+			scopes[scope] = addRequest(scopes[scope], r.Group, r.ResourcePath(), r.Verb, r.Name, inv.Invocation.Text)
 		}
 		if note := escalationNote(inv); note != "" {
 			fmt.Fprintf(&b, "# Note: %s\n", note)
@@ -172,13 +172,6 @@ func mergeRules(rules []suggestedRule) []suggestedRule {
 		slices.Sort(rules[i].names)
 	}
 	return rules
-}
-
-func resourceOf(resource, subresource string) string {
-	if subresource == "" {
-		return resource
-	}
-	return resource + "/" + subresource
 }
 
 func appendNew(list []string, s string) []string {

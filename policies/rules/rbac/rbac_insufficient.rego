@@ -101,11 +101,7 @@ default escalation(_) := ""
 
 escalation(req) := " (the API server's escalation check asks it of whoever creates the binding, unless they already hold every permission of that role)" if req.escalation
 
-describe(req) := sprintf("%s on %s%s%s", [req.verb, resource(req), group(req), name(req)])
-
-resource(req) := concat("/", [req.resource, req.subresource]) if req.subresource != ""
-
-resource(req) := req.resource if req.subresource == ""
+describe(req) := sprintf("%s on %s%s%s", [req.verb, req.resourcePath, group(req), name(req)])
 
 group(req) := "" if req.group == ""
 
