@@ -337,11 +337,22 @@ func TestValidateWarnings(t *testing.T) {
 
 func TestValidateRBACObjects(t *testing.T) {
 	s := newServer(t, "", nil)
-	for _, kind := range []string{"ClusterRole", "ClusterRoleBinding"} {
-		name := map[string]string{"ClusterRole": "restart-role", "ClusterRoleBinding": "restart-binding"}[kind]
-		resp := s.Validator().Handle(ctx, request(t, admissionv1.Create, fixture(t, "seeds/000-restart-cronjob.yaml", kind, name)))
-		if c := code(resp); c != 200 && c != 403 {
-			t.Errorf("%s: code %d %s, want an answer from the rules", kind, c, message(resp))
+	for _, tt := range []struct {
+		file, kind, name string
+		denied, warned   []string
+	}{
+		// The seed's ClusterRole: scale and exec everywhere, and a verb that grants nothing.
+		{"seeds/000-restart-cronjob.yaml", "ClusterRole", "restart-role", nil, []string{"rbac-pods-exec", "rbac-scale-grant", "rbac-unknown-verb"}},
+		// Its binding names the ServiceAccount in a namespace that cannot exist.
+		{"seeds/000-restart-cronjob.yaml", "ClusterRoleBinding", "restart-binding", []string{"rbac-invalid-subject"}, []string{"rbac-default-serviceaccount"}},
+		{"rbac-wildcard/good.yaml", "ClusterRole", "backup-operator", nil, nil},
+	} {
+		resp := s.Validator().Handle(ctx, request(t, admissionv1.Create, fixture(t, tt.file, tt.kind, tt.name)))
+		if got := deniedRules(message(resp)); !slices.Equal(got, tt.denied) || resp.Allowed != (len(tt.denied) == 0) {
+			t.Errorf("%s %s: allowed=%v denied by %v (%q), want denied by %v", tt.kind, tt.name, resp.Allowed, got, message(resp), tt.denied)
+		}
+		if got := warningsOf(resp); !slices.Equal(got, tt.warned) {
+			t.Errorf("%s %s: warnings from %v, want %v", tt.kind, tt.name, got, tt.warned)
 		}
 	}
 }
@@ -757,7 +768,10 @@ func TestAccessChecker(t *testing.T) {
 	}
 	// Without a checker the rule only says the RBAC could not be checked, and the same request
 	// is denied for other reasons only.
-	s, _ = webhook.New(webhook.Options{Logger: slog.New(slog.DiscardHandler)})
+	s, err = webhook.New(webhook.Options{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if resp := s.Validator().Handle(ctx, request(t, admissionv1.Create, cronjob)); strings.Contains(message(resp), "[rbac-insufficient]") {
 		t.Errorf("rbac-insufficient denied without an access checker: %q", message(resp))
 	}
