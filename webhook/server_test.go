@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"io"
@@ -23,33 +22,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/jobguard/jobguard/certs"
+	"github.com/jobguard/jobguard/internal/testkit"
 )
-
-// writeCert writes a serving certificate for 127.0.0.1 (certs.Generate) as tls.crt and tls.key
-// in dir and returns a pool that trusts its CA.
-func writeCert(t *testing.T, dir string) *x509.CertPool {
-	t.Helper()
-	b, err := certs.Generate(certs.GenerateOptions{ServiceName: "jobguard-webhook", Namespace: "jobguard"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.WriteDir(dir); err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(b.CACert)
-	return pool
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 func get(url string) (int, string, error) {
 	resp, err := http.Get(url)
@@ -97,8 +71,8 @@ func reviewBody(t *testing.T, uid string, obj string) []byte {
 // finish before Start returns.
 func TestStart(t *testing.T) {
 	certDir := t.TempDir()
-	pool := writeCert(t, certDir)
-	addr, healthAddr, metricsAddr := freeAddr(t), freeAddr(t), freeAddr(t)
+	pool := testkit.ServingCert(t, certDir, certs.GenerateOptions{})
+	addr, healthAddr, metricsAddr := testkit.FreeAddr(t), testkit.FreeAddr(t), testkit.FreeAddr(t)
 	var certErr atomic.Pointer[error]
 	notYet := errors.New("certificate not loaded yet")
 	certErr.Store(&notYet)
@@ -218,8 +192,8 @@ func TestStart(t *testing.T) {
 // connections and new ones; Start returns once the drain is over.
 func TestStartDrains(t *testing.T) {
 	certDir := t.TempDir()
-	pool := writeCert(t, certDir)
-	addr, healthAddr := freeAddr(t), freeAddr(t)
+	pool := testkit.ServingCert(t, certDir, certs.GenerateOptions{})
+	addr, healthAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	const drain = 700 * time.Millisecond
 	s, err := New(Options{Addr: addr, CertDir: certDir, HealthAddr: healthAddr, MetricsAddr: Disabled,
 		ShutdownDrain: drain, Logger: slog.New(slog.DiscardHandler)})
@@ -283,8 +257,8 @@ func TestStartFailsWithoutDrain(t *testing.T) {
 	}
 	defer taken.Close()
 	certDir := t.TempDir()
-	writeCert(t, certDir)
-	s, err := New(Options{Addr: freeAddr(t), CertDir: certDir, HealthAddr: Disabled, MetricsAddr: taken.Addr().String(),
+	testkit.ServingCert(t, certDir, certs.GenerateOptions{})
+	s, err := New(Options{Addr: testkit.FreeAddr(t), CertDir: certDir, HealthAddr: Disabled, MetricsAddr: taken.Addr().String(),
 		ShutdownDrain: time.Minute, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)

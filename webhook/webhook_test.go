@@ -1,12 +1,9 @@
 package webhook_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -24,11 +21,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
-	"sigs.k8s.io/yaml"
 
+	"github.com/jobguard/jobguard/internal/testkit"
 	"github.com/jobguard/jobguard/policies"
 	"github.com/jobguard/jobguard/policies/kubectl"
 	"github.com/jobguard/jobguard/policies/rbac"
@@ -81,19 +77,11 @@ func fixture(t *testing.T, file, kind, name string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	for {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		j, err := yaml.YAMLToJSON(doc)
-		if err != nil {
-			t.Fatal(err)
-		}
+	docs, err := testkit.JSONDocuments(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range docs {
 		if m := meta(t, j); m.Kind == kind && m.Metadata.Name == name {
 			return j
 		}

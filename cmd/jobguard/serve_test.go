@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,6 +15,7 @@ import (
 	"time"
 
 	"github.com/jobguard/jobguard/certs"
+	"github.com/jobguard/jobguard/internal/testkit"
 )
 
 // serve runs `jobguard serve args` until ctx is done and returns what it logged and its error.
@@ -46,33 +45,6 @@ func (b *syncBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
-}
-
-// writeServingCert writes tls.crt and tls.key for 127.0.0.1 (certs.Generate), valid from
-// notBefore to notAfter, and returns a pool trusting their CA.
-func writeServingCert(t *testing.T, dir string, notBefore, notAfter time.Time) *x509.CertPool {
-	t.Helper()
-	b, err := certs.Generate(certs.GenerateOptions{ServiceName: "jobguard-webhook", Namespace: "jobguard",
-		Now: func() time.Time { return notBefore }, CertValidity: notAfter.Sub(notBefore)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.WriteDir(dir); err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(b.CACert)
-	return pool
-}
-
-func freePort(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func TestServeHelp(t *testing.T) {
@@ -111,9 +83,9 @@ func exitCode(t *testing.T, err error) (int, string) {
 
 func TestServeStartupErrors(t *testing.T) {
 	good := t.TempDir()
-	writeServingCert(t, good, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+	testkit.ServingCert(t, good, certs.GenerateOptions{})
 	expired := t.TempDir()
-	writeServingCert(t, expired, time.Now().Add(-2*time.Hour), time.Now().Add(-time.Hour))
+	testkit.ServingCert(t, expired, certs.GenerateOptions{Now: func() time.Time { return time.Now().Add(-2 * time.Hour) }, CertValidity: time.Hour})
 	badConfig := filepath.Join(t.TempDir(), ".jobguard.yaml")
 	if err := os.WriteFile(badConfig, []byte("webhook:\n  mode: block\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -156,8 +128,8 @@ func TestServeStartupErrors(t *testing.T) {
 // the server stops: /readyz fails and answers say "Connection: close".
 func TestServe(t *testing.T) {
 	certDir := t.TempDir()
-	pool := writeServingCert(t, certDir, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
-	addr, health, metrics := freePort(t), freePort(t), freePort(t)
+	pool := testkit.ServingCert(t, certDir, certs.GenerateOptions{})
+	addr, health, metrics := testkit.FreeAddr(t), testkit.FreeAddr(t), testkit.FreeAddr(t)
 	config := filepath.Join(t.TempDir(), ".jobguard.yaml")
 	if err := os.WriteFile(config, []byte("webhook:\n  excludedNamespaces: [kube-system]\n"), 0o644); err != nil {
 		t.Fatal(err)

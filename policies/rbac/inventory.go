@@ -259,10 +259,6 @@ func Relevant(apiVersion, kind string) bool {
 // Add records an RBAC object or a ServiceAccount, and returns an error when the object does not
 // decode as its kind. Other objects are ignored: Jobs and CronJobs go through AddWorkload.
 func (inv *Inventory) Add(obj ast.Object) error {
-	kind := stringAt(obj, "kind")
-	if !Relevant(stringAt(obj, "apiVersion"), kind) || kind == "Job" || kind == "CronJob" {
-		return nil
-	}
 	raw, err := ast.JSON(obj)
 	if err != nil {
 		return err
@@ -272,7 +268,7 @@ func (inv *Inventory) Add(obj ast.Object) error {
 		return err
 	}
 	var meta metav1.TypeMeta
-	if err := json.Unmarshal(data, &meta); err != nil {
+	if err := json.Unmarshal(data, &meta); err != nil || !Relevant(meta.APIVersion, meta.Kind) {
 		return err
 	}
 	inv.mu.Lock()
@@ -356,24 +352,6 @@ func cmpOr(a, b string) string {
 		return a
 	}
 	return b
-}
-
-// stringAt is the string at a path of keys, or "".
-func stringAt(obj ast.Object, keys ...string) string {
-	var v ast.Value = obj
-	for _, k := range keys {
-		o, ok := v.(ast.Object)
-		if !ok {
-			return ""
-		}
-		t := o.Get(ast.StringTerm(k))
-		if t == nil {
-			return ""
-		}
-		v = t.Value
-	}
-	s, _ := v.(ast.String)
-	return string(s)
 }
 
 // Workloads returns the workloads added so far.

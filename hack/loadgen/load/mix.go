@@ -1,12 +1,12 @@
 package load
 
 import (
-	"bufio"
+	"github.com/jobguard/jobguard/internal/testkit"
+
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,8 +17,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/yaml"
 )
 
 // Paths of jobguard's webhooks (webhook.ValidatePath and webhook.MutatePath; package load does
@@ -118,19 +116,11 @@ func ReadFixtures(dir string) ([]Object, error) {
 			return nil, err
 		}
 		rel, _ := filepath.Rel(dir, f)
-		r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-		for {
-			doc, err := r.Read()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", f, err)
-			}
-			j, err := yaml.YAMLToJSON(doc)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", f, err)
-			}
+		docs, err := testkit.JSONDocuments(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		for _, j := range docs {
 			var m struct {
 				APIVersion string `json:"apiVersion"`
 				Kind       string `json:"kind"`

@@ -1,0 +1,70 @@
+// Package testkit holds what jobguard's tests and test tools share: serving certificates for a
+// webhook on loopback, free loopback addresses, and manifests read as JSON documents.
+package testkit
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/x509"
+	"errors"
+	"io"
+	"net"
+	"testing"
+
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+
+	"github.com/jobguard/jobguard/certs"
+)
+
+// ServingCert writes a serving certificate for the jobguard-webhook Service and 127.0.0.1
+// (certs.Generate with opts; ServiceName and Namespace default to jobguard-webhook and jobguard)
+// as tls.crt and tls.key in dir, and returns a pool that trusts its CA.
+func ServingCert(t testing.TB, dir string, opts certs.GenerateOptions) *x509.CertPool {
+	t.Helper()
+	if opts.ServiceName == "" {
+		opts.ServiceName, opts.Namespace = "jobguard-webhook", "jobguard"
+	}
+	b, err := certs.Generate(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.WriteDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(b.CACert)
+	return pool
+}
+
+// FreeAddr returns a loopback address whose port was free a moment ago.
+func FreeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// JSONDocuments splits a YAML stream at its "---" separators, as kubectl does, and returns each
+// document as JSON; empty documents are "null".
+func JSONDocuments(data []byte) ([][]byte, error) {
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	var docs [][]byte
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return docs, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		j, err := yaml.YAMLToJSON(doc)
+		if err != nil {
+			return nil, err
+		}
+		docs = append(docs, j)
+	}
+}
