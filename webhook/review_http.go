@@ -92,4 +92,3 @@ func reviewHandler(wh *admission.Webhook) http.Handler {
 		}
 	})
 }
-
