@@ -34,9 +34,9 @@ const maxReviewBytes = 7 << 20
 //     (case-sensitive keys, integers kept), its apiVersion and kind included: controller-runtime
 //     parses the body twice, first with encoding/json for its apiVersion and kind.
 //
-// Whatever it does not handle this way (no body, one of 7 MiB or more, which controller-runtime refuses, a content type other than
-// application/json, a body that does not decode) goes to wh.ServeHTTP, which answers it as it
-// always has (400 or 413, with its own message).
+// Whatever it does not handle this way (no body, one of 7 MiB or more, a content type other
+// than application/json, a body that does not decode) goes to wh.ServeHTTP, which answers it as
+// it always has (400 or 413, with its own message).
 func reviewHandler(wh *admission.Webhook) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Body == nil || r.Body == http.NoBody {
