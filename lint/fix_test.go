@@ -29,7 +29,8 @@ func TestFixGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, changes, errs := l.Fix(context.Background(), in, src, optOut)
+	// Opted in to every fix: the golden file shows each kind of insertion.
+	out, changes, errs := l.Fix(context.Background(), in, src, all)
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "flow-style") {
 		t.Errorf("errors = %v, want one about the flow-style spec", errs)
 	}
@@ -63,9 +64,13 @@ func TestFixGolden(t *testing.T) {
 		i++
 	}
 	// Idempotent.
-	again, changes, _ := l.Fix(context.Background(), in, out, optOut)
+	again, changes, _ := l.Fix(context.Background(), in, out, all)
 	if string(again) != string(out) || len(changes) != 0 {
 		t.Errorf("a second run changed %d things:\n%s", len(changes), again)
+	}
+	// Without opting in, the opt-in startingDeadlineSeconds default is not written.
+	if _, changes, _ := l.Fix(context.Background(), in, src, optOut); len(changes) != 1 || changes[0].Finding.Rule != "job-missing-ttl" {
+		t.Errorf("without opting in, changes = %v, want only job-missing-ttl's", changes)
 	}
 	// The opt-in concurrencyPolicy default is written only when asked for.
 	cron := []byte("apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: c\nspec:\n  schedule: \"@daily\"\n  startingDeadlineSeconds: 60\n" +

@@ -23,6 +23,9 @@ type Rule struct {
 	Params map[string]any `json:"params,omitempty"`
 	// Fix describes the default the rule can inject, if any.
 	Fix *FixSpec `json:"fix,omitempty"`
+	// Sources are the METADATA related_resources: the source code, at the Kubernetes release
+	// jobguard targets, that shows each claim of the description and messages.
+	Sources []Source `json:"sources,omitempty"`
 	// File is the Rego file that defines the rule.
 	File string `json:"file"`
 	// Inventory marks a rule that needs the cross-object inventory (custom.inventory: true): it
@@ -44,6 +47,12 @@ type FixSpec struct {
 	Value any `json:"value,omitempty"`
 	// OptIn marks a fix that changes behaviour: it is applied only when configured.
 	OptIn bool `json:"optIn,omitempty"`
+}
+
+// Source is one related_resources entry: where to read a claim, and what that place shows.
+type Source struct {
+	Ref         string `json:"ref"`
+	Description string `json:"description,omitempty"`
 }
 
 // GroupKind identifies a kind of object independently of its API version.
@@ -102,6 +111,13 @@ func ruleFromModule(file string, m *ast.Module) (*Rule, error) {
 		pkg:         m.Package.Path,
 	}
 	var errs []error
+	for _, rr := range ann.RelatedResources {
+		if rr == nil || rr.Ref.String() == "" {
+			errs = append(errs, errors.New("related_resources: every entry needs a ref"))
+			continue
+		}
+		r.Sources = append(r.Sources, Source{Ref: rr.Ref.String(), Description: strings.TrimSpace(rr.Description)})
+	}
 	field := func(name string) string {
 		v, ok := ann.Custom[name].(string)
 		if !ok || strings.TrimSpace(v) == "" {

@@ -12,8 +12,8 @@
 //   - audit: the finding is only logged and counted.
 //
 // The mutating webhook (/mutate) applies the fixes rules declare (spec.ttlSecondsAfterFinished on
-// a standalone Job, spec.startingDeadlineSeconds on a CronJob, and opt-in ones such as
-// spec.concurrencyPolicy) as a JSON patch of "add" operations, only on CREATE and only where the
+// a standalone Job, and opt-in ones such as spec.concurrencyPolicy and
+// spec.startingDeadlineSeconds on a CronJob) as a JSON patch of "add" operations, only on CREATE and only where the
 // field is absent, and reports each as a warning. It evaluates only the rules that declare a fix
 // (policies.FixRules): the validating webhook reports every finding.
 //

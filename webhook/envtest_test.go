@@ -1086,28 +1086,6 @@ func envtestUpdateNotMutated(t *testing.T, ec *envtestCluster, ns string) {
 		t.Errorf("stored Job after the update: labels %v, ttlSecondsAfterFinished %v; want team=jobs and no TTL",
 			stored.Labels, envtestDeref(stored.Spec.TTLSecondsAfterFinished))
 	}
-
-	// A CronJob created with startingDeadlineSeconds, then updated without it.
-	cj := envtestCronJob(ns, "cron", "")
-	cj.Spec.StartingDeadlineSeconds = ptr.To[int64](120)
-	if err := c.Create(ctx, cj); err != nil {
-		t.Fatal(err)
-	}
-	warnings.take()
-	cj.Spec.StartingDeadlineSeconds = nil
-	if err := c.Update(ctx, cj); err != nil {
-		t.Fatal(err)
-	}
-	if got := warnings.take(); slices.ContainsFunc(got, func(w string) bool { return strings.HasPrefix(w, "jobguard set") }) {
-		t.Errorf("CronJob update: unexpected default in:%s", envtestQuote(got))
-	}
-	storedCJ := &batchv1.CronJob{}
-	if err := c.Get(ctx, client.ObjectKeyFromObject(cj), storedCJ); err != nil {
-		t.Fatal(err)
-	}
-	if d := storedCJ.Spec.StartingDeadlineSeconds; d != nil {
-		t.Errorf("stored CronJob after the update: startingDeadlineSeconds = %d, want it absent", *d)
-	}
 }
 
 // envtestRBACInsufficient: rbac-insufficient asks the API server, through SubjectAccessReview,
@@ -1224,7 +1202,6 @@ func envtestKubectlApply(t *testing.T, ec *envtestCluster) {
 	//
 	//	$ kubectl apply -n envtest-kubectl -f testdata/seeds/000-restart-cronjob.yaml
 	//	clusterrole.rbac.authorization.k8s.io/restart-role created                        (stdout)
-	//	Warning: jobguard set spec.startingDeadlineSeconds=300 (cron-missing-deadline)
 	//	Warning: image-latest-tag: image "bitnami/kubectl:latest" uses the latest tag, which can change between runs (spec.jobTemplate.spec.template.spec.containers[0].image)
 	//	Warning: image-latest-tag: image "bitnami/kubectl:latest" uses the latest tag, … (spec.jobTemplate.spec.template.spec.containers[1].image)
 	//	Warning: image-latest-tag: image "bitnami/kubectl:latest" uses the latest tag, … (spec.jobTemplate.spec.template.spec.containers[2].image)
@@ -1251,7 +1228,6 @@ func envtestKubectlApply(t *testing.T, ec *envtestCluster) {
 		"\n[rbac-insufficient] `kubectl scale deployment example-deployment -n example-namespace --replicas=0` needs patch on deployments/scale (group apps) \"example-deployment\", which ServiceAccount " + ns + "/default lacks",
 		"[rbac-insufficient] `kubectl exec example-redis -n redis -- redis-cli flushall` needs create on pods/exec \"example-redis\", which ServiceAccount " + ns + "/default lacks",
 		`admission webhook "rbac.validate.jobguard.io" denied the request: [rbac-invalid-subject] namespace "exampleNamespace" is not a valid namespace name`,
-		"\nWarning: jobguard set spec.startingDeadlineSeconds=300 (cron-missing-deadline)\n",
 		"\nWarning: image-latest-tag: image \"bitnami/kubectl:latest\" uses the latest tag",
 		"\nWarning: rbac-pods-exec: grants create on pods/exec",
 		"\nWarning: rbac-default-serviceaccount: binds ClusterRole restart-role to the default ServiceAccount of namespace exampleNamespace",
@@ -1259,6 +1235,10 @@ func envtestKubectlApply(t *testing.T, ec *envtestCluster) {
 		if !strings.Contains("\n"+stderr.String(), want) {
 			t.Errorf("kubectl's stderr lacks %q", want)
 		}
+	}
+	// cron-missing-deadline's default is opt-in, and this configuration does not opt in.
+	if strings.Contains(stderr.String(), "jobguard set spec.startingDeadlineSeconds") {
+		t.Errorf("kubectl's stderr: the opt-in startingDeadlineSeconds default was applied")
 	}
 	// Each of kubectl's lines is a warning, a denial, or a line of a denial's message.
 	for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {

@@ -305,7 +305,7 @@ func TestValidateWarnings(t *testing.T) {
 	if !resp.Allowed || code(resp) != 200 {
 		t.Fatalf("allowed=%v code=%d %s, want allowed", resp.Allowed, code(resp), message(resp))
 	}
-	want := []string{"cron-concurrency-unset", "cron-missing-deadline", "image-latest-tag", "image-latest-tag", "image-latest-tag", "job-containers-run-concurrently"}
+	want := []string{"cron-concurrency-unset", "image-latest-tag", "image-latest-tag", "image-latest-tag", "job-containers-run-concurrently"}
 	if got := warningsOf(resp); !slices.Equal(got, want) {
 		t.Errorf("warnings about %q, want %q:\n%s", got, want, strings.Join(resp.Warnings, "\n"))
 	}
@@ -314,6 +314,9 @@ func TestValidateWarnings(t *testing.T) {
 	}
 	if got := findings(s, "image-latest-tag", policies.SeverityWarning, webhook.ActionWarned); got != 3 {
 		t.Errorf("image-latest-tag warned %v times, want 3", got)
+	}
+	if got := findings(s, "cron-missing-deadline", policies.SeverityInfo, webhook.ActionAudited); got != 1 {
+		t.Errorf("cron-missing-deadline (info) audited %v times, want 1", got)
 	}
 	if got := findings(s, "job-missing-active-deadline", policies.SeverityInfo, webhook.ActionAudited); got != 1 {
 		t.Errorf("job-missing-active-deadline audited %v times, want 1", got)
@@ -481,7 +484,7 @@ func TestMutateOptIn(t *testing.T) {
 func TestMutateSeveralFixes(t *testing.T) {
 	// The CronJob of job-missing-ttl/good.yaml lacks both startingDeadlineSeconds and concurrencyPolicy.
 	cron := fixture(t, "job-missing-ttl/good.yaml", "CronJob", "nightly")
-	s := newServer(t, "webhook:\n  mutation:\n    optIn: [cron-concurrency-unset]\n", nil)
+	s := newServer(t, "webhook:\n  mutation:\n    optIn: [cron-concurrency-unset, cron-missing-deadline]\n", nil)
 	resp := s.Mutator().Handle(ctx, request(t, admissionv1.Create, cron))
 	out := patched(t, cron, resp)
 	if at(t, out, "spec.concurrencyPolicy") != "Forbid" || at(t, out, "spec.startingDeadlineSeconds") == nil {
@@ -826,7 +829,7 @@ func TestReviewLogLines(t *testing.T) {
 			`msg="request allowed with audit findings"`, "uid=uid-migrate", "audited=job-missing-active-deadline,job-missing-ttl,job-restart-policy ",
 			"; [job-restart-policy] restartPolicy is not set"}},
 		{name: "warned", config: "webhook:\n  mode: warn\n", obj: job},
-		{name: "mutated", config: "webhook:\n  mutation:\n    optIn: [cron-concurrency-unset]\n", mutate: true, obj: cron, want: []string{
+		{name: "mutated", config: "webhook:\n  mutation:\n    optIn: [cron-concurrency-unset, cron-missing-deadline]\n", mutate: true, obj: cron, want: []string{
 			`msg="defaults applied"`, "webhook=mutate", "uid=uid-nightly", "mutated=", "cron-concurrency-unset",
 			"spec.concurrencyPolicy=Forbid", "; "}},
 	} {

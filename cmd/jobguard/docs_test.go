@@ -50,6 +50,12 @@ func TestRulesDoc(t *testing.T) {
 			}
 			fmt.Fprintf(&b, "\n**Default injected** by the mutating webhook when the field is absent: `%s` set to %s.%s\n", r.Fix.Field, what, optIn)
 		}
+		if len(r.Sources) > 0 {
+			b.WriteString("\n**Sources** (what each claim above rests on):\n\n")
+			for _, s := range r.Sources {
+				fmt.Fprintf(&b, "- [%s](%s): %s\n", sourceName(s.Ref), s.Ref, s.Description)
+			}
+		}
 		for _, ex := range []struct{ file, title string }{{"bad.yaml", "Fires on"}, {"good.yaml", "Passes"}} {
 			data, err := os.ReadFile(filepath.Join("testdata", r.ID, ex.file))
 			if err != nil {

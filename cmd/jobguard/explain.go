@@ -75,6 +75,12 @@ func newExplainCommand() *cobra.Command {
 				}
 				fmt.Fprintln(w, ".")
 			}
+			if len(r.Sources) > 0 {
+				fmt.Fprintln(w, "\nSources:")
+				for _, s := range r.Sources {
+					fmt.Fprintf(w, "  %s\n    %s\n", s.Ref, s.Description)
+				}
+			}
 			if ex, ok := all[r.ID]; ok {
 				fmt.Fprintf(w, "\nFires on:\n\n%s\nPasses:\n\n%s", indent(ex.Bad), indent(ex.Good))
 			}
@@ -83,6 +89,17 @@ func newExplainCommand() *cobra.Command {
 	}
 	cmd.Flags().StringArrayVar(&policyDirs, "policy", nil, "directory of custom rules to explain too")
 	return cmd
+}
+
+// sourceName shortens a source link to what a reader recognises: the path after the release,
+// "pkg/controller/cronjob/utils.go" for .../kubernetes/blob/v1.36.3/pkg/controller/cronjob/utils.go.
+func sourceName(ref string) string {
+	if _, path, ok := strings.Cut(ref, "/blob/"); ok {
+		if _, rest, ok := strings.Cut(path, "/"); ok {
+			return rest
+		}
+	}
+	return ref
 }
 
 func indent(s string) string {

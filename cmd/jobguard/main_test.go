@@ -71,7 +71,7 @@ func TestSeedFindings(t *testing.T) {
 		"000-restart-cronjob.yaml:36:13: warning image-latest-tag:",
 		"000-restart-cronjob.yaml:42:13: warning image-latest-tag:",
 		"000-restart-cronjob.yaml:8:1: warning cron-concurrency-unset:",
-		"000-restart-cronjob.yaml:8:1: warning cron-missing-deadline:",
+		"000-restart-cronjob.yaml:8:1: info cron-missing-deadline:",
 		"000-restart-cronjob.yaml:12:5: info job-missing-active-deadline:",
 		"001-book-notes.yaml:28:1: error deprecated-api: batch/v1beta1 CronJob was removed in Kubernetes 1.25",
 		"004-data-pipeline-cronjobs.yaml:23:1: error deprecated-api: batch/v1beta1 CronJob was removed in Kubernetes 1.25",
@@ -393,19 +393,27 @@ func TestFixAndMutate(t *testing.T) {
 	}
 	want := readFile(t, "../../lint/testdata/fix/commented.fixed.yaml")
 
+	// The golden file has every fix, the opt-in startingDeadlineSeconds one included.
+	config := filepath.Join(t.TempDir(), ".jobguard.yaml")
+	writeFile(t, config, []byte("webhook:\n  mutation:\n    optIn: [cron-missing-deadline]\n"))
+
 	// mutate: standard input to standard output, what was set on standard error.
-	code, out, errOut := jobguard(t, string(src), "mutate", "-")
+	code, out, errOut := jobguard(t, string(src), "mutate", "--config", config, "-")
 	if code != exitOK || out != string(want) {
 		t.Errorf("mutate: exit %d\n%s\nwant:\n%s", code, out, want)
 	}
 	if !strings.Contains(errOut, "set: -:8: set spec.startingDeadlineSeconds=300 (cron-missing-deadline)") {
 		t.Errorf("mutate stderr: %q", errOut)
 	}
+	// Without opting in, the opt-in default is not set.
+	if _, out, errOut := jobguard(t, string(src), "mutate", "-"); strings.Contains(out, "startingDeadlineSeconds") || strings.Contains(errOut, "cron-missing-deadline") {
+		t.Errorf("mutate without opting in set startingDeadlineSeconds:\n%s", errOut)
+	}
 
 	// lint --fix: the file is edited in place, then linted; a second run changes nothing.
 	file := filepath.Join(t.TempDir(), "jobs.yaml")
 	writeFile(t, file, src)
-	code, out, errOut = jobguard(t, "", "lint", "--fix", "--color", "never", file)
+	code, out, errOut = jobguard(t, "", "lint", "--fix", "--config", config, "--color", "never", file)
 	fixed := readFile(t, file)
 	if string(fixed) != string(want) {
 		t.Errorf("lint --fix wrote:\n%s", fixed)
@@ -416,7 +424,7 @@ func TestFixAndMutate(t *testing.T) {
 	if info, _ := os.Stat(file); info.Mode().Perm() != 0o600 {
 		t.Errorf("--fix changed the file mode to %v", info.Mode().Perm())
 	}
-	_, _, errOut = jobguard(t, "", "lint", "--fix", file)
+	_, _, errOut = jobguard(t, "", "lint", "--fix", "--config", config, file)
 	if again, _ := os.ReadFile(file); string(again) != string(want) || strings.Contains(errOut, "fixed:") {
 		t.Errorf("second --fix changed the file: %s", errOut)
 	}

@@ -20,8 +20,8 @@ func newMutateCommand(stdin io.Reader) *cobra.Command {
 		Use:   "mutate [PATH|-]...",
 		Short: "Write manifests with the defaults the mutating webhook would inject, to standard output",
 		Long: `Apply the patches jobguard's mutating webhook would make on CREATE (the same findings, the same
-patches: spec.ttlSecondsAfterFinished on standalone Jobs, spec.startingDeadlineSeconds on CronJobs,
-opt-in defaults only when .jobguard.yaml lists them) and write the manifests to standard output,
+patches: spec.ttlSecondsAfterFinished on standalone Jobs; opt-in defaults such as
+spec.startingDeadlineSeconds on CronJobs only when .jobguard.yaml lists them) and write the manifests to standard output,
 for pipelines. Only new lines are added: comments and layout pass through. What was set is
 reported on standard error. To edit files in place, use jobguard lint --fix.`,
 		Example: `  jobguard mutate jobs/ > jobs-with-defaults.yaml

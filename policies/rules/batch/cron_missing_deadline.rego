@@ -1,20 +1,32 @@
 # METADATA
-# title: CronJobs without a usable startingDeadlineSeconds
+# title: CronJobs without startingDeadlineSeconds
 # description: |
-#   Without startingDeadlineSeconds the controller counts every missed run since the last one, and
-#   after more than 100 (a controller outage, a long suspend) it stops scheduling the CronJob and only
-#   logs an error. With a deadline it counts only within that window. The controller checks schedules
-#   every 10 seconds, so a deadline under 10 seconds can skip runs.
+#   Without startingDeadlineSeconds a run that was due while the CronJob controller was down or the
+#   CronJob suspended starts as soon as the controller sees it again, however late: a nightly job
+#   can start at noon. Only the most recent missed time starts; the earlier ones are dropped. When
+#   more than 100 times were missed the controller records a TooManyMissedTimes warning event and
+#   still starts the most recent one; nothing stops scheduling. With startingDeadlineSeconds a run
+#   more than that many seconds late is skipped instead (a MissSchedule event), so set it only when
+#   a late run is worse than none. A deadline of 0 skips every run: the controller looks for due
+#   times after now minus the deadline, and there are none.
+# related_resources:
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/controller/cronjob/utils.go
+#     description: "`mostRecentScheduleTime` counts missed times from `LastScheduleTime` (or the creation time), or from now minus `StartingDeadlineSeconds` when later, returns only the most recent one, and marks more than 100 as `manyMissed`; `nextScheduleTime` then records the `TooManyMissedTimes` event and still returns that time. With a deadline of 0 the earliest time is now, and `schedule.Next(now)` is never before now."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/controller/cronjob/cronjob_controllerv2.go
+#     description: "`syncCronJob` starts the Job of the time `nextScheduleTime` returns unless it is later than `StartingDeadlineSeconds` (`tooLate`: a `MissSchedule` event, no Job), and requeues the CronJob for its next time plus `nextScheduleDelta` (100 ms), not on a fixed polling interval."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/batch/validation/validation.go
+#     description: "`validateCronJobSpec` accepts any non-negative startingDeadlineSeconds (`ValidateNonnegativeField`), 0 included."
 # custom:
 #   id: cron-missing-deadline
-#   severity: warning
+#   severity: info
 #   kinds: [CronJob]
-#   remediation: Set spec.startingDeadlineSeconds to how late a run may still start, at least 10 (for example 300).
+#   remediation: If a run that starts late (after an outage or a resume) does harm, set spec.startingDeadlineSeconds to how late it may still start; otherwise leave it out, or exempt the CronJob. Never set it to 0.
 #   params:
 #     startingDeadlineSeconds: 300
 #   fix:
 #     field: spec.startingDeadlineSeconds
 #     param: startingDeadlineSeconds
+#     optIn: true
 package jobguard.rules.batch.cron_missing_deadline
 
 import data.jobguard.lib.k8s
@@ -23,16 +35,17 @@ import data.jobguard.lib.result
 path := ["spec", "startingDeadlineSeconds"]
 
 deny contains result.fail_with_fix(
-	"startingDeadlineSeconds is not set: after more than 100 missed runs the controller stops scheduling this CronJob",
+	"startingDeadlineSeconds is not set: a run missed while the controller was down or the CronJob suspended starts when it comes back, however late (only the most recent one)",
 	path,
 	data.jobguard.params["cron-missing-deadline"].startingDeadlineSeconds,
 ) if {
 	not k8s.has(k8s.obj.spec, "startingDeadlineSeconds")
 }
 
-deny contains result.fail(msg, path) if {
-	deadline := k8s.obj.spec.startingDeadlineSeconds
-	is_number(deadline)
-	deadline < 10
-	msg := sprintf("startingDeadlineSeconds is %v: the controller checks schedules every 10 seconds, so runs can be skipped", [deadline])
+deny contains result.fail_with_severity(
+	"startingDeadlineSeconds is 0: the controller only starts runs due within the last 0 seconds, so it never starts one",
+	path,
+	"warning",
+) if {
+	k8s.obj.spec.startingDeadlineSeconds == 0
 }
