@@ -3,6 +3,16 @@
 # description: |
 #   An image tagged :latest, or with no tag (which means :latest), can change between runs: two
 #   runs of the same Job may execute different code, and a bad push breaks every schedule at once.
+#   Such a container's imagePullPolicy defaults to Always, so every run pulls whatever the tag
+#   points to then. ko:// references are not reported: ko builds them and writes the resulting
+#   image digest into the manifest (ko resolve, ko apply), so what is applied is pinned.
+# related_resources:
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/util/parsers/parsers.go
+#     description: "`ParseImageName`: an image without a tag gets the default tag latest."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/core/v1/defaults.go
+#     description: "`SetDefaults_Container`: imagePullPolicy defaults to Always when the tag is latest (`PullAlways`), else IfNotPresent."
+#   - ref: https://ko.build/reference/ko_resolve/
+#     description: ko resolve (and ko apply) print the input with each ko:// reference resolved to the digest of the image ko built and pushed.
 # custom:
 #   id: image-latest-tag
 #   severity: warning
@@ -19,6 +29,7 @@ deny contains result.fail(msg, array.concat(path, ["image"])) if {
 	is_string(image)
 	image != ""
 	not contains(image, "@")
+	not startswith(image, "ko://") # ko resolves it to a digest at build time
 	msg := problem(image, tag(image))
 }
 

@@ -32,3 +32,11 @@ test_pinned_allowed if {
 		count(denied(image)) == 0
 	}
 }
+
+test_ko_reference_allowed if {
+	count(denied("ko://github.com/example/app/cmd/worker")) == 0
+}
+
+test_ko_lookalike_denied if {
+	count(denied("example/ko:latest")) == 1
+}

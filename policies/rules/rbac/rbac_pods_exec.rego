@@ -1,63 +1,110 @@
 # METADATA
-# title: RBAC grants that run commands in pods
+# title: RBAC grants that run commands in pods or reach them past the API
 # description: |
 #   create on pods/exec, pods/attach or pods/portforward lets a subject run commands in a pod's
 #   containers, attach to them or reach their ports: it acts with the pod's ServiceAccount token, its
 #   Secrets and its network access. get is reported too for targets before Kubernetes 1.35, where
 #   get alone allowed exec over the WebSocket protocol kubectl uses since 1.30 (1.35 also checks
-#   create, feature gate AuthorizePodWebsocketUpgradeCreatePermission). Matches the way the
-#   authorizer does: "pods/exec", "*/exec" and "*", with apiGroups "" or "*" ("pods/*" matches
-#   nothing and is reported by rbac-wildcard). In a ClusterRole it reaches every pod of every
-#   namespace once a ClusterRoleBinding binds it. Grants limited by resourceNames are not reported.
+#   create, feature gate AuthorizePodWebsocketUpgradeCreatePermission, beta and on by default).
+#   pods/proxy, with any of get, create, update, patch or delete (the request's HTTP method), sends
+#   requests through the API server to any port of a pod: admin and debug endpoints that trust the
+#   pod network included. nodes/proxy reaches the kubelet API of a node, whose /exec, /run and
+#   /attach endpoints run commands in every pod on that node: the kubelet authorizes them as
+#   get (a WebSocket GET) or create (POST) on nodes/proxy, so get alone is enough, and no pods/exec
+#   check or admission plugin sees them. Nodes are cluster-scoped, so only a ClusterRole grants
+#   nodes/proxy. Matches the way the authorizer does: "pods/exec", "*/exec", "*/proxy" and "*",
+#   with apiGroups "" or "*" ("pods/*" matches nothing and is reported by rbac-wildcard). In a
+#   ClusterRole it reaches every pod of every namespace once a ClusterRoleBinding binds it. Grants
+#   limited by resourceNames are not reported.
+# related_resources:
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/registry/core/pod/rest/subresources.go
+#     description: "`ExecREST`, `AttachREST` and `PortForwardREST` connect to the kubelet and, with `AuthorizePodWebsocketUpgradeCreatePermission`, check create also for a WebSocket GET (`ensureAuthorizedForVerb`); `ProxyREST` proxies `proxyMethods` (GET, POST, PUT, PATCH, DELETE...) to the pod's address."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/features/kube_features.go
+#     description: "`AuthorizePodWebsocketUpgradeCreatePermission` is beta and on by default since 1.35."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/kubelet/server/auth.go
+#     description: "`GetRequestAttributes` authorizes kubelet API requests as the HTTP method's verb (GET is get, POST is create) on nodes, subresource proxy for every path without a finer subresource: /exec, /run, /attach and /portForward among them."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/kubelet/server/server.go
+#     description: "`InstallAuthRequiredHandlers` serves /exec on GET and POST (`getExec`) and /run on POST (`getRun`)."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/staging/src/k8s.io/apiserver/pkg/endpoints/request/requestinfo.go
+#     description: "`NewRequestInfo` derives a request's verb from its HTTP method (GET and HEAD get, POST create, PUT update, PATCH patch, DELETE delete), for pods/proxy and nodes/proxy too."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/rbac/v1/evaluation_helpers.go
+#     description: "`ResourceMatches` matches \"*\", the exact resource and \"*/<subresource>\" only; `APIGroupMatches` matches the group or \"*\"."
 # custom:
 #   id: rbac-pods-exec
 #   severity: warning
 #   kinds: [Role, ClusterRole]
-#   remediation: Drop exec, attach and port-forward from roles that do not need them; otherwise grant them in a Role of the one namespace, limited by resourceNames where the pods have fixed names.
+#   remediation: Drop exec, attach, port-forward and proxy from roles that do not need them; otherwise grant them in a Role of the one namespace, limited by resourceNames where the pods have fixed names. Grant nodes/proxy to no one but the control plane; monitoring reads nodes/metrics and nodes/stats.
 package jobguard.rules.rbac.rbac_pods_exec
 
 import data.jobguard.lib.rbac
 import data.jobguard.lib.result
 
-exec_into := "exec into"
-
-attach_to := "attach to"
-
-port_forward_to := "port-forward to"
-
-# What each resources entry that matches a pods subresource lets one do ("pods/*" matches none).
-actions := {
-	"*": [exec_into, attach_to, port_forward_to],
-	"pods/exec": [exec_into], "*/exec": [exec_into],
-	"pods/attach": [attach_to], "*/attach": [attach_to],
-	"pods/portforward": [port_forward_to], "*/portforward": [port_forward_to],
-}
-
 target := data.jobguard.target.kubeVersion.minor
 
 # get alone opens exec over WebSocket before 1.35.
-granting_verbs := {"create", "get"} if target < 35
+stream_verbs := {"create", "get"} if target < 35
 
 else := {"create"}
+
+# A proxy request's verb is its HTTP method's.
+proxy_verbs := {"get", "create", "update", "patch", "delete"}
+
+# actions are what a grant on each resource lets one do, in message order; nodes/proxy is
+# cluster-scoped, so only a ClusterRole reaches it.
+actions := [
+	{"resource": "pods/exec", "does": "exec into", "verbs": stream_verbs, "stream": true},
+	{"resource": "pods/attach", "does": "attach to", "verbs": stream_verbs, "stream": true},
+	{"resource": "pods/portforward", "does": "port-forward to", "verbs": stream_verbs, "stream": true},
+	{"resource": "pods/proxy", "does": "proxy requests to", "verbs": proxy_verbs, "stream": false},
+	{"resource": "nodes/proxy", "does": "", "verbs": {"get", "create"}, "stream": false},
+]
+
+# reached(rule, pattern) lists the actions a resources entry of the rule grants.
+reached(rule, pattern) := [a |
+	some a in actions
+	rbac.covers(pattern, a.resource)
+	applies(a)
+	count(rbac.verbs_granting(rule, a.verbs)) > 0
+]
+
+applies(a) if a.resource != "nodes/proxy"
+
+applies(a) if {
+	a.resource == "nodes/proxy"
+	rbac.is_cluster_role
+}
 
 deny contains result.fail(msg, ["rules", i, "resources", j]) if {
 	some i, rule in rbac.rules
 	some j, pattern in rule.resources
-	what := actions[pattern]
+	is_string(pattern)
 	rbac.in_group(rule, "")
 	not rbac.named(rule)
-	verbs := rbac.verbs_granting(rule, granting_verbs)
-	count(verbs) > 0
-	msg := sprintf("grants %s on %s: it %s", [rbac.show_all(verbs), rbac.show(pattern), consequence(what, only_get(verbs))])
+	what := reached(rule, pattern)
+	count(what) > 0
+	verbs := [v | some v in rule.verbs; some a in what; v in (a.verbs | {"*"})]
+	msg := sprintf("grants %s on %s: it lets the subject %s", [rbac.show_all(dedup(verbs)), rbac.show(pattern), consequence(rule, what)])
 }
 
-only_get(verbs) := false if {
-	some v in verbs
-	v in {"create", "*"}
-} else := true
+dedup(l) := [v | some k, v in l; not v in array.slice(l, 0, k)]
 
-consequence(what, websocket_get) := sprintf("lets the subject %s %s%s", [rbac.and_join(what), rbac.reach("every pod"), get_note(websocket_get)])
+consequence(rule, what) := rbac.and_join([p | some p in [pod_part(rule, what), node_part(what)]; p != ""])
 
-get_note(true) := sprintf(" (get alone is enough over WebSocket before Kubernetes 1.35; the target is 1.%d)", [target])
+pod_part(rule, what) := sprintf("%s %s%s", [rbac.and_join(does), rbac.reach("every pod"), get_note(rule, what)]) if {
+	does := [a.does | some a in what; a.resource != "nodes/proxy"]
+	count(does) > 0
+} else := ""
 
-get_note(false) := ""
+node_part(what) := "call the kubelet API of every node, whose /exec and /run endpoints run commands in every pod on it (get on nodes/proxy is enough, and no pods/exec check applies)" if {
+	some a in what
+	a.resource == "nodes/proxy"
+} else := ""
+
+# The note for exec, attach or port-forward reached by get alone.
+get_note(rule, what) := sprintf(" (get alone is enough over WebSocket before Kubernetes 1.35; the target is 1.%d)", [target]) if {
+	some a in what
+	a.stream
+	every v in rbac.verbs_granting(rule, a.verbs) {
+		v == "get"
+	}
+} else := ""

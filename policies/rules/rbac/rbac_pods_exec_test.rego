@@ -14,7 +14,42 @@ test_create_exec_in_role_denied if {
 test_cluster_role_star_denied if {
 	some f in rbac_pods_exec.deny with input as fx.cluster_role([fx.rule(["*"], ["*"], ["*"])])
 	f.path == ["rules", 0, "resources", 0]
-	f.message == `grants "*" on "*": it lets the subject exec into, attach to and port-forward to every pod in every namespace once a ClusterRoleBinding binds this ClusterRole`
+	f.message == `grants "*" on "*": it lets the subject exec into, attach to, port-forward to and proxy requests to every pod in every namespace once a ClusterRoleBinding binds this ClusterRole and call the kubelet API of every node, whose /exec and /run endpoints run commands in every pod on it (get on nodes/proxy is enough, and no pods/exec check applies)`
+}
+
+test_pods_proxy_get_denied if {
+	findings := rbac_pods_exec.deny with input as fx.role([fx.rule([""], ["pods", "pods/proxy"], ["get", "list"])])
+	count(findings) == 1
+	some f in findings
+	f.path == ["rules", 0, "resources", 1]
+	f.message == "grants get on pods/proxy: it lets the subject proxy requests to every pod in namespace ci"
+}
+
+test_nodes_proxy_get_in_cluster_role_denied if {
+	some f in rbac_pods_exec.deny with input as fx.cluster_role([fx.rule([""], ["nodes", "nodes/proxy"], ["get"])])
+	f.path == ["rules", 0, "resources", 1]
+	startswith(f.message, "grants get on nodes/proxy: it lets the subject call the kubelet API of every node")
+}
+
+test_any_proxy_denied if {
+	some f in rbac_pods_exec.deny with input as fx.cluster_role([fx.rule(["*"], ["*/proxy"], ["create"])])
+	contains(f.message, "proxy requests to every pod in every namespace")
+	contains(f.message, "kubelet API of every node")
+}
+
+# Nodes are cluster-scoped: a Role's nodes/proxy grants nothing.
+test_nodes_proxy_in_role_allowed if {
+	count(rbac_pods_exec.deny) == 0 with input as fx.role([fx.rule([""], ["nodes/proxy"], ["get", "create"])])
+}
+
+# A read-only "*" in a Role reaches pods/proxy (get), not exec since 1.35.
+test_star_get_in_role_is_proxy_only if {
+	some f in rbac_pods_exec.deny with input as fx.role([fx.rule([""], ["*"], ["get", "list", "watch"])])
+	f.message == `grants get on "*": it lets the subject proxy requests to every pod in namespace ci`
+}
+
+test_metrics_and_stats_allowed if {
+	count(rbac_pods_exec.deny) == 0 with input as fx.cluster_role([fx.rule([""], ["nodes/metrics", "nodes/stats", "services/proxy"], ["get"])])
 }
 
 test_any_resource_attach_denied if {

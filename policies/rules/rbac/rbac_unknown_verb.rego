@@ -158,7 +158,7 @@ has_plain(resources) if {
 }
 
 # Standard verbs can be wasted only on subresources and on only's resources.
-deny contains result.fail(message(verb, resources), ["rules", i, "verbs", k]) if {
+deny contains wasted(verb, resources, ["rules", i, "verbs", k]) if {
 	some i, rule in rbac.rules
 	resources := [r | some r in rule.resources; is_string(r)]
 	count(resources) > 0
@@ -188,6 +188,16 @@ deny contains result.fail(message(verb, resources), ["rules", i, "verbs", k]) if
 	not granted(verb, groups, resources)
 }
 
+# wasted is the finding of a verb that grants nothing: info for list or watch on subresources
+# only (kubebuilder's rbac markers write them; they grant nothing and open nothing), a warning for
+# anything else, which usually means the author expected it to grant something.
+wasted(verb, resources, path) := result.fail_with_severity(message(verb, resources), path, "info") if {
+	verb in {"list", "watch"}
+	every r in resources {
+		contains(r, "/")
+	}
+} else := result.fail(message(verb, resources), path)
+
 message(verb, resources) := sprintf("verb %q on %s grants nothing (never checked there); %s", [verb, concat(", ", resources), hint(verb, resources)])
 
 http_verbs := {"get", "post", "put", "patch", "delete", "head", "options"}
@@ -216,8 +226,8 @@ else := sprintf("; use %q", [lower(verb)]) if lower(verb) in http_verbs
 else := ""
 
 fixed_hints := {
-	"exec": "exec is create on pods/exec: grant create and get on pods/exec (kubectl 1.30+ connects with a WebSocket GET)",
-	"attach": "attaching is create on pods/attach: grant create and get on pods/attach",
+	"exec": "exec is create on pods/exec: grant create on pods/exec, and get on pods, which kubectl exec reads first",
+	"attach": "attaching is create on pods/attach: grant create on pods/attach, and get on pods, which kubectl attach reads first",
 	"port-forward": port_forward,
 	"portforward": port_forward,
 	"port_forward": port_forward,
@@ -250,7 +260,7 @@ fixed_hints := {
 	"all": "write \"*\" for every verb",
 }
 
-port_forward := "port-forwarding is create on pods/portforward: grant create and get on pods/portforward"
+port_forward := "port-forwarding is create on pods/portforward: grant create on pods/portforward, and get on pods, which kubectl port-forward reads first"
 
 logs := "logs are read with get on pods/log"
 

@@ -28,7 +28,56 @@ deny contains result.fail(msg, ["rules", i, field, j]) if {
 	msg := sprintf("\"*\" in %s grants %s", [field, grants(field, rule)])
 }
 
-grants("verbs", _) := "every verb, deletecollection and the special ones (escalate, bind, impersonate) included"
+grants("verbs", rule) := sprintf("every verb, deletecollection included, and the special %s %s", [plural(specials), rbac.and_join(specials)]) if {
+	specials := [v | some v in special_order; reaches_special(rule, v)]
+	count(specials) > 0
+} else := "every verb, deletecollection included"
+
+plural(l) := "verb" if count(l) == 1
+
+else := "verbs"
+
+# special[verb] holds the [group, resource] pairs the API server checks a special verb on.
+special := {
+	"escalate": {["rbac.authorization.k8s.io", "roles"], ["rbac.authorization.k8s.io", "clusterroles"]},
+	"bind": {["rbac.authorization.k8s.io", "roles"], ["rbac.authorization.k8s.io", "clusterroles"]},
+	"impersonate": {
+		["", "users"], ["", "groups"], ["", "serviceaccounts"],
+		["authentication.k8s.io", "uids"], ["authentication.k8s.io", "userextras"],
+	},
+	"approve": {["certificates.k8s.io", "signers"]},
+	"sign": {["certificates.k8s.io", "signers"]},
+	"attest": {["certificates.k8s.io", "signers"]},
+}
+
+special_order := ["escalate", "bind", "impersonate", "approve", "sign", "attest"]
+
+# Checks made without a namespace, which a Role's rules never match: escalate on a ClusterRole
+# (bind on one is checked in the RoleBinding's namespace), impersonating users, groups, uids and
+# extras (a ServiceAccount is impersonated in its namespace), and the signer checks.
+cluster_scoped := {
+	["escalate", "clusterroles"], ["impersonate", "users"], ["impersonate", "groups"],
+	["impersonate", "uids"], ["impersonate", "userextras"],
+	["approve", "signers"], ["sign", "signers"], ["attest", "signers"],
+}
+
+# reaches_special(rule, verb): the rule's groups and resources include one that verb is checked on.
+reaches_special(rule, verb) if {
+	some [group, resource] in special[verb]
+	not role_misses(verb, resource)
+	rbac.in_group(rule, group)
+	some pattern in rbac.list(rule, "resources")
+	special_covers(pattern, resource)
+}
+
+role_misses(verb, resource) if {
+	rbac.is_role
+	cluster_scoped[[verb, resource]]
+}
+
+special_covers(pattern, resource) if rbac.covers(pattern, resource)
+
+special_covers(pattern, "userextras") if startswith(pattern, "userextras/")
 
 grants("apiGroups", _) := "the resources of every API group, those that CRDs add later included"
 

@@ -9,7 +9,24 @@ test_all_three_fields_denied if {
 	{f.path | some f in findings} == {["rules", 0, "apiGroups", 0], ["rules", 0, "resources", 0], ["rules", 0, "verbs", 0]}
 	some f in findings
 	f.path == ["rules", 0, "verbs", 0]
-	f.message == `"*" in verbs grants every verb, deletecollection and the special ones (escalate, bind, impersonate) included`
+	f.message == `"*" in verbs grants every verb, deletecollection included, and the special verbs escalate, bind, impersonate, approve, sign and attest`
+}
+
+# The special verbs named are those of the rule's own groups and resources.
+test_verbs_of_other_group_name_no_special_verb if {
+	some f in rbac_wildcard.deny with input as fx.cluster_role([fx.rule(["custom.metrics.k8s.io"], ["*"], ["*"])])
+	f.path == ["rules", 0, "verbs", 0]
+	f.message == `"*" in verbs grants every verb, deletecollection included`
+}
+
+test_verbs_on_rbac_roles_name_escalate_and_bind if {
+	some f in rbac_wildcard.deny with input as fx.role([fx.rule(["rbac.authorization.k8s.io"], ["roles", "rolebindings"], ["*"])])
+	f.message == `"*" in verbs grants every verb, deletecollection included, and the special verbs escalate and bind`
+}
+
+test_verbs_on_service_accounts_name_impersonate if {
+	some f in rbac_wildcard.deny with input as fx.role([fx.rule([""], ["serviceaccounts"], ["*"])])
+	f.message == `"*" in verbs grants every verb, deletecollection included, and the special verb impersonate`
 }
 
 test_resources_denied if {
@@ -60,4 +77,12 @@ test_aggregated_cluster_role_allowed if {
 		"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": "monitoring"},
 		"aggregationRule": {"clusterRoleSelectors": [{"matchLabels": {"rbac.example.com/aggregate-to-monitoring": "true"}}]},
 	}}
+}
+
+# signers, users and groups are cluster-scoped: a Role's "*" verbs reach escalate and bind on
+# roles and impersonate on serviceaccounts only.
+test_role_verbs_name_namespaced_special_verbs_only if {
+	some f in rbac_wildcard.deny with input as fx.role([fx.rule(["*"], ["*"], ["*"])])
+	f.path == ["rules", 0, "verbs", 0]
+	f.message == `"*" in verbs grants every verb, deletecollection included, and the special verbs escalate, bind and impersonate`
 }
