@@ -6,14 +6,14 @@
 #   can start at noon. Only the most recent missed time starts; the earlier ones are dropped. When
 #   more than 100 times were missed the controller records a TooManyMissedTimes warning event and
 #   still starts the most recent one; nothing stops scheduling. With startingDeadlineSeconds a run
-#   more than that many seconds late is skipped instead (a MissSchedule event), so set it only when
-#   a late run is worse than none. A deadline of 0 skips every run: the controller looks for due
+#   more than that many seconds late is skipped instead, so set it only when a late run is worse
+#   than none. A deadline of 0 skips every run: the controller looks for due
 #   times after now minus the deadline, and there are none.
 # related_resources:
 #   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/controller/cronjob/utils.go
 #     description: "`mostRecentScheduleTime` counts missed times from `LastScheduleTime` (or the creation time), or from now minus `StartingDeadlineSeconds` when later, returns only the most recent one, and marks more than 100 as `manyMissed`; `nextScheduleTime` then records the `TooManyMissedTimes` event and still returns that time. With a deadline of 0 the earliest time is now, and `schedule.Next(now)` is never before now."
 #   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/controller/cronjob/cronjob_controllerv2.go
-#     description: "`syncCronJob` starts the Job of the time `nextScheduleTime` returns unless it is later than `StartingDeadlineSeconds` (`tooLate`: a `MissSchedule` event, no Job), and requeues the CronJob for its next time plus `nextScheduleDelta` (100 ms), not on a fixed polling interval."
+#     description: "`syncCronJob` starts the Job of the time `nextScheduleTime` returns (`tooLate` guards once more against one older than `StartingDeadlineSeconds`), and requeues the CronJob for its next time plus `nextScheduleDelta` (100 ms), not on a fixed polling interval."
 #   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/batch/validation/validation.go
 #     description: "`validateCronJobSpec` accepts any non-negative startingDeadlineSeconds (`ValidateNonnegativeField`), 0 included."
 # custom:

@@ -1,10 +1,18 @@
 # METADATA
 # title: CronJob schedules the API server rejects
 # description: |
-#   spec.schedule is parsed like robfig/cron's ParseStandard: five fields (minute, hour, day of month,
-#   month, day of week), names such as JAN or MON, '?', and descriptors such as @hourly or @every 5m.
-#   A seconds field, out-of-range values and TZ= or CRON_TZ= prefixes are rejected: the time zone
-#   goes in spec.timeZone.
+#   spec.schedule is parsed with robfig/cron's ParseStandard: five fields (minute, hour, day of
+#   month, month, day of week), names such as JAN or MON, '?', and descriptors such as @hourly or
+#   @every 5m. A seconds field and out-of-range values are rejected, and so is, when the CronJob is
+#   created, any schedule that contains TZ (a TZ= or CRON_TZ= prefix): the time zone goes in
+#   spec.timeZone.
+# related_resources:
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/batch/validation/validation.go
+#     description: "`validateScheduleFormat` rejects what `ParseCronScheduleWithPanicRecovery` cannot parse, and any schedule that `strings.Contains` TZ unless the stored one already did (an update): cannot use TZ or CRON_TZ in schedule, use timeZone field instead."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/util/parsers/parsers.go
+#     description: "`ParseCronScheduleWithPanicRecovery` is robfig/cron's `cron.ParseStandard`."
+#   - ref: https://github.com/robfig/cron/blob/v3.0.1/parser.go
+#     description: "ParseStandard: five fields or a descriptor (@yearly ... @hourly, @every <duration>)."
 # custom:
 #   id: cron-schedule-invalid
 #   severity: error

@@ -1,8 +1,12 @@
 # METADATA
 # title: Unknown CronJob time zones
 # description: |
-#   spec.timeZone must name a zone of the IANA database, such as Asia/Seoul or Etc/UTC. "Local",
-#   an empty string and misspelt names are rejected by the API server.
+#   spec.timeZone must name a zone of the IANA database, such as Asia/Seoul or Etc/UTC. Local (in
+#   any case), an empty string, names with characters outside the IANA rules and names the API
+#   server's time zone database does not know are rejected.
+# related_resources:
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/batch/validation/validation.go
+#     description: "`validateTimeZone` rejects an empty string, parts that do not match `validTimeZoneCharacters`, Local (`strings.EqualFold`) and names `time.LoadLocation` cannot load."
 # custom:
 #   id: cron-timezone-invalid
 #   severity: error

@@ -4,6 +4,13 @@
 #   Job and CronJob names must be lowercase RFC 1123 subdomains; namespaces and container names
 #   lowercase RFC 1123 labels: lowercase letters, digits and '-', starting and ending with a
 #   letter or digit (names may also contain '.'). Uppercase letters and '_' are rejected.
+# related_resources:
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/batch/validation/validation.go
+#     description: "`ValidateJob` and `ValidateCronJobCreate` validate metadata with `NameIsDNSSubdomain`."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/staging/src/k8s.io/apimachinery/pkg/api/validation/objectmeta.go
+#     description: "`ValidateObjectMetaAccessor` validates the namespace with `ValidateNamespaceName`, a DNS label."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/core/validation/validation.go
+#     description: "`validateContainerCommon` validates each container name as a DNS label (`ValidateDNS1123Label`)."
 # custom:
 #   id: invalid-name
 #   severity: error

@@ -1,9 +1,15 @@
 # METADATA
 # title: Several containers in a Job pod run at the same time
 # description: |
-#   The regular containers of a pod start together and run side by side: a Job with one container per
-#   step does not run its steps in the order written, and a later step can race an earlier one.
-#   Init containers run one after another, each to completion, before the regular containers start.
+#   The regular containers of a pod start together and run side by side: a Job with one container
+#   per step does not run its steps in the order written, and a later step can race an earlier one.
+#   Init containers run one after another, each to completion, before the regular containers start
+#   (a sidecar, an init container with restartPolicy Always, only has to start).
+# related_resources:
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/kubelet/kuberuntime/kuberuntime_manager.go
+#     description: "`SyncPod` step 7 starts the next init container, step 9 starts every container of `ContainersToStart` in one loop, without waiting for any to finish."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/kubelet/kuberuntime/kuberuntime_container.go
+#     description: "`computeInitContainerActions` starts an init container only when the previous one has exited successfully, or for a sidecar (`IsRestartableInitContainer`) has started."
 # custom:
 #   id: job-containers-run-concurrently
 #   severity: warning

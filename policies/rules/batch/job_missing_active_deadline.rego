@@ -2,8 +2,14 @@
 # title: Jobs without activeDeadlineSeconds
 # description: |
 #   Nothing stops a Job run that hangs (a stuck `kubectl exec`, a network call without a timeout):
-#   it holds its pod, and in a CronJob it can block or overlap later runs. activeDeadlineSeconds
-#   fails the Job once it has run that long.
+#   backoffLimit counts failed pods, not slow ones, so the run holds its pod, and in a CronJob it
+#   blocks later runs (Forbid) or overlaps them (Allow). activeDeadlineSeconds fails the Job, and
+#   stops its pods, once it has run that long.
+# related_resources:
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/controller/job/job_controller.go
+#     description: "`pastActiveDeadline` compares the time since `StartTime` with `ActiveDeadlineSeconds`; `syncJob` then fails the Job with `JobReasonDeadlineExceeded` and deletes its active pods."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/controller/cronjob/cronjob_controllerv2.go
+#     description: "`syncCronJob`: with `ForbidConcurrent` an active Job holds back the next run; with Allow the next one starts beside it."
 # custom:
 #   id: job-missing-active-deadline
 #   severity: info

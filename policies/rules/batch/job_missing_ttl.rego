@@ -4,6 +4,11 @@
 #   Nothing deletes a finished Job that no controller owns: it stays, with its pods, until someone
 #   removes it, and they pile up. ttlSecondsAfterFinished lets the TTL controller clean up. Jobs made
 #   by a CronJob are left alone: the CronJob's history limits remove them.
+# related_resources:
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/controller/ttlafterfinished/ttlafterfinished_controller.go
+#     description: "`needsCleanup`: the TTL controller deletes only finished Jobs with `TTLSecondsAfterFinished` set, with `DeletePropagationForeground` (their pods first)."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/controller/cronjob/cronjob_controllerv2.go
+#     description: "`cleanupFinishedJobs` deletes the finished Jobs a CronJob made beyond its history limits."
 # custom:
 #   id: job-missing-ttl
 #   severity: warning

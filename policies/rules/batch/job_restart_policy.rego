@@ -4,6 +4,11 @@
 #   A Job's pod template must set restartPolicy to Never (a failed container makes a new pod) or
 #   OnFailure (it restarts in the same pod). Left out, it defaults to Always, which the API server
 #   rejects for Jobs. With a podFailurePolicy only Never is accepted.
+# related_resources:
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/batch/validation/validation.go
+#     description: "`validateJobSpec` rejects a pod template restartPolicy that is Always or empty (valid values: OnFailure, Never), and anything but Never with a podFailurePolicy."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/core/v1/defaults.go
+#     description: "`SetDefaults_PodSpec` defaults an empty `RestartPolicy` to `RestartPolicyAlways` before validation."
 # custom:
 #   id: job-restart-policy
 #   severity: error

@@ -1,10 +1,19 @@
 # METADATA
 # title: Names too long once the controllers add their suffixes
 # description: |
-#   The CronJob controller names each Job <cronjob-name>-<timestamp>, an 11-character suffix, and a
-#   Job name ends up in a label value (batch.kubernetes.io/job-name) that holds at most 63 characters:
-#   so a CronJob name may have at most 52 characters and a Job name 63. The pods of an Indexed Job
-#   get the hostname <job-name>-<index>, which must be a DNS label of at most 63 characters.
+#   The CronJob controller names each Job <cronjob-name>-<minutes since 1970> (9 characters added
+#   today), and the API server keeps 11 characters for that suffix: a CronJob name may have at most
+#   52 characters. A Job name ends up in the label batch.kubernetes.io/job-name of its pods (unless
+#   manualSelector), and a label value holds at most 63 characters. The pods of an Indexed Job get
+#   the hostname <job-name>-<index>, which must be a DNS label of at most 63 characters: the API
+#   server rejects such a Job, and every Job of such a CronJob.
+# related_resources:
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/batch/validation/validation.go
+#     description: "`ValidateCronJobCreate` rejects names longer than `DNS1035LabelMaxLength`-11 (52); `ValidateJob` rejects an Indexed Job whose last pod hostname, name-(completions-1), is not a DNS label (`maximumPodHostname`)."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/controller/cronjob/cronjob_controllerv2.go
+#     description: "`getJobName` names each Job after the CronJob and `getTimeHashInMinutes` (utils.go), the scheduled time in minutes since 1970."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/registry/batch/job/strategy.go
+#     description: "`generateSelector` puts the Job name in the `JobNameLabel` label of the pod template unless manualSelector is set."
 # custom:
 #   id: name-too-long
 #   severity: error
@@ -21,7 +30,7 @@ deny contains result.fail(msg, name_path) if {
 	k8s.is_cronjob
 	count(k8s.name) > 52
 	msg := sprintf(
-		"CronJob name is %d characters, over the limit of 52: the controller names each Job <name>-<11-character timestamp>, and a Job name must fit in 63",
+		"CronJob name is %d characters, over the limit of 52: the API server keeps 11 characters for the suffix the controller adds to each Job's name (-<minutes since 1970>), which must fit in 63",
 		[count(k8s.name)],
 	)
 }
@@ -40,10 +49,11 @@ job_name_over_63 if {
 	not k8s.job_spec.manualSelector == true
 }
 
-# The controller of a CronJob adds 11 characters before the index suffix.
+# The controller of a CronJob names its Jobs <name>-<minutes since 1970>: 9 characters more
+# until the year 2160.
 job_name_length := count(k8s.name) if k8s.is_job
 
-job_name_length := count(k8s.name) + 11 if k8s.is_cronjob
+job_name_length := count(k8s.name) + 9 if k8s.is_cronjob
 
 deny contains result.fail(msg, name_path) if {
 	not job_name_over_63

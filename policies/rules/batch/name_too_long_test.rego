@@ -41,11 +41,19 @@ test_indexed_job_fits_allowed if {
 	count(name_too_long.deny) == 0 with input as named(fixtures.job({"completionMode": "Indexed", "completions": 10}), name(61))
 }
 
+indexed_cronjob(n) := named(
+	fixtures.cronjob({"jobTemplate": {"spec": object.union(fixtures.job_spec, {"completionMode": "Indexed", "completions": 100})}}),
+	name(n),
+)
+
 test_indexed_cronjob_denied if {
-	# 50 + 11 + "-" + "99" = 64
-	some f in name_too_long.deny with input as named(
-		fixtures.cronjob({"jobTemplate": {"spec": object.union(fixtures.job_spec, {"completionMode": "Indexed", "completions": 100})}}),
-		name(50),
-	)
+	# 52 + "-" + 8 digits of minutes since 1970 + "-" + "99" = 64
+	some f in name_too_long.deny with input as indexed_cronjob(52)
 	contains(f.message, "the last is 64 characters")
+	contains(f.message, "at most 51 characters")
+}
+
+test_indexed_cronjob_fits_allowed if {
+	# 51 + 9 + 1 + 2 = 63
+	count(name_too_long.deny) == 0 with input as indexed_cronjob(51)
 }

@@ -1,11 +1,21 @@
 # METADATA
 # title: Credentials written into env values
 # description: |
-#   An env value is stored in the manifest, in etcd and in every copy of the Job: a literal password,
-#   token or key there is readable by anyone who can read the object or its source. A Secret referenced
-#   with valueFrom.secretKeyRef keeps it out of both. Besides names made of words such as password,
-#   token or key, the variables that database clients read a password from count: PGPASSWORD (psql)
-#   and REDISCLI_AUTH (redis-cli).
+#   An env value is stored in the manifest, in etcd and in every copy of the Job: a literal
+#   password, token or key there is readable by anyone who can read the Job or its source, and the
+#   built-in view ClusterRole reads Jobs but not Secrets. A Secret referenced with
+#   valueFrom.secretKeyRef keeps the value out of both. Besides names made of words such as
+#   password, token or key, the variables that database clients read a password from count:
+#   PGPASSWORD (psql) and REDISCLI_AUTH (redis-cli).
+# related_resources:
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/staging/src/k8s.io/api/core/v1/types.go
+#     description: "`EnvVar`: value is a literal stored in the object; `EnvVarSource` reads it at container start from `SecretKeyRef` instead."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go
+#     description: "`viewRules` read jobs and cronjobs (batch) and leave out secrets; `editRules` call secrets an escalating resource."
+#   - ref: https://www.postgresql.org/docs/current/libpq-envars.html
+#     description: "PGPASSWORD: libpq (psql) uses it as the password."
+#   - ref: https://redis.io/docs/latest/develop/tools/cli/
+#     description: "REDISCLI_AUTH: redis-cli uses it as the password."
 # custom:
 #   id: secret-in-env
 #   severity: warning

@@ -4,6 +4,11 @@
 #   Every pod that sets no serviceAccountName runs as its namespace's default ServiceAccount, so a
 #   binding to it gives the role to all of them: today's pods and whatever is deployed there later,
 #   Jobs and CronJobs included. A RoleBinding's subject without a namespace means the binding's own.
+# related_resources:
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/plugin/pkg/admission/serviceaccount/admission.go
+#     description: "`Admit` sets an empty serviceAccountName to `DefaultServiceAccountName` (default)."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/registry/rbac/validation/rule.go
+#     description: "`appliesToUser`: a ServiceAccount subject without a namespace means the namespace of the binding."
 # custom:
 #   id: rbac-default-serviceaccount
 #   severity: warning

@@ -1,19 +1,30 @@
 # METADATA
 # title: RBAC grants that lead to any permission
 # description: |
-#   Some grants are worth every other one. escalate on roles or clusterroles writes permissions
-#   the subject does not hold; bind on them binds roles the subject does not hold, to itself;
+#   Some grants are worth every other one. escalate on roles or clusterroles writes permissions the
+#   subject does not hold; bind on them binds roles the subject does not hold, to itself;
 #   impersonate on users, groups or serviceaccounts (or uids, userextras) acts as someone else;
-#   verbs "*" on those resources include these verbs. Binding the cluster-admin ClusterRole hands
-#   out every permission: cluster-wide in a ClusterRoleBinding, over the whole namespace (its
-#   Secrets, Roles and RoleBindings included) in a RoleBinding. Writing admission webhook
-#   configurations or admission policies (admissionregistration.k8s.io) registers code that sees,
-#   and for mutating ones may rewrite, every object written to the cluster, RoleBindings
-#   included, or removes the checks that stand in the way (jobguard's own webhook among them).
-#   Not reported: bind limited by resourceNames to roles other than cluster-admin (the way to
-#   delegate the granting of one role), writes to admission configurations limited by
-#   resourceNames (how CA injectors, cert-manager's and jobguard's own, patch the caBundle of
-#   their configurations), and the built-in binding of cluster-admin to the system:masters group.
+#   verbs "*" on those resources include these verbs. A Role reaches only the checks made in its
+#   namespace: escalate on roles, bind on roles and clusterroles (a RoleBinding's), impersonate on
+#   serviceaccounts. Binding the cluster-admin ClusterRole hands out every permission: cluster-wide
+#   in a ClusterRoleBinding, over the whole namespace (its Secrets, Roles and RoleBindings included)
+#   in a RoleBinding. Writing admission webhook configurations or admission policies
+#   (admissionregistration.k8s.io) registers code that sees, and for mutating ones may rewrite,
+#   every object written to the cluster, RoleBindings included, or removes the checks that stand in
+#   the way (jobguard's own webhook among them). Not reported: bind limited by resourceNames to
+#   roles other than cluster-admin (the way to delegate the granting of one role), writes to
+#   admission configurations limited by resourceNames (how CA injectors, cert-manager's and
+#   jobguard's own, patch the caBundle of their configurations), and the built-in binding of
+#   cluster-admin to the system:masters group.
+# related_resources:
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/registry/rbac/escalation_check.go
+#     description: "`RoleEscalationAuthorized` lets a role with permissions the writer lacks be written with escalate, in the request's namespace; `BindingAuthorized` lets such a role be bound with bind, in the binding's namespace."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/staging/src/k8s.io/apiserver/pkg/endpoints/filters/impersonation/impersonation.go
+#     description: "`WithImpersonation` checks impersonate on users, groups, serviceaccounts (in the ServiceAccount's namespace), userextras and uids, then serves the request as that user."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go
+#     description: "`ClusterRoles` defines cluster-admin as every verb on every resource; `ClusterRoleBindings` binds it to `SystemPrivilegedGroup` (system:masters)."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/staging/src/k8s.io/api/admissionregistration/v1/types.go
+#     description: "`MutatingWebhookConfiguration` and `ValidatingWebhookConfiguration` send matching requests (any resource, rbac.authorization.k8s.io included) to a webhook that may patch or reject them."
 # custom:
 #   id: rbac-escalation
 #   severity: warning
@@ -40,13 +51,27 @@ effects := {
 	"impersonate": "can act as another user, group or ServiceAccount, with all of its permissions",
 }
 
+# Checks made without a namespace, which a Role's rules never match: escalate on a ClusterRole
+# (bind on one is checked in the RoleBinding's namespace) and impersonating users, groups, uids
+# and extras (a ServiceAccount is impersonated in its namespace).
+cluster_scoped := {
+	["escalate", "clusterroles"], ["impersonate", "users"], ["impersonate", "groups"],
+	["impersonate", "uids"], ["impersonate", "userextras"],
+}
+
 # reached(rule, verb) lists the rule's resources that verb is checked on.
 reached(rule, verb) := sort({r |
 	some r in rbac.list(rule, "resources")
 	some [group, resource] in targets[verb]
+	not role_misses(verb, resource)
 	rbac.in_group(rule, group)
 	covers(r, resource)
 })
+
+role_misses(verb, resource) if {
+	rbac.is_role
+	cluster_scoped[[verb, resource]]
+}
 
 covers(pattern, resource) if rbac.covers(pattern, resource)
 

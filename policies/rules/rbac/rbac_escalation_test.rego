@@ -131,3 +131,19 @@ test_admission_named_or_read_allowed if {
 		fx.rule(["apps"], ["deployments"], ["patch"]),
 	])
 }
+
+# Users and groups are impersonated cluster-wide: a Role cannot grant it; a ServiceAccount is
+# impersonated in its namespace, so a Role can.
+test_role_impersonate_users_allowed if {
+	count(rbac_escalation.deny) == 0 with input as fx.role([fx.rule([""], ["users", "groups"], ["impersonate"])])
+}
+
+test_role_impersonate_serviceaccounts_denied if {
+	some f in rbac_escalation.deny with input as fx.role([fx.rule([""], ["users", "serviceaccounts"], ["impersonate"])])
+	f.message == "grants impersonate on serviceaccounts: the subject can act as another user, group or ServiceAccount, with all of its permissions"
+}
+
+# escalate on clusterroles is checked when a ClusterRole is written, without a namespace.
+test_role_escalate_clusterroles_allowed if {
+	count(rbac_escalation.deny) == 0 with input as fx.role([fx.rule(["rbac.authorization.k8s.io"], ["clusterroles"], ["escalate"])])
+}

@@ -10,6 +10,13 @@
 #   never validated: one that is not an RFC 1123 label (exampleNamespace) is accepted, but no
 #   namespace can have that name, so the subject never matches anyone. That binding can never work,
 #   so it is an error too, the one deliberate difference from the API server's verdict.
+# related_resources:
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/rbac/validation/validation.go
+#     description: "`ValidateRoleBindingSubject`: name required; a ServiceAccount name passes `ValidateServiceAccountName`, has no apiGroup and, outside a namespace (a ClusterRoleBinding), a namespace; User and Group have apiGroup rbac.authorization.k8s.io; any other kind is unsupported. The subject namespace is never validated."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/rbac/v1/defaults.go
+#     description: "`SetDefaults_Subject` fills an empty apiGroup of a User or Group with rbac.authorization.k8s.io before validation."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/core/validation/validation.go
+#     description: "`ValidateNamespaceName` is a DNS label check: no namespace can have another name, so such a subject never matches."
 # custom:
 #   id: rbac-invalid-subject
 #   severity: error

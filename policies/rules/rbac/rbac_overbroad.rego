@@ -6,6 +6,11 @@
 #   ClusterRoleBinding where RoleBindings in the namespaces used would do, verbs and resources no
 #   command uses, and exec or scale on every object where resourceNames would do. Nothing is
 #   reported when a subject has no workload in the input or a command cannot be understood.
+# related_resources:
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/plugin/pkg/auth/authorizer/rbac/rbac.go
+#     description: "`RulesAllow` and `RuleAllows`: a request is allowed by a rule whose verbs, apiGroups, resources and resourceNames all match it; what no request of the workloads matches is granted for nothing."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/rbac/v1/evaluation_helpers.go
+#     description: "`VerbMatches`, `APIGroupMatches`, `ResourceMatches` and `ResourceNameMatches`: the matching rbac-overbroad compares with."
 # custom:
 #   id: rbac-overbroad
 #   severity: warning

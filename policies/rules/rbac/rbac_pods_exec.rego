@@ -2,20 +2,20 @@
 # title: RBAC grants that run commands in pods or reach them past the API
 # description: |
 #   create on pods/exec, pods/attach or pods/portforward lets a subject run commands in a pod's
-#   containers, attach to them or reach their ports: it acts with the pod's ServiceAccount token, its
-#   Secrets and its network access. get is reported too for targets before Kubernetes 1.35, where
-#   get alone allowed exec over the WebSocket protocol kubectl uses since 1.30 (1.35 also checks
-#   create, feature gate AuthorizePodWebsocketUpgradeCreatePermission, beta and on by default).
-#   pods/proxy, with any of get, create, update, patch or delete (the request's HTTP method), sends
-#   requests through the API server to any port of a pod: admin and debug endpoints that trust the
-#   pod network included. nodes/proxy reaches the kubelet API of a node, whose /exec, /run and
-#   /attach endpoints run commands in every pod on that node: the kubelet authorizes them as
-#   get (a WebSocket GET) or create (POST) on nodes/proxy, so get alone is enough, and no pods/exec
-#   check or admission plugin sees them. Nodes are cluster-scoped, so only a ClusterRole grants
-#   nodes/proxy. Matches the way the authorizer does: "pods/exec", "*/exec", "*/proxy" and "*",
-#   with apiGroups "" or "*" ("pods/*" matches nothing and is reported by rbac-wildcard). In a
-#   ClusterRole it reaches every pod of every namespace once a ClusterRoleBinding binds it. Grants
-#   limited by resourceNames are not reported.
+#   containers, attach to them or reach their ports: it acts with the pod's ServiceAccount token,
+#   its Secrets and its network access. get is reported too for targets before Kubernetes 1.35,
+#   where get alone allowed exec over the WebSocket protocol kubectl uses since 1.30 (1.35 also
+#   checks create, feature gate AuthorizePodWebsocketUpgradeCreatePermission, beta and on by
+#   default). pods/proxy, with any of get, create, update, patch or delete (the request's HTTP
+#   method), sends requests through the API server to any port of a pod, admin and debug endpoints
+#   that trust the pod network included. nodes/proxy reaches the kubelet API of a node, whose /exec
+#   and /run endpoints run commands in every pod on that node: the kubelet authorizes them as get (a
+#   WebSocket GET) or create (POST) on nodes/proxy, so get alone is enough, and neither the
+#   pods/exec authorization nor admission on pods/exec sees them. Nodes are cluster-scoped, so only
+#   a ClusterRole grants nodes/proxy. Matches the way the authorizer does: "pods/exec", "*/exec",
+#   "*/proxy" and "*", with apiGroups "" or "*" ("pods/*" matches nothing and is reported by
+#   rbac-wildcard). In a ClusterRole it reaches every pod of every namespace once a
+#   ClusterRoleBinding binds it. Grants limited by resourceNames are not reported.
 # related_resources:
 #   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/registry/core/pod/rest/subresources.go
 #     description: "`ExecREST`, `AttachREST` and `PortForwardREST` connect to the kubelet and, with `AuthorizePodWebsocketUpgradeCreatePermission`, check create also for a WebSocket GET (`ensureAuthorizedForVerb`); `ProxyREST` proxies `proxyMethods` (GET, POST, PUT, PATCH, DELETE...) to the pod's address."

@@ -5,6 +5,11 @@
 #   every Secret of every namespace once a ClusterRoleBinding binds it: ServiceAccount tokens, TLS
 #   keys, registry and database passwords. list and watch return the Secrets' data too, not only
 #   their names. Namespaced Roles and grants limited by resourceNames are not reported.
+# related_resources:
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go
+#     description: "`editRules` lists secrets among the escalating resources; `viewRules` leave them out for that reason."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/staging/src/k8s.io/api/core/v1/types.go
+#     description: "`SecretList` returns whole `Secret` objects, `Data` included: list and watch read the values, not only the names."
 # custom:
 #   id: rbac-secrets-read
 #   severity: warning

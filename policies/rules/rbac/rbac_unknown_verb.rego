@@ -3,16 +3,33 @@
 # description: |
 #   The authorizer compares a rule's verbs with the verb of each request: get, list, watch, create,
 #   update, patch, delete or deletecollection, plus a few special verbs checked on specific
-#   resources (use, bind, escalate, impersonate, approve, sign, attest). A verb that no request on
-#   the rule's resources ever carries grants nothing, and whoever wrote it usually meant something
-#   else: "exec" on pods (exec is create on pods/exec), "scale" on deployments (update or patch on
-#   deployments/scale), "logs" (get on pods/log), "proxy" (its root paths were removed in 1.10),
-#   list or watch on a subresource (subresources are reached through one named object, so only get
-#   applies), bind on rolebindings. Non-resource URLs take lowercase HTTP methods (get, post...).
-#   Verbs other than the standard ones are judged only in the API groups of Kubernetes itself: an
-#   aggregated API server or a webhook authorizer may check verbs of its own on other groups.
-#   Never reported: "*", the constrained impersonation verbs (impersonate:<mode>,
-#   impersonate-on:<mode>:<verb>) and unsafe-delete-ignore-read-errors.
+#   resources (bind, escalate, impersonate, approve, sign, attest; use only on OpenShift's
+#   securitycontextconstraints since podsecuritypolicies were removed in 1.25). A verb that no
+#   request on the rule's resources ever carries grants nothing, and whoever wrote it usually meant
+#   something else: "exec" on pods (exec is create on pods/exec), "scale" on deployments (update or
+#   patch on deployments/scale), "logs" (get on pods/log), "proxy" (the root /proxy paths that
+#   carried it are no longer served), bind on rolebindings. list or watch on a subresource grants
+#   nothing either (a request on a subresource names one object, so it is get), but harms nothing
+#   and is what kubebuilder rbac markers often generate: those findings are info. Non-resource URLs
+#   take lowercase HTTP methods (get, post...). Verbs other than the standard ones are judged only
+#   in the API groups of Kubernetes itself: an aggregated API server or a webhook authorizer may
+#   check verbs of its own on other groups. Never reported: "*", the constrained impersonation verbs
+#   (impersonate:<mode>, impersonate-on:<mode>:<verb>) and unsafe-delete-ignore-read-errors.
+# related_resources:
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/staging/src/k8s.io/apiserver/pkg/endpoints/request/requestinfo.go
+#     description: "`NewRequestInfo`: a resource request's verb comes from its HTTP method; a path with a subresource always sets the name, so only a request without a name becomes list or watch; a non-resource request's verb is the lowercase method (`strings.ToLower`); `specialVerbs` still parses the old /proxy/ prefix."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/rbac/v1/evaluation_helpers.go
+#     description: "`VerbMatches`: a rule's verb matches only the request's verb, or *."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/registry/core/pod/rest/subresources.go
+#     description: "`ExecREST`, `AttachREST` and `PortForwardREST` are connect handlers (create, or get for a WebSocket upgrade)."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/staging/src/k8s.io/kubectl/pkg/cmd/exec/exec.go
+#     description: "`ExecOptions.Run` reads the pod (`PodClient` Get) before opening pods/exec."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/registry/rbac/escalation_check.go
+#     description: "`RoleEscalationAuthorized` checks escalate and `BindingAuthorized` checks bind, on roles and clusterroles."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/certauthorization/certauthorization.go
+#     description: "`IsAuthorizedForSignerName` checks approve, sign and attest on signers (certificates.k8s.io)."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/registry/policy/rest/storage_policy.go
+#     description: "`RESTStorageProvider.v1Storage` serves poddisruptionbudgets only: no podsecuritypolicies, where use was checked."
 # custom:
 #   id: rbac-unknown-verb
 #   severity: warning
@@ -30,10 +47,7 @@ collection_verbs := {"list", "watch", "deletecollection"}
 
 # special[verb][group] holds the resources the API server checks verb on.
 special := {
-	"use": {
-		"policy": {"podsecuritypolicies"}, "extensions": {"podsecuritypolicies"},
-		"security.openshift.io": {"securitycontextconstraints"},
-	},
+	"use": {"security.openshift.io": {"securitycontextconstraints"}},
 	"bind": {"rbac.authorization.k8s.io": {"roles", "clusterroles"}},
 	"escalate": {"rbac.authorization.k8s.io": {"roles", "clusterroles"}},
 	"impersonate": {"": {"users", "groups", "serviceaccounts"}, "authentication.k8s.io": {"uids", "userextras"}},
@@ -133,6 +147,15 @@ granted(verb, groups, resources) if {
 	not standard[verb]
 	some resource in resources
 	lenient(groups, resource)
+}
+
+# PodSecurityPolicy admission checked use on podsecuritypolicies until Kubernetes 1.25 removed it.
+granted("use", groups, resources) if {
+	data.jobguard.target.kubeVersion.minor < 25
+	some g in ["policy", "extensions", "*"]
+	groups[g]
+	some resource in resources
+	special_target({"podsecuritypolicies"}, resource)
 }
 
 # Checked by the NodeRestriction admission plugin; the resource is the token audience.
@@ -240,7 +263,7 @@ fixed_hints := {
 	"approve": "approving a CertificateSigningRequest takes update on certificatesigningrequests/approval and approve on signers (apiGroups certificates.k8s.io, resourceNames the signer name, e.g. example.com/my-signer)",
 	"sign": "signing a CertificateSigningRequest takes update on certificatesigningrequests/status and sign on signers (apiGroups certificates.k8s.io, resourceNames the signer name)",
 	"attest": "attest is checked on signers (apiGroups certificates.k8s.io) when a ClusterTrustBundle names a signer",
-	"use": "use is checked only on podsecuritypolicies (apiGroups policy) and securitycontextconstraints (security.openshift.io)",
+	"use": "use is checked only on securitycontextconstraints (apiGroups security.openshift.io, OpenShift); podsecuritypolicies, where Kubernetes checked it, were removed in 1.25",
 	"bind": "bind is checked only on roles and clusterroles (apiGroups rbac.authorization.k8s.io), when a binding refers to them",
 	"escalate": "escalate is checked only on roles and clusterroles (apiGroups rbac.authorization.k8s.io), when one is written",
 	"impersonate": "impersonate is checked only on users, groups and serviceaccounts (apiGroups \"\") and on uids and userextras/<key> (apiGroups authentication.k8s.io)",

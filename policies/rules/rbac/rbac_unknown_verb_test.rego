@@ -101,7 +101,7 @@ test_impersonate_in_rbac_group_denied if {
 
 test_use_on_pods_denied if {
 	f := only_finding(fx.role([fx.rule([""], ["pods"], ["use"])]))
-	contains(f.message, "use is checked only on podsecuritypolicies")
+	contains(f.message, "use is checked only on securitycontextconstraints")
 }
 
 test_approve_on_csr_denied if {
@@ -137,7 +137,6 @@ test_standard_verbs_allowed if {
 
 test_special_verbs_allowed if {
 	count(rbac_unknown_verb.deny) == 0 with input as fx.cluster_role([
-		fx.rule(["policy"], ["podsecuritypolicies"], ["use"]),
 		fx.rule(["security.openshift.io"], ["securitycontextconstraints"], ["use"]),
 		fx.rule(["rbac.authorization.k8s.io"], ["roles", "clusterroles"], ["bind", "escalate"]),
 		fx.rule([""], ["users", "groups", "serviceaccounts"], ["impersonate"]),
@@ -178,4 +177,15 @@ test_invalid_rule_allowed if {
 		{"apiGroups": [""], "resources": ["pods"], "nonResourceURLs": ["/metrics"], "verbs": ["get"]},
 		"not a rule",
 	])
+}
+
+# PodSecurityPolicy, the only built-in check of use, was removed in Kubernetes 1.25.
+test_use_on_pod_security_policies_since_1_25_denied if {
+	f := only_finding(fx.cluster_role([fx.rule(["policy"], ["podsecuritypolicies"], ["use"])]))
+	contains(f.message, "removed in 1.25")
+}
+
+test_use_on_pod_security_policies_before_1_25_allowed if {
+	count(rbac_unknown_verb.deny) == 0 with input as fx.cluster_role([fx.rule(["policy"], ["podsecuritypolicies"], ["use"])])
+		with data.jobguard.target.kubeVersion.minor as 24
 }

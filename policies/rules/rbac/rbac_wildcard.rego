@@ -7,6 +7,15 @@
 #   per field, at its first "*". Also reported: a resource written "pods/*", which looks like a
 #   wildcard but is not one: the authorizer expands only "*" and "*/<subresource>", so it matches
 #   nothing.
+# related_resources:
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/rbac/v1/evaluation_helpers.go
+#     description: "`VerbMatches`, `APIGroupMatches` and `ResourceMatches` treat * as everything (`VerbAll`, `APIGroupAll`, `ResourceAll`), and expand only * and */<subresource>: pods/* is compared literally."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/registry/rbac/escalation_check.go
+#     description: "`RoleEscalationAuthorized` (escalate) and `BindingAuthorized` (bind): special verbs a verbs * includes on roles and clusterroles."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/staging/src/k8s.io/apiserver/pkg/endpoints/filters/impersonation/impersonation.go
+#     description: "`WithImpersonation` checks impersonate on users, groups, serviceaccounts, userextras and uids."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/certauthorization/certauthorization.go
+#     description: "`IsAuthorizedForSignerName` checks approve, sign and attest on signers."
 # custom:
 #   id: rbac-wildcard
 #   severity: warning
