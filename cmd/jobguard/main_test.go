@@ -440,6 +440,11 @@ func TestExplain(t *testing.T) {
 			t.Errorf("exit %d, output lacks %q:\n%s", code, want, out)
 		}
 	}
+	// The rule's related_resources: where each claim can be checked.
+	code, out, _ = jobguard(t, "", "explain", "cron-missing-deadline")
+	if want := "\nSources:\n  https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/controller/cronjob/utils.go\n    `mostRecentScheduleTime`"; code != exitOK || !strings.Contains(out, want) {
+		t.Errorf("exit %d, output lacks %q:\n%s", code, want, out)
+	}
 	if code, _, errOut := jobguard(t, "", "explain", "no-such-rule"); code != exitUsage || !strings.Contains(errOut, "job-restart-policy") {
 		t.Errorf("unknown rule: exit %d, %q", code, errOut)
 	}
