@@ -39,6 +39,18 @@ const (
 
 var modes = []Mode{ModeEnforce, ModeWarn, ModeAudit}
 
+// Updates says what the webhook judges on UPDATE.
+type Updates string
+
+const (
+	// UpdatesChanges (the default) judges only what an UPDATE introduces: a finding the old object
+	// already had is reported as a warning and never denies. A Job created by a CronJob is judged
+	// against the CronJob's jobTemplate the same way.
+	UpdatesChanges Updates = "changes"
+	// UpdatesAll judges the whole new object on every UPDATE, as on CREATE.
+	UpdatesAll Updates = "all"
+)
+
 // DefaultMode is a rule's mode unless configured: errors enforce, warnings warn, info is audited.
 func DefaultMode(sev policies.Severity) Mode {
 	switch sev {
@@ -106,6 +118,8 @@ type Webhook struct {
 	// net.lookup_ip_addr, opa.runtime). jobguard serve only: lint takes --allow-builtin, never a
 	// repository's file.
 	AllowBuiltins []string `yaml:"allowBuiltins"`
+	// Updates is what an UPDATE is judged on: changes (default) or all.
+	Updates Updates `yaml:"updates"`
 }
 
 // Mutation configures the defaults the mutating webhook injects.
@@ -288,6 +302,9 @@ func (c *Config) check() error {
 	if c.Webhook.Mode != "" && !slices.Contains(modes, c.Webhook.Mode) {
 		errs = append(errs, fmt.Errorf("%s: webhook.mode: unknown mode %q (valid: enforce, warn, audit)", c.File, c.Webhook.Mode))
 	}
+	if u := c.Webhook.Updates; u != "" && u != UpdatesChanges && u != UpdatesAll {
+		errs = append(errs, fmt.Errorf("%s: webhook.updates: unknown value %q (valid: changes, all)", c.File, u))
+	}
 	if c.Lint.FailOn != "" && c.Lint.FailOn != "none" {
 		if _, err := policies.ParseSeverity(c.Lint.FailOn); err != nil {
 			errs = append(errs, fmt.Errorf("%s: lint.failOn: %w (or none)", c.File, err))
@@ -393,6 +410,10 @@ func (c *Config) ModeFor(ruleID string, sev policies.Severity) Mode {
 	}
 	return DefaultMode(sev)
 }
+
+// JudgeChangesOnly reports whether the webhook judges only what an UPDATE (or a CronJob's Job)
+// introduces (webhook.updates: changes, the default).
+func (c *Config) JudgeChangesOnly() bool { return c.Webhook.Updates != UpdatesAll }
 
 // MutationEnabled reports whether the mutating webhook applies defaults at all.
 func (c *Config) MutationEnabled() bool {

@@ -25,6 +25,7 @@ lint:
   failOn: warning
 webhook:
   mode: warn
+  updates: all
   excludedNamespaces: [kube-system]
   mutation:
     optIn: [cron-concurrency-unset]
@@ -48,6 +49,9 @@ func TestParse(t *testing.T) {
 	if got := c.ModeFor("job-restart-policy", policies.SeverityError); got != ModeWarn {
 		t.Errorf("global mode = %s, want warn", got)
 	}
+	if c.JudgeChangesOnly() {
+		t.Error("webhook.updates: all should judge whole objects")
+	}
 	if !c.NamespaceExcluded("kube-system") || c.NamespaceExcluded("default") {
 		t.Error("excludedNamespaces not honoured")
 	}
@@ -70,6 +74,9 @@ func TestDefaults(t *testing.T) {
 	if !c.MutationEnabled() {
 		t.Error("mutation should default to enabled")
 	}
+	if !c.JudgeChangesOnly() {
+		t.Error("webhook.updates should default to changes")
+	}
 	if c, err := Parse("empty.yaml", nil); err != nil || c == nil {
 		t.Errorf("empty file: %v", err)
 	}
@@ -85,6 +92,7 @@ func TestErrorsNameKeyAndLine(t *testing.T) {
 		{"bad severity", "rules:\n  job-missing-ttl:\n    severity: fatal\n", []string{"j.yaml:2", "rules.job-missing-ttl.severity", "unknown severity"}},
 		{"bad mode", "rules:\n  job-missing-ttl:\n    mode: block\n", []string{"j.yaml:2", "unknown mode"}},
 		{"bad version", "kubeVersion: latest\n", []string{"kubeVersion"}},
+		{"bad updates", "webhook:\n  updates: some\n", []string{"j.yaml", "webhook.updates", `"some"`, "changes, all"}},
 		{"not YAML", "rules: [\n", []string{"not valid YAML"}},
 	}
 	for _, tt := range tests {
