@@ -15,6 +15,7 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/jobguard/jobguard/config"
@@ -44,12 +45,18 @@ type reviewed struct {
 	obj      ast.Object
 	ref      policies.ObjectRef
 	findings []policies.Finding
+	// existing[i] is true when findings[i] is the baseline's too (updates.go): not introduced by
+	// the request. base is nil when the request has no baseline.
+	existing []bool
+	base     *baseline
 }
 
-// evaluate decodes the request's object and runs the rules of the set on it. It returns a response instead
+// evaluate decodes the request's object and runs the rules of the set on it; with compare and
+// webhook.updates: changes, it also evaluates the request's baseline (updates.go) and marks the
+// findings the baseline has too. It returns a response instead
 // when the request needs no review (DELETE, CONNECT, subresources, excluded namespaces, objects
 // being deleted) or cannot be reviewed (no UID, no object, undecodable object, engine failure).
-func (s *Server) evaluate(ctx context.Context, req admission.Request, rules policies.RuleSet) (*reviewed, *admission.Response) {
+func (s *Server) evaluate(ctx context.Context, req admission.Request, rules policies.RuleSet, compare bool) (*reviewed, *admission.Response) {
 	done := func(r admission.Response) (*reviewed, *admission.Response) { return nil, &r }
 	switch {
 	case req.Operation == admissionv1.Delete || req.Operation == admissionv1.Connect:
@@ -85,13 +92,36 @@ func (s *Server) evaluate(ctx context.Context, req admission.Request, rules poli
 	// in flight are finished with their own deadline instead, so that shutdown is graceful.
 	evalCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.opts.EvalTimeout)
 	defer cancel()
-	var findings []policies.Finding
+	var (
+		findings []policies.Finding
+		base     *baseline
+	)
 	if err = evalCtx.Err(); err == nil { // never start an evaluation whose context is done
 		evalOpts := []policies.EvalOption{policies.WithRuleSet(rules)}
-		if s.opts.AccessChecker != nil {
-			evalOpts = append(evalOpts, policies.WithAccessChecker(s.opts.AccessChecker))
+		checker := s.opts.AccessChecker
+		if compare && p.Config.JudgeChangesOnly() {
+			base, err = s.baselineOf(evalCtx, req, obj, ref)
 		}
-		findings, err = p.Engine.Evaluate(evalCtx, obj, evalOpts...)
+		if err == nil && base != nil {
+			// The baseline's kubectl requests are recorded, not asked; the object's are asked only
+			// when the baseline did not make them (changedRequestsChecker).
+			baseOpts := slices.Clip(evalOpts)
+			var recorder *recordingChecker
+			if checker != nil {
+				recorder = &recordingChecker{}
+				baseOpts = append(baseOpts, policies.WithAccessChecker(recorder))
+			}
+			base.findings, err = p.Engine.Evaluate(evalCtx, base.obj, baseOpts...)
+			if recorder != nil {
+				checker = &changedRequestsChecker{made: recorder.made, next: checker}
+			}
+		}
+		if err == nil {
+			if checker != nil {
+				evalOpts = append(evalOpts, policies.WithAccessChecker(checker))
+			}
+			findings, err = p.Engine.Evaluate(evalCtx, obj, evalOpts...)
+		}
 	}
 	if err != nil {
 		if errors.Is(evalCtx.Err(), context.DeadlineExceeded) {
@@ -102,16 +132,20 @@ func (s *Server) evaluate(ctx context.Context, req admission.Request, rules poli
 		s.log.Error("rule evaluation failed", "object", ref.String(), "uid", req.UID, "error", err)
 		return done(admission.Errored(http.StatusInternalServerError, err))
 	}
-	return &reviewed{policy: p, obj: obj, ref: ref, findings: findings}, nil
+	return &reviewed{policy: p, obj: obj, ref: ref, findings: findings, existing: base.existing(obj, findings), base: base}, nil
 }
 
 // decodeObject decodes the request's object, once, into the engine's value type. An object
 // without apiVersion or kind gets the request's.
 func decodeObject(req admission.Request) (ast.Object, error) {
-	raw := req.Object.Raw
-	if len(raw) == 0 && req.Object.Object != nil {
+	return decodeRaw(req.Object.Raw, req.Object.Object, req)
+}
+
+// decodeRaw decodes an object of the request (its object or old object) as decodeObject does.
+func decodeRaw(raw []byte, decoded runtime.Object, req admission.Request) (ast.Object, error) {
+	if len(raw) == 0 && decoded != nil {
 		var err error
-		if raw, err = json.Marshal(req.Object.Object); err != nil {
+		if raw, err = json.Marshal(decoded); err != nil {
 			return nil, fmt.Errorf("jobguard: encoding the request's object: %w", err)
 		}
 	}
@@ -145,43 +179,59 @@ func decodeObject(req admission.Request) (ast.Object, error) {
 // A review with denied or audited findings is logged at Info, in one line (logReview); one with
 // warnings only, at Debug.
 func (s *Server) validate(ctx context.Context, req admission.Request) admission.Response {
-	r, resp := s.evaluate(ctx, req, policies.AllRules)
+	r, resp := s.evaluate(ctx, req, policies.AllRules, true)
 	if resp != nil {
 		return *resp
 	}
 	s.logAccessChecksSkipped()
 
 	var denials, warnings, audits []string
-	var denied, warned, audited ruleList
-	for _, f := range r.findings {
-		switch r.policy.Config.ModeFor(f.Rule, f.Severity) {
+	var denied, warned, audited, existing ruleList
+	for i, f := range r.findings {
+		mode := r.policy.Config.ModeFor(f.Rule, f.Severity)
+		if r.existing[i] {
+			// Not introduced by this request: never denied (updates.go).
+			existing.add(f.Rule)
+			if mode == config.ModeAudit {
+				audits = append(audits, "["+f.Rule+"] "+describe(f))
+				audited.add(f.Rule)
+				s.metrics.finding(f, ActionAudited, true)
+				continue
+			}
+			warnings = append(warnings, describeExisting(f, r.base))
+			warned.add(f.Rule)
+			s.metrics.finding(f, ActionWarned, true)
+			continue
+		}
+		switch mode {
 		case config.ModeEnforce:
 			denials = append(denials, "["+f.Rule+"] "+describe(f))
 			denied.add(f.Rule)
-			s.metrics.finding(f, ActionDenied)
+			s.metrics.finding(f, ActionDenied, false)
 		case config.ModeWarn:
 			warnings = append(warnings, f.Rule+": "+describe(f))
 			warned.add(f.Rule)
-			s.metrics.finding(f, ActionWarned)
+			s.metrics.finding(f, ActionWarned, false)
 		default:
 			audits = append(audits, "["+f.Rule+"] "+describe(f))
 			audited.add(f.Rule)
-			s.metrics.finding(f, ActionAudited)
+			s.metrics.finding(f, ActionAudited, false)
 		}
 	}
 	switch {
 	case len(denials) > 0:
 		s.logReview(ctx, slog.LevelInfo, "request denied", webhookValidate, req, r,
 			slog.String(ActionDenied, denied.String()), slog.String(ActionWarned, warned.String()),
-			slog.String(ActionAudited, audited.String()), slog.String("audit", strings.Join(audits, "; ")))
+			slog.String(ActionAudited, audited.String()), slog.String("existing", existing.String()),
+			slog.String("audit", strings.Join(audits, "; ")))
 		return admission.Denied(strings.Join(denials, "\n")).WithWarnings(warnings...)
 	case len(audits) > 0:
 		s.logReview(ctx, slog.LevelInfo, "request allowed with audit findings", webhookValidate, req, r,
 			slog.String(ActionWarned, warned.String()), slog.String(ActionAudited, audited.String()),
-			slog.String("audit", strings.Join(audits, "; ")))
+			slog.String("existing", existing.String()), slog.String("audit", strings.Join(audits, "; ")))
 	case len(warnings) > 0:
 		s.logReview(ctx, slog.LevelDebug, "request allowed with warnings", webhookValidate, req, r,
-			slog.String(ActionWarned, warned.String()))
+			slog.String(ActionWarned, warned.String()), slog.String("existing", existing.String()))
 	}
 	return admission.Allowed("").WithWarnings(warnings...)
 }
@@ -240,7 +290,7 @@ func (s *Server) mutate(ctx context.Context, req admission.Request) admission.Re
 	}
 	// Only the rules that can set a default: their findings are all a mutation uses, and the
 	// validating webhook reports every finding anyway.
-	r, resp := s.evaluate(ctx, req, policies.FixRules)
+	r, resp := s.evaluate(ctx, req, policies.FixRules, false)
 	if resp != nil {
 		return *resp
 	}
@@ -264,7 +314,7 @@ func (s *Server) mutate(ctx context.Context, req admission.Request) admission.Re
 		set[i] = policies.DescribeFix(f)
 		warnings[i] = "jobguard set " + set[i] + " (" + f.Rule + ")"
 		rules.add(f.Rule)
-		s.metrics.finding(f, ActionMutated)
+		s.metrics.finding(f, ActionMutated, false)
 	}
 	s.logReview(ctx, slog.LevelInfo, "defaults applied", webhookMutate, req, r,
 		slog.String(ActionMutated, rules.String()), slog.String("set", strings.Join(set, "; ")))

@@ -34,8 +34,10 @@ type Metrics struct {
 	Requests *prometheus.CounterVec
 	// Duration is jobguard_admission_duration_seconds{webhook}: time spent answering a review.
 	Duration *prometheus.HistogramVec
-	// Findings is jobguard_rule_findings_total{rule,severity,action}: findings by what was done
-	// with them (denied, warned, audited, mutated).
+	// Findings is jobguard_rule_findings_total{rule,severity,action,existing}: findings by what
+	// was done with them (denied, warned, audited, mutated) and whether the object had them
+	// before the request ("true": an UPDATE's old object, or the jobTemplate of the CronJob that
+	// owns a new Job, had the same finding; such findings are never denied) or not ("false").
 	Findings *prometheus.CounterVec
 	// Reloads is jobguard_config_reloads_total{result}: configuration reloads, by result
 	// (success, failure).
@@ -55,8 +57,8 @@ func newMetrics(reg prometheus.Registerer) *Metrics {
 		}, []string{"webhook"}),
 		Findings: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "jobguard_rule_findings_total",
-			Help: "Rule findings at admission, by rule, severity and action (denied, warned, audited, mutated).",
-		}, []string{"rule", "severity", "action"}),
+			Help: "Rule findings at admission, by rule, severity, action (denied, warned, audited, mutated) and existing (the object had the finding before the request).",
+		}, []string{"rule", "severity", "action", "existing"}),
 		Reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "jobguard_config_reloads_total",
 			Help: "Configuration reloads, by result (success, failure).",
@@ -92,6 +94,6 @@ func label(v string, known []string) string {
 	return "other"
 }
 
-func (m *Metrics) finding(f policies.Finding, action string) {
-	m.Findings.WithLabelValues(f.Rule, string(f.Severity), action).Inc()
+func (m *Metrics) finding(f policies.Finding, action string, existing bool) {
+	m.Findings.WithLabelValues(f.Rule, string(f.Severity), action, strconv.FormatBool(existing)).Inc()
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/jobguard/jobguard/config"
 	"github.com/jobguard/jobguard/policies"
@@ -116,6 +117,11 @@ type Options struct {
 	// SubjectAccessReviewer. Default: nil: the rule reports that the RBAC could not be checked,
 	// which is logged once.
 	AccessChecker policies.AccessChecker
+
+	// Reader, when set, reads the CronJob that owns a new Job (get on batch cronjobs), so that
+	// with webhook.updates: changes the findings the Job has from its CronJob's jobTemplate do not
+	// deny it (see webhook.updates in the configuration). Default: nil: such Jobs are judged whole.
+	Reader client.Reader
 }
 
 // withDefaults fills in defaults and checks the addresses.

@@ -233,7 +233,7 @@ func at(t *testing.T, obj []byte, path string) any {
 }
 
 func findings(s *webhook.Server, rule string, sev policies.Severity, action string) float64 {
-	return testutil.ToFloat64(s.Metrics().Findings.WithLabelValues(rule, string(sev), action))
+	return testutil.ToFloat64(s.Metrics().Findings.WithLabelValues(rule, string(sev), action, "false"))
 }
 
 func requests(s *webhook.Server, hook, op, kind, allowed string) float64 {
@@ -286,7 +286,7 @@ func TestValidateDeniesEveryError(t *testing.T) {
 	cron := edit(t, fixture(t, "job-restart-policy/bad.yaml", "CronJob", "report"), func(m map[string]any) {
 		m["apiVersion"] = "batch/v1beta1"
 	})
-	resp := s.Validator().Handle(ctx, request(t, admissionv1.Update, cron))
+	resp := s.Validator().Handle(ctx, request(t, admissionv1.Create, cron))
 	if resp.Allowed || code(resp) != 403 {
 		t.Fatalf("allowed=%v code=%d, want a 403 denial", resp.Allowed, code(resp))
 	}
