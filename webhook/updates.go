@@ -278,8 +278,7 @@ func (c *recordingChecker) Check(_ context.Context, sa rbac.ServiceAccount, req 
 // baseline made already, as the same ServiceAccount, is not the change's doing whatever the answer,
 // so it is not asked again: an update that leaves the commands and the ServiceAccount alone costs
 // no SubjectAccessReview. It is answered as allowed, so it is not reported: reporting it as missing
-// without asking could be false, and asking is what this avoids. The audit and `jobguard lint`
-// still report it.
+// without asking could be false, and asking is what this avoids.
 type changedRequestsChecker struct {
 	made map[accessRequest]bool
 	next policies.AccessChecker

@@ -191,6 +191,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	}
 	if cluster != nil {
 		opts.AccessChecker = &webhook.SubjectAccessReviewer{Client: cluster}
+		opts.Reader = cluster // the CronJob that owns a new Job (webhook.updates: changes)
 	}
 	var certManager *certmgr.Manager
 	switch f.certMode {
