@@ -1,0 +1,378 @@
+package webhook_test
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	admissionv1 "k8s.io/api/admission/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+	"sigs.k8s.io/yaml"
+
+	"github.com/jobguard/jobguard/policies"
+	"github.com/jobguard/jobguard/policies/kubectl"
+	"github.com/jobguard/jobguard/policies/rbac"
+	"github.com/jobguard/jobguard/webhook"
+)
+
+// update is the UPDATE request of old to obj.
+func update(t *testing.T, old, obj []byte) admission.Request {
+	t.Helper()
+	req := request(t, admissionv1.Update, obj)
+	req.OldObject = runtime.RawExtension{Raw: old}
+	return req
+}
+
+// jsonOf is a YAML object as JSON.
+func jsonOf(t *testing.T, y string) []byte {
+	t.Helper()
+	j, err := yaml.YAMLToJSON([]byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+// setPath sets the value at a dotted path of a JSON object, creating maps on the way.
+func setPath(m map[string]any, path string, v any) {
+	keys := strings.Split(path, ".")
+	for _, k := range keys[:len(keys)-1] {
+		next, ok := m[k].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			m[k] = next
+		}
+		m = next
+	}
+	if v == nil {
+		delete(m, keys[len(keys)-1])
+		return
+	}
+	m[keys[len(keys)-1]] = v
+}
+
+func set(t *testing.T, obj []byte, path string, v any) []byte {
+	return edit(t, obj, func(m map[string]any) { setPath(m, path, v) })
+}
+
+// hasWarning reports whether one of the response's warnings starts with prefix and contains all of parts.
+func hasWarning(resp admission.Response, prefix string, parts ...string) bool {
+	for _, w := range resp.Warnings {
+		if !strings.HasPrefix(w, prefix) {
+			continue
+		}
+		ok := true
+		for _, p := range parts {
+			ok = ok && strings.Contains(w, p)
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+const existingBefore = "the object had this finding before this change, so it does not deny the change"
+
+func TestUpdateJudgesWhatTheChangeIntroduces(t *testing.T) {
+	s := newServer(t, "", nil)
+	never := fixture(t, "cron-schedule-never-runs/bad.yaml", "CronJob", "month-end")
+	if resp := s.Validator().Handle(ctx, request(t, admissionv1.Create, never)); resp.Allowed {
+		t.Fatal("CREATE of a CronJob that never runs: allowed, want denied")
+	}
+
+	allowed := map[string][]byte{
+		"label":    set(t, never, "metadata.labels.team", "data"),
+		"annotate": set(t, never, "metadata.annotations", map[string]any{"argocd.argoproj.io/tracking-id": "x"}),
+		"suspend":  set(t, never, "spec.suspend", true),
+		// The annotation silenced a finding the object had: removing it introduces nothing.
+		"ignore removed": never,
+	}
+	for name, obj := range allowed {
+		t.Run(name, func(t *testing.T) {
+			old := never
+			if name == "ignore removed" {
+				old = set(t, never, "metadata.annotations", map[string]any{policies.IgnoreAnnotation: "cron-schedule-never-runs"})
+			}
+			resp := s.Validator().Handle(ctx, update(t, old, obj))
+			if !resp.Allowed {
+				t.Fatalf("denied: %s", message(resp))
+			}
+			if !hasWarning(resp, "cron-schedule-never-runs: "+existingBefore, "never", "(spec.schedule)") {
+				t.Errorf("no warning that the finding was there before in %q", resp.Warnings)
+			}
+		})
+	}
+
+	denied := map[string]struct {
+		obj  []byte
+		rule string
+	}{
+		// A violating field changed to another violating value: the change's finding.
+		"schedule to another never-firing one": {set(t, never, "spec.schedule", "0 0 31 2 *"), "cron-schedule-never-runs"},
+		// A new error finding next to the existing one.
+		"new restartPolicy": {set(t, never, "spec.jobTemplate.spec.template.spec.restartPolicy", "Always"), "job-restart-policy"},
+	}
+	for name, c := range denied {
+		t.Run(name, func(t *testing.T) {
+			resp := s.Validator().Handle(ctx, update(t, never, c.obj))
+			if resp.Allowed || code(resp) != 403 {
+				t.Fatalf("allowed=%v code=%d, want denied", resp.Allowed, code(resp))
+			}
+			lines := strings.Split(message(resp), "\n")
+			if len(lines) != 1 || !strings.HasPrefix(lines[0], "["+c.rule+"] ") {
+				t.Errorf("denial %q: want exactly one line, by %s", message(resp), c.rule)
+			}
+			existing := hasWarning(resp, "cron-schedule-never-runs: "+existingBefore)
+			if want := c.rule != "cron-schedule-never-runs"; existing != want {
+				t.Errorf("warning that the schedule finding was there before: %v, want %v, in %q", existing, want, resp.Warnings)
+			}
+		})
+	}
+
+	// Fixing the schedule fixes the only denying finding: allowed, with no word about it.
+	fixed := set(t, never, "spec.schedule", "0 0 28 2 *")
+	resp := s.Validator().Handle(ctx, update(t, never, fixed))
+	if !resp.Allowed || hasWarning(resp, "cron-schedule-never-runs") {
+		t.Errorf("fixing the schedule: allowed=%v warnings %q", resp.Allowed, resp.Warnings)
+	}
+
+	// Each allowed update, and the one denied for its restartPolicy, warned about the schedule.
+	if got, want := testutil.ToFloat64(s.Metrics().Findings.WithLabelValues("cron-schedule-never-runs", "error", webhook.ActionWarned, "true")), len(allowed)+1; got != float64(want) {
+		t.Errorf(`jobguard_rule_findings_total{cron-schedule-never-runs,error,warned,existing="true"} = %v, want %d`, got, want)
+	}
+	if got := findings(s, "cron-schedule-never-runs", policies.SeverityError, webhook.ActionDenied); got != 2 {
+		t.Errorf(`jobguard_rule_findings_total{cron-schedule-never-runs,error,denied,existing="false"} = %v, want 2 (the CREATE and the changed schedule)`, got)
+	}
+}
+
+func TestUpdatesAllJudgesTheWholeObject(t *testing.T) {
+	s := newServer(t, "webhook:\n  updates: all\n", nil)
+	never := fixture(t, "cron-schedule-never-runs/bad.yaml", "CronJob", "month-end")
+	resp := s.Validator().Handle(ctx, update(t, never, set(t, never, "metadata.labels.team", "data")))
+	if resp.Allowed || !strings.HasPrefix(message(resp), "[cron-schedule-never-runs] ") {
+		t.Errorf("allowed=%v %q; want the label denied by cron-schedule-never-runs, as before webhook.updates", resp.Allowed, message(resp))
+	}
+}
+
+// Findings match by value, not by list index: removing a container does not make the next one's
+// finding new, but a further container with the same violation is new.
+func TestUpdateMatchesFindingsAcrossListIndexes(t *testing.T) {
+	s := newServer(t, "rules:\n  image-latest-tag:\n    mode: enforce\n", nil)
+	cron := jsonOf(t, `
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: two}
+spec:
+  schedule: "0 1 * * *"
+  startingDeadlineSeconds: 300
+  concurrencyPolicy: Forbid
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers:
+            - {name: a, image: "busybox:latest"}
+            - {name: b, image: "alpine"}
+`)
+	containers := func(cs ...map[string]any) []byte {
+		list := make([]any, len(cs))
+		for i, c := range cs {
+			list[i] = c
+		}
+		return set(t, cron, "spec.jobTemplate.spec.template.spec.containers", list)
+	}
+	a := map[string]any{"name": "a", "image": "busybox:latest"}
+	b := map[string]any{"name": "b", "image": "alpine"}
+	c := map[string]any{"name": "c", "image": "alpine"}
+
+	resp := s.Validator().Handle(ctx, update(t, cron, containers(b)))
+	if !resp.Allowed {
+		t.Errorf("removing the first container: denied: %s", message(resp))
+	}
+	resp = s.Validator().Handle(ctx, update(t, cron, containers(a, b, c)))
+	if resp.Allowed || !strings.Contains(message(resp), "containers[2].image") || strings.Count(message(resp), "\n") != 0 {
+		t.Errorf("adding a third container with an unpinned image: allowed=%v %q; want one denial, of containers[2]", resp.Allowed, message(resp))
+	}
+}
+
+// accessLog is an AccessChecker that says every request is missing and records what it was asked.
+type accessLog struct {
+	mu    sync.Mutex
+	asked []string
+}
+
+func (l *accessLog) Check(_ context.Context, sa rbac.ServiceAccount, req kubectl.Request) (rbac.Verdict, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.asked = append(l.asked, sa.String()+" "+req.Verb+" "+req.Resource+"/"+req.Subresource+" "+req.Name)
+	return rbac.Verdict{Known: true, Allowed: false}, nil
+}
+
+func (l *accessLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.asked
+	l.asked = nil
+	return out
+}
+
+func newServerWith(t *testing.T, opts webhook.Options) *webhook.Server {
+	t.Helper()
+	opts.Logger = slog.New(slog.DiscardHandler)
+	s, err := webhook.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+const restartCronJob = `
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: nightly-restart, namespace: apps, uid: cj-uid}
+spec:
+  schedule: "0 3 * * *"
+  startingDeadlineSeconds: 300
+  concurrencyPolicy: Forbid
+  jobTemplate:
+    spec:
+      activeDeadlineSeconds: 600
+      template:
+        spec:
+          serviceAccountName: restarter
+          restartPolicy: Never
+          containers:
+            - name: run
+              image: registry.k8s.io/kubectl:v1.36.3
+              command: ["sh", "-c", "echo backup done; kubectl rollout restart deployment/web"]
+`
+
+// rbac-insufficient on UPDATE asks only about the requests the change introduces.
+func TestUpdateAsksOnlyAboutNewRequests(t *testing.T) {
+	access := &accessLog{}
+	s := newServerWith(t, webhook.Options{AccessChecker: access})
+	cron := jsonOf(t, restartCronJob)
+	if resp := s.Validator().Handle(ctx, request(t, admissionv1.Create, cron)); resp.Allowed || !strings.Contains(message(resp), "[rbac-insufficient] ") {
+		t.Fatalf("CREATE: allowed=%v %q, want denied by rbac-insufficient", resp.Allowed, message(resp))
+	}
+	if len(access.take()) == 0 {
+		t.Fatal("CREATE asked no access question")
+	}
+
+	resp := s.Validator().Handle(ctx, update(t, cron, set(t, cron, "metadata.labels.team", "ops")))
+	if !resp.Allowed {
+		t.Errorf("label: denied: %s", message(resp))
+	}
+	if asked := access.take(); len(asked) != 0 {
+		t.Errorf("label: asked %q; want no access question", asked)
+	}
+
+	script := "echo backup done; kubectl rollout restart deployment/web; kubectl delete pod cache-0"
+	resp = s.Validator().Handle(ctx, update(t, cron, edit(t, cron, func(m map[string]any) {
+		c := m["spec"].(map[string]any)["jobTemplate"].(map[string]any)["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
+		c["command"] = []any{"sh", "-c", script}
+	})))
+	if resp.Allowed || !strings.Contains(message(resp), "kubectl delete pod cache-0` needs delete on pods") {
+		t.Errorf("new kubectl command: allowed=%v %q; want its missing permission denied", resp.Allowed, message(resp))
+	}
+	if strings.Contains(message(resp), "needs patch on deployments") {
+		t.Errorf("the request the old object made already is reported: %q", message(resp))
+	}
+	for _, q := range access.take() {
+		if !strings.Contains(q, "pods/ cache-0") {
+			t.Errorf("asked %q, which the old object made already", q)
+		}
+	}
+
+	// Another ServiceAccount makes every request new.
+	resp = s.Validator().Handle(ctx, update(t, cron, set(t, cron, "spec.jobTemplate.spec.template.spec.serviceAccountName", "other")))
+	if resp.Allowed || len(access.take()) == 0 {
+		t.Errorf("new ServiceAccount: allowed=%v; want its requests asked and denied", resp.Allowed)
+	}
+}
+
+// jobOf is the Job a CronJob's controller creates from it.
+func jobOf(t *testing.T, cron []byte, name, uid string) []byte {
+	t.Helper()
+	var cj batchv1.CronJob
+	if err := json.Unmarshal(cron, &cj); err != nil {
+		t.Fatal(err)
+	}
+	job := batchv1.Job{Spec: cj.Spec.JobTemplate.Spec}
+	job.APIVersion, job.Kind = "batch/v1", "Job"
+	job.Name, job.Namespace = name, cj.Namespace
+	job.Annotations = map[string]string{"cronjob.kubernetes.io/instantiate": "manual"}
+	isController := true
+	job.OwnerReferences = []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "CronJob", Name: cj.Name, UID: types.UID(uid), Controller: &isController}}
+	// What the API server defaults in a Job (SetDefaults_Job).
+	job.Spec.BackoffLimit = ptrTo[int32](6)
+	job.Spec.Completions, job.Spec.Parallelism = ptrTo[int32](1), ptrTo[int32](1)
+	out, err := json.Marshal(job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+func TestCronJobsJobJudgedAgainstItsTemplate(t *testing.T) {
+	cron := jsonOf(t, restartCronJob)
+	var cj batchv1.CronJob
+	if err := json.Unmarshal(cron, &cj); err != nil {
+		t.Fatal(err)
+	}
+	reader := fake.NewClientBuilder().WithScheme(scheme.Scheme).WithObjects(&cj).Build()
+	access := &accessLog{}
+	s := newServerWith(t, webhook.Options{AccessChecker: access, Reader: reader})
+
+	job := jobOf(t, cron, "run-1", "cj-uid")
+	resp := s.Validator().Handle(ctx, request(t, admissionv1.Create, job))
+	if !resp.Allowed {
+		t.Fatalf("the CronJob's Job: denied: %s", message(resp))
+	}
+	if asked := access.take(); len(asked) != 0 {
+		t.Errorf("asked %q; the template makes the same requests", asked)
+	}
+
+	// Something the template does not have is the Job's own.
+	own := set(t, job, "spec.template.spec.containers", []any{
+		map[string]any{"name": "run", "image": "registry.k8s.io/kubectl:v1.36.3", "command": []any{"kubectl", "delete", "namespace", "prod"}},
+	})
+	resp = s.Validator().Handle(ctx, request(t, admissionv1.Create, own))
+	if resp.Allowed || !strings.Contains(message(resp), "kubectl delete namespace prod` needs delete on namespaces") {
+		t.Errorf("a Job with a command its template lacks: allowed=%v %q; want denied", resp.Allowed, message(resp))
+	}
+
+	// An owner reference to another object of that name (another uid) is no exemption.
+	access.take()
+	resp = s.Validator().Handle(ctx, request(t, admissionv1.Create, jobOf(t, cron, "run-2", "forged-uid")))
+	if resp.Allowed || len(access.take()) == 0 {
+		t.Errorf("a Job whose owner reference names another uid: allowed=%v; want judged whole and denied", resp.Allowed)
+	}
+
+	// An existing finding of the template comes back as a warning naming the CronJob.
+	unpinned := set(t, cron, "spec.jobTemplate.spec.template.spec.containers", []any{map[string]any{"name": "run", "image": "busybox"}})
+	var cj2 batchv1.CronJob
+	if err := json.Unmarshal(unpinned, &cj2); err != nil {
+		t.Fatal(err)
+	}
+	reader2 := fake.NewClientBuilder().WithScheme(scheme.Scheme).WithObjects(&cj2).Build()
+	s = newServerWith(t, webhook.Options{Reader: reader2})
+	resp = s.Validator().Handle(ctx, request(t, admissionv1.Create, jobOf(t, unpinned, "run-3", "cj-uid")))
+	if !resp.Allowed || !hasWarning(resp, "image-latest-tag: the jobTemplate of CronJob apps/nightly-restart has this finding too") {
+		t.Errorf("allowed=%v warnings %q; want a warning that names the CronJob", resp.Allowed, resp.Warnings)
+	}
+}
