@@ -1,9 +1,15 @@
 package webhook_test
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +20,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
@@ -375,4 +382,135 @@ func TestCronJobsJobJudgedAgainstItsTemplate(t *testing.T) {
 	if !resp.Allowed || !hasWarning(resp, "image-latest-tag: the jobTemplate of CronJob apps/nightly-restart has this finding too") {
 		t.Errorf("allowed=%v warnings %q; want a warning that names the CronJob", resp.Allowed, resp.Warnings)
 	}
+}
+
+// FuzzUpdateMetadataOnly checks a property of webhook.updates: changes: for any object of
+// testdata/ and any UPDATE that changes only its labels and annotations (the jobguard.io/ignore
+// annotation included), the webhook never denies, even with every rule enforced, and asks no
+// access question. The input picks the object and encodes the edits (see metadataEdits).
+func FuzzUpdateMetadataOnly(f *testing.F) {
+	objs := reviewedFixtures(f)
+	access := &accessLog{}
+	cfg := "webhook:\n  mode: enforce\n"
+	dir := f.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ".jobguard.yaml"), []byte(cfg), 0o644); err != nil {
+		f.Fatal(err)
+	}
+	s, err := webhook.New(webhook.Options{Logger: slog.New(slog.DiscardHandler), ConfigFile: filepath.Join(dir, ".jobguard.yaml"), AccessChecker: access})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for i := range objs {
+		f.Add(uint16(i), []byte{0, 0, 2})                      // a label added
+		f.Add(uint16(i), []byte{1, 3, 80, 4, 2})               // old ignores cron-schedule-never-runs, the change removes that
+		f.Add(uint16(i), []byte{1, 3, 35, 4, 2})               // the same with job-restart-policy,rbac-insufficient
+		f.Add(uint16(i), []byte{4, 2, 1, 1, 3, 0, 5, 3, 2, 9}) // labels and annotations changed and removed
+	}
+	f.Fuzz(func(t *testing.T, pick uint16, script []byte) {
+		fixture := objs[int(pick)%len(objs)]
+		old, obj := metadataEdits(t, fixture, script)
+		access.take()
+		resp := s.Validator().Handle(ctx, update(t, old, obj))
+		if !resp.Allowed {
+			t.Fatalf("denied (%d): %s\nold: %s\nnew: %s", code(resp), message(resp), old, obj)
+		}
+		if asked := access.take(); len(asked) != 0 {
+			t.Errorf("asked %q on a metadata-only update", asked)
+		}
+	})
+}
+
+// reviewedFixtures are the Jobs, CronJobs and RBAC objects of testdata/*/*.yaml, as JSON.
+func reviewedFixtures(tb testing.TB) [][]byte {
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "*", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		tb.Fatalf("no fixtures: %v", err)
+	}
+	var objs [][]byte
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+		for {
+			doc, err := r.Read()
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				break // a fixture of malformed input: not an object to update
+			}
+			j, err := yaml.YAMLToJSON(doc)
+			if err != nil {
+				continue
+			}
+			var m struct {
+				Kind     string         `json:"kind"`
+				Metadata map[string]any `json:"metadata"`
+			}
+			if json.Unmarshal(j, &m) != nil || m.Metadata == nil {
+				continue
+			}
+			switch m.Kind {
+			case "Job", "CronJob", "Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding":
+				objs = append(objs, j)
+			}
+		}
+	}
+	if len(objs) < 50 {
+		tb.Fatalf("only %d fixture objects", len(objs))
+	}
+	return objs
+}
+
+// metadataEdits turns a script into two versions of obj that differ from obj, and from each
+// other, only in labels and annotations: the first byte says how many of the edits (pairs of
+// bytes: what, which) make the old object; the rest make the new one from the old.
+func metadataEdits(t *testing.T, obj, script []byte) (old, updated []byte) {
+	split := 0
+	if len(script) > 0 {
+		split = 2 * int(script[0]) % (len(script) + 1)
+		script = script[1:]
+	}
+	split = min(split, len(script))
+	old = applyMetadataEdits(t, obj, script[:split])
+	return old, applyMetadataEdits(t, old, script[split:])
+}
+
+var (
+	fuzzLabelKeys      = []string{"team", "app.kubernetes.io/name", "tier", "jobguard.io/webhook"}
+	fuzzAnnotationKeys = []string{"argocd.argoproj.io/tracking-id", "kubectl.kubernetes.io/last-applied-configuration", policies.IgnoreAnnotation}
+	fuzzValues         = []string{"", "x", "data", "cron-schedule-never-runs", "job-restart-policy,rbac-insufficient", "rbac-invalid-subject", "name-too-long,invalid-name", "no-such-rule", "image-latest-tag", "deprecated-api", "*"}
+)
+
+func applyMetadataEdits(t *testing.T, obj, script []byte) []byte {
+	return edit(t, obj, func(m map[string]any) {
+		meta := m["metadata"].(map[string]any)
+		for i := 0; i+1 < len(script); i += 2 {
+			what, which := script[i]%6, int(script[i+1])
+			field, keys := "labels", fuzzLabelKeys
+			if what >= 3 {
+				field, keys = "annotations", fuzzAnnotationKeys
+			}
+			values, _ := meta[field].(map[string]any)
+			if values == nil {
+				values = map[string]any{}
+			}
+			key := keys[which%len(keys)]
+			switch what % 3 {
+			case 0: // set
+				values[key] = fuzzValues[which%len(fuzzValues)]
+			case 1: // remove
+				delete(values, key)
+			case 2: // drop them all
+				values = nil
+			}
+			if values == nil {
+				delete(meta, field)
+			} else {
+				meta[field] = values
+			}
+		}
+	})
 }
