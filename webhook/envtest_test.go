@@ -14,6 +14,8 @@ package webhook_test
 //	              configurations of deploy/base/webhooks.yaml (clientConfig.url, failurePolicy Fail)
 //	Differential  (envtest_differential_test.go) every fixture under testdata/, linted by the
 //	              engine and submitted to the API server without the webhooks
+//	Updates       (envtest_updates_test.go) webhook.updates: objects that violate enforced rules
+//	              and existed before jobguard can still be changed; what a change introduces is judged
 //	KubectlRBAC   (envtest_rbac_test.go) the Role kubectl.Analyze maps a command to is sufficient
 //	              and minimal, asked through SubjectAccessReview
 
@@ -92,6 +94,7 @@ type envtestCluster struct {
 func TestEnvtest(t *testing.T) {
 	ec := envtestStart(t)
 	t.Run("Webhook", func(t *testing.T) { envtestWebhook(t, ec) })
+	t.Run("Updates", func(t *testing.T) { envtestUpdates(t, ec) }) // envtest_updates_test.go
 	t.Run("Differential", func(t *testing.T) { envtestDifferential(t, ec) })
 	t.Run("KubectlRBAC", func(t *testing.T) { envtestKubectlRBAC(t, ec) })
 	t.Run("SuggestBinds", func(t *testing.T) { envtestSuggestBinds(t, ec) })
@@ -159,6 +162,7 @@ func envtestStart(t *testing.T) *envtestCluster {
 	ec.server, err = webhook.New(webhook.Options{
 		Logger:        slog.New(slog.DiscardHandler),
 		AccessChecker: &webhook.SubjectAccessReviewer{Client: ec.c},
+		Reader:        ec.c,
 		HealthAddr:    webhook.Disabled,
 		MetricsAddr:   webhook.Disabled,
 	})
