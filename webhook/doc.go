@@ -11,6 +11,12 @@
 //     which kubectl prints as "Warning: ...";
 //   - audit: the finding is only logged and counted.
 //
+// On UPDATE, with webhook.updates: changes (the default), the old object is evaluated too, and a
+// finding it had already (same rule, field path and value) never denies: it comes back as a
+// warning that says so. A new Job whose controller is a CronJob is compared the same way with the
+// Job the CronJob's jobTemplate makes (read through Options.Reader). rbac-insufficient asks the
+// API server only about the kubectl requests the change introduces. See updates.go.
+//
 // The mutating webhook (/mutate) applies the fixes rules declare (spec.ttlSecondsAfterFinished on
 // a standalone Job, and opt-in ones such as spec.concurrencyPolicy and
 // spec.startingDeadlineSeconds on a CronJob) as a JSON patch of "add" operations, only on CREATE and only where the
