@@ -115,11 +115,11 @@ var jobDefaults = []string{"completions", "parallelism", "backoffLimit", "comple
 func jobFromTemplate(job ast.Object, cj *batchv1.CronJob) (ast.Object, error) {
 	raw, err := json.Marshal(cj.Spec.JobTemplate.Spec)
 	if err != nil {
-		return nil, fmt.Errorf("jobguard: encoding the jobTemplate of CronJob %s/%s: %w", cj.Namespace, cj.Name, err)
+		return nil, fmt.Errorf("encoding the jobTemplate of CronJob %s/%s: %w", cj.Namespace, cj.Name, err)
 	}
 	v, err := ast.ValueFromReader(bytes.NewReader(raw))
 	if err != nil {
-		return nil, fmt.Errorf("jobguard: reading the jobTemplate of CronJob %s/%s: %w", cj.Namespace, cj.Name, err)
+		return nil, fmt.Errorf("reading the jobTemplate of CronJob %s/%s: %w", cj.Namespace, cj.Name, err)
 	}
 	spec, _ := v.(ast.Object)
 	if spec == nil {
