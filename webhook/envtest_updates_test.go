@@ -103,7 +103,7 @@ func envtestWithoutNulls(v any) any {
 	return v
 }
 
-const envtestExistingWarning = "the object had this finding before this change, so it does not deny the change"
+const envtestExistingWarning = "the object had this finding before this change"
 
 // envtestUpdates: objects that exist before jobguard reviews them (created by
 // envtestUnreviewedUser, whom the webhook configurations' matchConditions skip, as if jobguard were

@@ -198,7 +198,7 @@ func (s *Server) validate(ctx context.Context, req admission.Request) admission.
 				s.metrics.finding(f, ActionAudited, true)
 				continue
 			}
-			warnings = append(warnings, describeExisting(f, r.base))
+			warnings = append(warnings, describeExisting(f, r.base, mode == config.ModeEnforce))
 			warned.add(f.Rule)
 			s.metrics.finding(f, ActionWarned, true)
 			continue

@@ -292,13 +292,22 @@ func (c *changedRequestsChecker) Check(ctx context.Context, sa rbac.ServiceAccou
 }
 
 // describeExisting is the warning of an existing finding: what it is, that the request did not
-// introduce it and so it is not denied, and how to fix it.
-func describeExisting(f policies.Finding, b *baseline) string {
+// introduce it (and so, when its rule enforces, that it does not deny), and how to fix it.
+func describeExisting(f policies.Finding, b *baseline, enforced bool) string {
 	var why string
-	if b.cronJob != "" {
-		why = "the jobTemplate of CronJob " + b.cronJob + " has this finding too, so it does not deny the Job; fix it in the CronJob: "
-	} else {
-		why = "the object had this finding before this change, so it does not deny the change; fix it when you can: "
+	switch {
+	case b.cronJob != "":
+		why = "the jobTemplate of CronJob " + b.cronJob + " has this finding too"
+		if enforced {
+			why += ", so it does not deny the Job"
+		}
+		why += "; fix it in the CronJob: "
+	default:
+		why = "the object had this finding before this change"
+		if enforced {
+			why += ", so it does not deny the change"
+		}
+		why += "; fix it when you can: "
 	}
 	msg := f.Rule + ": " + why + describe(f)
 	if f.Remediation != "" {

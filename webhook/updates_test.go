@@ -379,7 +379,7 @@ func TestCronJobsJobJudgedAgainstItsTemplate(t *testing.T) {
 	reader2 := fake.NewClientBuilder().WithScheme(scheme.Scheme).WithObjects(&cj2).Build()
 	s = newServerWith(t, webhook.Options{Reader: reader2})
 	resp = s.Validator().Handle(ctx, request(t, admissionv1.Create, jobOf(t, unpinned, "run-3", "cj-uid")))
-	if !resp.Allowed || !hasWarning(resp, "image-latest-tag: the jobTemplate of CronJob apps/nightly-restart has this finding too") {
+	if !resp.Allowed || !hasWarning(resp, "image-latest-tag: the jobTemplate of CronJob apps/nightly-restart has this finding too; fix it in the CronJob: ") {
 		t.Errorf("allowed=%v warnings %q; want a warning that names the CronJob", resp.Allowed, resp.Warnings)
 	}
 }
