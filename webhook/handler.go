@@ -104,15 +104,25 @@ func (s *Server) evaluate(ctx context.Context, req admission.Request, rules poli
 		}
 		if err == nil && base != nil {
 			// The baseline's kubectl requests are recorded, not asked; the object's are asked only
-			// when the baseline did not make them (changedRequestsChecker).
-			baseOpts := slices.Clip(evalOpts)
+			// when the baseline did not make them (changedRequestsChecker). An unchanged object
+			// makes the baseline's requests only: none is asked, and its findings are the
+			// baseline's, so the baseline needs no evaluation of its own.
 			var recorder *recordingChecker
 			if checker != nil {
 				recorder = &recordingChecker{}
-				baseOpts = append(baseOpts, policies.WithAccessChecker(recorder))
 			}
-			base.findings, err = p.Engine.Evaluate(evalCtx, base.obj, baseOpts...)
-			if recorder != nil {
+			if !base.unchanged {
+				baseOpts := slices.Clip(evalOpts)
+				if recorder != nil {
+					baseOpts = append(baseOpts, policies.WithAccessChecker(recorder))
+				}
+				base.findings, err = p.Engine.Evaluate(evalCtx, base.obj, baseOpts...)
+			}
+			switch {
+			case recorder == nil:
+			case base.unchanged:
+				checker = recorder
+			default:
 				checker = &changedRequestsChecker{made: recorder.made, next: checker}
 			}
 		}

@@ -40,6 +40,10 @@ type baseline struct {
 	findings []policies.Finding
 	// cronJob names the CronJob whose jobTemplate the baseline is; "" for an UPDATE's old object.
 	cronJob string
+	// unchanged: an UPDATE that changes nothing but the fields of volatileMetadata (a no-op
+	// apply, a controller's write): every finding is the old object's, without a second
+	// evaluation.
+	unchanged bool
 }
 
 // baselineOf returns the baseline of a request, or nil when it has none: a CREATE of anything but a
@@ -53,7 +57,7 @@ func (s *Server) baselineOf(ctx context.Context, req admission.Request, obj ast.
 			// its own), there is nothing to compare with and the object is judged whole.
 			return nil, nil
 		}
-		return &baseline{obj: withoutIgnoreAnnotation(old)}, nil
+		return &baseline{obj: withoutIgnoreAnnotation(old), unchanged: sameForRules(old, obj)}, nil
 	case admissionv1.Create:
 		owner, ok := cronJobOwner(obj)
 		if !ok || ref.Kind != "Job" {
@@ -83,6 +87,45 @@ func (s *Server) baselineOf(ctx context.Context, req admission.Request, obj ast.
 }
 
 type ownerRef struct{ name, uid string }
+
+// volatileMetadata are the fields the API server changes on every write, which no rule reads.
+var volatileMetadata = []*ast.Term{ast.InternedTerm("resourceVersion"), ast.InternedTerm("managedFields"), ast.InternedTerm("generation")}
+
+// sameForRules reports whether a and b are the same object but for volatileMetadata.
+func sameForRules(a, b ast.Object) bool {
+	if a.Len() != b.Len() {
+		return false
+	}
+	metadata := ast.InternedTerm("metadata")
+	return !a.Until(func(k, va *ast.Term) bool {
+		vb := b.Get(k)
+		if vb == nil {
+			return true
+		}
+		if k.Equal(metadata) {
+			ma, okA := va.Value.(ast.Object)
+			mb, okB := vb.Value.(ast.Object)
+			if okA && okB {
+				return withoutKeys(ma, volatileMetadata).Compare(withoutKeys(mb, volatileMetadata)) != 0
+			}
+		}
+		return va.Value.Compare(vb.Value) != 0
+	})
+}
+
+// withoutKeys is obj without keys (obj itself when it has none of them).
+func withoutKeys(obj ast.Object, keys []*ast.Term) ast.Object {
+	if !slices.ContainsFunc(keys, func(k *ast.Term) bool { return obj.Get(k) != nil }) {
+		return obj
+	}
+	out := ast.NewObject()
+	obj.Foreach(func(k, v *ast.Term) {
+		if !slices.ContainsFunc(keys, k.Equal) {
+			out.Insert(k, v)
+		}
+	})
+	return out
+}
 
 // cronJobOwner returns the controller ownerReference of obj when it is a CronJob of group batch.
 func cronJobOwner(obj ast.Object) (ownerRef, bool) {
@@ -199,6 +242,12 @@ func valueAtPath(v ast.Value, path policies.FieldPath) ast.Value {
 func (b *baseline) existing(obj ast.Object, findings []policies.Finding) []bool {
 	out := make([]bool, len(findings))
 	if b == nil {
+		return out
+	}
+	if b.unchanged {
+		for i := range out {
+			out[i] = true
+		}
 		return out
 	}
 	used := make([]bool, len(b.findings))

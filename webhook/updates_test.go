@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -33,7 +34,7 @@ import (
 )
 
 // update is the UPDATE request of old to obj.
-func update(t *testing.T, old, obj []byte) admission.Request {
+func update(t testing.TB, old, obj []byte) admission.Request {
 	t.Helper()
 	req := request(t, admissionv1.Update, obj)
 	req.OldObject = runtime.RawExtension{Raw: old}
@@ -68,7 +69,7 @@ func setPath(m map[string]any, path string, v any) {
 	m[keys[len(keys)-1]] = v
 }
 
-func set(t *testing.T, obj []byte, path string, v any) []byte {
+func set(t testing.TB, obj []byte, path string, v any) []byte {
 	return edit(t, obj, func(m map[string]any) { setPath(m, path, v) })
 }
 
@@ -513,4 +514,66 @@ func applyMetadataEdits(t *testing.T, obj, script []byte) []byte {
 			}
 		}
 	})
+}
+
+// An UPDATE that changes only what the API server changes on every write (resourceVersion,
+// managedFields, generation) is answered from one evaluation; the answer is the one an UPDATE
+// that changes a label gets, for which both objects are evaluated.
+func TestUnchangedUpdateAnsweredAsAChangedOne(t *testing.T) {
+	access := &accessLog{}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, ".jobguard.yaml"), []byte("webhook:\n  mode: enforce\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s := newServerWith(t, webhook.Options{ConfigFile: filepath.Join(dir, ".jobguard.yaml"), AccessChecker: access})
+	for _, obj := range reviewedFixtures(t) {
+		written := edit(t, obj, func(m map[string]any) {
+			meta := m["metadata"].(map[string]any)
+			meta["resourceVersion"], meta["generation"] = "42", 7
+			meta["managedFields"] = []any{map[string]any{"manager": "kubectl", "operation": "Update"}}
+		})
+		unchanged := s.Validator().Handle(ctx, update(t, obj, written))
+		labelled := s.Validator().Handle(ctx, update(t, obj, set(t, written, "metadata.labels.jobguard-test", "x")))
+		name := string(obj[:min(len(obj), 120)])
+		if !unchanged.Allowed || !labelled.Allowed {
+			t.Errorf("%s: allowed %v (unchanged) and %v (labelled), want both", name, unchanged.Allowed, labelled.Allowed)
+		}
+		if !slices.Equal(slices.Sorted(slices.Values(unchanged.Warnings)), slices.Sorted(slices.Values(labelled.Warnings))) {
+			t.Errorf("%s: warnings differ:\n unchanged %q\n labelled  %q", name, unchanged.Warnings, labelled.Warnings)
+		}
+		if asked := access.take(); len(asked) != 0 {
+			t.Errorf("%s: asked %q", name, asked)
+		}
+	}
+}
+
+// BenchmarkValidateUpdate answers a CREATE and UPDATEs of a CronJob with several findings and a
+// kubectl command: unchanged (one evaluation), with a label (both objects evaluated) and with a
+// changed command (both evaluated, the new requests asked).
+func BenchmarkValidateUpdate(b *testing.B) {
+	s, err := webhook.New(webhook.Options{Logger: slog.New(slog.DiscardHandler), AccessChecker: &accessLog{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cron := fixture(b, "seeds/000-restart-cronjob.yaml", "CronJob", "restart-cronjob")
+	t := b
+	reqs := []struct {
+		name string
+		req  admission.Request
+	}{
+		{"create", request(t, admissionv1.Create, cron)},
+		{"unchanged", update(t, cron, set(t, cron, "metadata.resourceVersion", "2"))},
+		{"label", update(t, cron, set(t, cron, "metadata.labels.team", "ops"))},
+		{"command", update(t, cron, edit(t, cron, func(m map[string]any) {
+			c := m["spec"].(map[string]any)["jobTemplate"].(map[string]any)["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)
+			c["command"] = []any{"sh", "-c", "kubectl get pods"}
+		}))},
+	}
+	for _, r := range reqs {
+		b.Run(r.name, func(b *testing.B) {
+			for b.Loop() {
+				s.Validator().Handle(ctx, r.req)
+			}
+		})
+	}
 }

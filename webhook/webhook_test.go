@@ -71,7 +71,7 @@ func mapsWith(m map[string]string, k, v string) map[string]string {
 }
 
 // fixture returns the object kind/name of a YAML file under testdata/, as JSON.
-func fixture(t *testing.T, file, kind, name string) []byte {
+func fixture(t testing.TB, file, kind, name string) []byte {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "testdata", file))
 	if err != nil {
@@ -99,7 +99,7 @@ type objectMeta struct {
 	} `json:"metadata"`
 }
 
-func meta(t *testing.T, obj []byte) objectMeta {
+func meta(t testing.TB, obj []byte) objectMeta {
 	t.Helper()
 	var m objectMeta
 	if err := json.Unmarshal(obj, &m); err != nil {
@@ -110,7 +110,7 @@ func meta(t *testing.T, obj []byte) objectMeta {
 
 // request is the AdmissionRequest the API server sends for op on obj, in namespace "default"
 // unless the object names one.
-func request(t *testing.T, op admissionv1.Operation, obj []byte) admission.Request {
+func request(t testing.TB, op admissionv1.Operation, obj []byte) admission.Request {
 	t.Helper()
 	m := meta(t, obj)
 	gv, err := schema.ParseGroupVersion(m.APIVersion)
@@ -150,7 +150,7 @@ func inNamespace(t *testing.T, obj []byte, ns string) []byte {
 }
 
 // edit returns a modified copy of obj.
-func edit(t *testing.T, obj []byte, f func(map[string]any)) []byte {
+func edit(t testing.TB, obj []byte, f func(map[string]any)) []byte {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(obj, &m); err != nil {
