@@ -36,7 +36,7 @@ import (
 
 // baseline is what a reviewed object is compared with.
 type baseline struct {
-	obj      ast.Object
+	obj      ast.Object // nil when unchanged and never decoded
 	findings []policies.Finding
 	// cronJob names the CronJob whose jobTemplate the baseline is; "" for an UPDATE's old object.
 	cronJob string
@@ -51,6 +51,9 @@ type baseline struct {
 func (s *Server) baselineOf(ctx context.Context, req admission.Request, obj ast.Object, ref policies.ObjectRef) (*baseline, error) {
 	switch req.Operation {
 	case admissionv1.Update:
+		if len(req.OldObject.Raw) > 0 && bytes.Equal(req.OldObject.Raw, req.Object.Raw) {
+			return &baseline{unchanged: true}, nil // the same bytes: no need to decode them again
+		}
 		old, err := decodeRaw(req.OldObject.Raw, req.OldObject.Object, req)
 		if err != nil {
 			// The API server always sends the old object of an UPDATE; without one (a client of
