@@ -238,7 +238,8 @@ func valueAtPath(v ast.Value, path policies.FieldPath) ast.Value {
 }
 
 // existing says, for each of findings (of obj), whether base has it already: a finding of the
-// same rule whose path is the same and holds the same value. A finding that matches none is then
+// same rule whose path is the same and holds the same value (or, for a finding about the whole
+// object, says the same). A finding that matches none is then
 // matched with one whose path differs only in list indexes (a container or rule moved up when one
 // before it was removed), if that holds the same value too. Each finding of the base is matched
 // at most once, so a second container with the same violating image is new.
@@ -264,7 +265,9 @@ func (b *baseline) existing(obj ast.Object, findings []policies.Finding) []bool 
 				if used[j] || bf.Rule != f.Rule || !samePath(f.Path, bf.Path) {
 					continue
 				}
-				if sameValue(value, valueAtPath(b.obj, bf.Path)) {
+				// A finding about the whole object (a custom rule's empty path) would always hold a
+				// changed value, the object: its message says what is wrong instead.
+				if len(f.Path) == 0 && f.Message == bf.Message || len(f.Path) > 0 && sameValue(value, valueAtPath(b.obj, bf.Path)) {
 					out[i], used[j] = true, true
 					break
 				}

@@ -582,3 +582,36 @@ func BenchmarkValidateUpdate(b *testing.B) {
 		})
 	}
 }
+
+// wholeObjectRule is a custom rule whose finding is about the whole object (an empty path).
+const wholeObjectRule = `# METADATA
+# title: CronJobs must not run at 3 in the morning
+# description: The backup window.
+# custom:
+#   id: no-3am
+#   severity: error
+#   kinds: [CronJob]
+#   remediation: Move the schedule out of the backup window.
+package jobguard.rules.custom.no_3am
+
+import data.jobguard.lib.result
+
+deny contains result.fail(sprintf("runs at 3 am (%s), in the backup window", [input.object.spec.schedule]), []) if {
+	startswith(input.object.spec.schedule, "0 3 ")
+}
+`
+
+// A finding about the whole object is existing when the old object's says the same: the object,
+// its value, changes with every UPDATE.
+func TestUpdateWholeObjectFinding(t *testing.T) {
+	s := newServer(t, "policies: [rules]\n", map[string]string{"rules/no_3am.rego": wholeObjectRule})
+	cron := jsonOf(t, restartCronJob)
+	resp := s.Validator().Handle(ctx, update(t, cron, set(t, cron, "spec.suspend", true)))
+	if !resp.Allowed || !hasWarning(resp, "no-3am: "+existingBefore, "runs at 3 am") {
+		t.Errorf("suspending: allowed=%v %q, warnings %q; want allowed with the finding as existing", resp.Allowed, message(resp), resp.Warnings)
+	}
+	resp = s.Validator().Handle(ctx, update(t, cron, set(t, cron, "spec.schedule", "0 3 * * 1")))
+	if resp.Allowed || !strings.HasPrefix(message(resp), "[no-3am] runs at 3 am (0 3 * * 1)") {
+		t.Errorf("another 3 am schedule: allowed=%v %q; want denied by no-3am", resp.Allowed, message(resp))
+	}
+}
