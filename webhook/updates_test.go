@@ -41,8 +41,8 @@ func update(t testing.TB, old, obj []byte) admission.Request {
 	return req
 }
 
-// jsonOf is a YAML object as JSON.
-func jsonOf(t *testing.T, y string) []byte {
+// yamlJSON is a YAML object as JSON.
+func yamlJSON(t *testing.T, y string) []byte {
 	t.Helper()
 	j, err := yaml.YAMLToJSON([]byte(y))
 	if err != nil {
@@ -177,7 +177,7 @@ func TestUpdatesAllJudgesTheWholeObject(t *testing.T) {
 // finding new, but a further container with the same violation is new.
 func TestUpdateMatchesFindingsAcrossListIndexes(t *testing.T) {
 	s := newServer(t, "rules:\n  image-latest-tag:\n    mode: enforce\n", nil)
-	cron := jsonOf(t, `
+	cron := yamlJSON(t, `
 apiVersion: batch/v1
 kind: CronJob
 metadata: {name: two}
@@ -271,7 +271,7 @@ spec:
 func TestUpdateAsksOnlyAboutNewRequests(t *testing.T) {
 	access := &accessLog{}
 	s := newServerWith(t, webhook.Options{AccessChecker: access})
-	cron := jsonOf(t, restartCronJob)
+	cron := yamlJSON(t, restartCronJob)
 	if resp := s.Validator().Handle(ctx, request(t, admissionv1.Create, cron)); resp.Allowed || !strings.Contains(message(resp), "[rbac-insufficient] ") {
 		t.Fatalf("CREATE: allowed=%v %q, want denied by rbac-insufficient", resp.Allowed, message(resp))
 	}
@@ -337,7 +337,7 @@ func jobOf(t *testing.T, cron []byte, name, uid string) []byte {
 func ptrTo[T any](v T) *T { return &v }
 
 func TestCronJobsJobJudgedAgainstItsTemplate(t *testing.T) {
-	cron := jsonOf(t, restartCronJob)
+	cron := yamlJSON(t, restartCronJob)
 	var cj batchv1.CronJob
 	if err := json.Unmarshal(cron, &cj); err != nil {
 		t.Fatal(err)
@@ -605,7 +605,7 @@ deny contains result.fail(sprintf("runs at 3 am (%s), in the backup window", [in
 // its value, changes with every UPDATE.
 func TestUpdateWholeObjectFinding(t *testing.T) {
 	s := newServer(t, "policies: [rules]\n", map[string]string{"rules/no_3am.rego": wholeObjectRule})
-	cron := jsonOf(t, restartCronJob)
+	cron := yamlJSON(t, restartCronJob)
 	resp := s.Validator().Handle(ctx, update(t, cron, set(t, cron, "spec.suspend", true)))
 	if !resp.Allowed || !hasWarning(resp, "no-3am: "+existingBefore, "runs at 3 am") {
 		t.Errorf("suspending: allowed=%v %q, warnings %q; want allowed with the finding as existing", resp.Allowed, message(resp), resp.Warnings)
