@@ -224,17 +224,40 @@ func (e *Engine) data() map[string]any {
 	}}
 }
 
+// rulesByKind groups the enabled rules by the kinds they check. A rule of a kind in any group
+// (AnyGroup) joins every group's rules of that kind, and alone checks the kind in other groups.
 func (e *Engine) rulesByKind() map[GroupKind][]*Rule {
 	byKind := map[GroupKind][]*Rule{}
+	var anyGroup []*Rule
 	for _, r := range e.rules {
 		if e.opts.disabled[r.ID] {
 			continue
 		}
 		for _, gk := range r.Kinds {
 			byKind[gk] = append(byKind[gk], r)
+			if gk.Group == AnyGroup {
+				anyGroup = append(anyGroup, r)
+			}
+		}
+	}
+	for gk := range byKind {
+		for _, r := range anyGroup {
+			if gk.Group != AnyGroup && r.AppliesTo(GroupKind{Group: AnyGroup, Kind: gk.Kind}) && !slices.Contains(byKind[gk], r) {
+				byKind[gk] = append(byKind[gk], r)
+			}
 		}
 	}
 	return byKind
+}
+
+// queryFor returns the query for objects of gk in rules: gk's own, else that of rules that
+// check gk.Kind in any group.
+func queryFor[Q any](queries map[GroupKind]Q, gk GroupKind) (Q, bool) {
+	if q, ok := queries[gk]; ok {
+		return q, true
+	}
+	q, ok := queries[GroupKind{Group: AnyGroup, Kind: gk.Kind}]
+	return q, ok
 }
 
 // prepare builds one query that collects every rule's deny set into an object keyed by rule id.
@@ -268,7 +291,7 @@ func (e *Engine) Enabled(id string) bool { return e.byID[id] != nil && !e.opts.d
 // or ast.ValueFromReader).
 func (e *Engine) Evaluate(ctx context.Context, obj ast.Object, opts ...EvalOption) ([]Finding, error) {
 	ref := ObjectRefOf(obj)
-	pq, ok := e.queries[groupKindOf(ref)]
+	pq, ok := queryFor(e.queries, groupKindOf(ref))
 	if !ok {
 		return nil, nil
 	}

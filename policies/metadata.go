@@ -68,6 +68,10 @@ func (gk GroupKind) String() string {
 	return gk.Group + "/" + gk.Kind
 }
 
+// AnyGroup as the group of a rule's kind ("*/Job") makes the rule check objects of that kind in
+// every API group, including groups no other rule checks (deprecated-api: extensions/v1beta1 Job).
+const AnyGroup = "*"
+
 // knownGroups lets rule metadata name kinds without their group.
 var knownGroups = map[string]string{
 	"Job":                "batch",
@@ -78,7 +82,7 @@ var knownGroups = map[string]string{
 	"ClusterRoleBinding": "rbac.authorization.k8s.io",
 }
 
-// parseGroupKind reads "Kind" (group from knownGroups, else core) or "group/Kind".
+// parseGroupKind reads "Kind" (group from knownGroups, else core), "group/Kind" or "*/Kind".
 func parseGroupKind(s string) GroupKind {
 	if group, kind, ok := strings.Cut(s, "/"); ok {
 		return GroupKind{Group: group, Kind: kind}

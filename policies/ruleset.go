@@ -64,6 +64,5 @@ func (e *Engine) preparePartial(compiler *ast.Compiler, store storage.Store) err
 
 // partialQuery returns the query of a kind for a rule set other than AllRules.
 func (e *Engine) partialQuery(gk GroupKind, set RuleSet) (rego.PreparedEvalQuery, bool) {
-	pq, ok := e.partial[set][gk]
-	return pq, ok
+	return queryFor(e.partial[set], gk)
 }

@@ -4,11 +4,19 @@
 #   batch/v1beta1 and batch/v2alpha1 CronJobs are no longer served since Kubernetes 1.25 and 1.21:
 #   batch/v1 CronJob has been GA since 1.21 with the same fields. The v1beta1 and v1alpha1 RBAC
 #   versions are gone since 1.22 (rbac.authorization.k8s.io/v1 is GA since 1.8). A removed version is
-#   an error for the target Kubernetes version (--kube-version), a deprecated one a warning.
+#   an error for the target Kubernetes version (--kube-version), a deprecated one a warning. A Job
+#   or CronJob under any other version of a Kubernetes API group (extensions/v1beta1, batch/v2) is
+#   an error too: the API server serves Jobs and CronJobs only as batch/v1 and refuses the object
+#   (kinds of the same name in other groups, such as batch.volcano.sh Jobs, are left alone).
+# related_resources:
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/registry/batch/rest/storage_batch.go
+#     description: "k8s.io/kubernetes@v1.36.3 pkg/registry/batch/rest/storage_batch.go: batch serves only v1 (jobs, cronjobs)"
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/registry/rbac/rest/storage_rbac.go
+#     description: "k8s.io/kubernetes@v1.36.3 pkg/registry/rbac/rest/storage_rbac.go: rbac.authorization.k8s.io serves only v1"
 # custom:
 #   id: deprecated-api
 #   severity: error
-#   kinds: [CronJob, Role, ClusterRole, RoleBinding, ClusterRoleBinding]
+#   kinds: ["*/Job", "*/CronJob", Role, ClusterRole, RoleBinding, ClusterRoleBinding]
 #   remediation: Change apiVersion to the replacement named in the message; the fields stay the same.
 package jobguard.rules.batch.deprecated_api
 
@@ -54,3 +62,28 @@ deny contains result.fail_with_severity(msg, ["apiVersion"], "warning") if {
 		[k8s.obj.apiVersion, k8s.obj.kind, v.deprecated, v.removed, v.replacement, v.ga],
 	)
 }
+
+# The version each kind is served as; every other version of a Kubernetes group is refused.
+served := {"Job": "batch/v1", "CronJob": "batch/v1"}
+
+deny contains result.fail(msg, ["apiVersion"]) if {
+	replacement := served[k8s.obj.kind]
+	k8s.obj.apiVersion != replacement
+	not versions[k8s.obj.apiVersion][k8s.obj.kind]
+	kubernetes_group(k8s.obj.apiVersion)
+	msg := sprintf(
+		"Kubernetes 1.%d does not serve %s as %s, so the API server refuses it; use apiVersion: %s",
+		[target, k8s.obj.kind, k8s.obj.apiVersion, replacement],
+	)
+}
+
+# kubernetes_group holds for versions of Kubernetes' own groups: the core group, groups without
+# a dot (batch, extensions, apps) and *.k8s.io. Other groups belong to custom resources.
+kubernetes_group(api_version) if not contains(api_version, "/")
+
+kubernetes_group(api_version) if {
+	group := split(api_version, "/")[0]
+	not contains(group, ".")
+}
+
+kubernetes_group(api_version) if endswith(split(api_version, "/")[0], ".k8s.io")

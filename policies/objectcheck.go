@@ -1,0 +1,319 @@
+package policies
+
+// The API server's object checks that need Go: decoding an object into its k8s.io/api type the
+// way the API server does (case-sensitive, strict about unknown fields), and the value checks
+// of k8s.io/apimachinery's validation packages. Rules (invalid-field, unknown-field) word the
+// findings; these builtins only find the facts, with the path of each field.
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/types"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	kscheme "k8s.io/client-go/kubernetes/scheme"
+	kjson "sigs.k8s.io/json"
+)
+
+var decodeErrors = &rego.Function{
+	Name: "jobguard.k8s.decode_errors",
+	Description: "Decodes an object into its k8s.io/api type as the API server does (sigs.k8s.io/json: case-sensitive, " +
+		"strict about unknown fields) and returns every field it cannot decode (wrong type) or does not know (dropped). " +
+		"Kinds that are not built into Kubernetes return no errors.",
+	Decl: types.NewFunction(
+		types.Args(types.Named("object", types.A).Description("the object, as in input.object")),
+		types.Named("errors", types.NewArray(nil, types.NewObject(nil, types.NewDynamicProperty(types.S, types.A)))).
+			Description(`each {"path": [keys and indexes], "problem": "wrong type" or "unknown field", "got": the JSON type ` +
+				`written, "want": the Go type expected, "detail": the decoder's words, "hint": ` +
+				`{"case": the field with that name in another case} or {"at": the path of an enclosing object that has the field}}`),
+	),
+}
+
+var selectorMatches = &rego.Function{
+	Name:        "jobguard.k8s.selector_matches",
+	Description: "Reports whether a metav1.LabelSelector (matchLabels, matchExpressions) selects a set of labels, as metav1.LabelSelectorAsSelector does; an invalid selector matches nothing.",
+	Decl: types.NewFunction(
+		types.Args(
+			types.Named("selector", types.A).Description("the label selector"),
+			types.Named("labels", types.NewObject(nil, types.NewDynamicProperty(types.S, types.S))).Description("the labels"),
+		),
+		types.Named("matches", types.B),
+	),
+}
+
+func builtinDecodeErrors(_ rego.BuiltinContext, obj *ast.Term) (*ast.Term, error) {
+	o, ok := obj.Value.(ast.Object)
+	if !ok {
+		return ast.ArrayTerm(), nil
+	}
+	gvk := schema.FromAPIVersionAndKind(StringAt(o, "apiVersion"), StringAt(o, "kind"))
+	typed, err := kscheme.Scheme.New(gvk)
+	if err != nil { // not a built-in kind, or not a served version of it
+		return ast.ArrayTerm(), nil
+	}
+	value, err := ast.JSON(o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", decodeErrors.Name, err)
+	}
+	problems := DecodeProblems(value, reflect.TypeOf(typed).Elem())
+	terms := make([]*ast.Term, len(problems))
+	for i, p := range problems {
+		v, err := ast.InterfaceToValue(p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", decodeErrors.Name, err)
+		}
+		terms[i] = ast.NewTerm(v)
+	}
+	return ast.ArrayTerm(terms...), nil
+}
+
+func builtinSelectorMatches(_ rego.BuiltinContext, selector, set *ast.Term) (*ast.Term, error) {
+	var sel metav1.LabelSelector
+	var lbls map[string]string
+	if err := termInto(selector, &sel); err != nil {
+		return ast.InternedTerm(false), nil // a selector that does not decode selects nothing
+	}
+	if err := termInto(set, &lbls); err != nil {
+		return nil, fmt.Errorf("%s: operand 2: %w", selectorMatches.Name, err)
+	}
+	s, err := metav1.LabelSelectorAsSelector(&sel)
+	if err != nil {
+		return ast.InternedTerm(false), nil // an invalid selector selects nothing
+	}
+	return ast.InternedTerm(s.Matches(labels.Set(lbls))), nil
+}
+
+func termInto(t *ast.Term, out any) error {
+	v, err := ast.JSON(t.Value)
+	if err != nil {
+		return err
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return kjson.UnmarshalCaseSensitivePreserveInts(data, out)
+}
+
+// DecodeProblem is a field of an object that the API server cannot decode into its type, or
+// does not know and drops.
+type DecodeProblem struct {
+	Path    []any  `json:"path"`
+	Problem string `json:"problem"` // "wrong type" or "unknown field"
+	Got     string `json:"got,omitempty"`
+	Want    string `json:"want,omitempty"`
+	Detail  string `json:"detail"`
+	// Hint, for an unknown field: "case" names the field that differs only in case, "at" the
+	// path of the nearest enclosing object whose type has a field of this name.
+	Hint map[string]any `json:"hint,omitempty"`
+}
+
+// DecodeProblems decodes value (a JSON value: maps, slices, json.Number...) into a new value of
+// typ with the API server's decoder and lists every field it rejects or drops. Decoding the whole
+// object is the common, fast case; only an object that fails is walked field by field, so that
+// each problem has its path (the decoder's own error names struct fields, not list indexes).
+func DecodeProblems(value any, typ reflect.Type) []DecodeProblem {
+	data, err := json.Marshal(value)
+	if err != nil {
+		return nil
+	}
+	if strict, err := kjson.UnmarshalStrict(data, reflect.New(typ).Interface(), kjson.DisallowUnknownFields); err == nil && len(strict) == 0 {
+		return nil
+	}
+	w := decodeWalker{}
+	w.walk(nil, value, typ, nil)
+	return w.problems
+}
+
+type decodeWalker struct{ problems []DecodeProblem }
+
+// enclosing is an object on the way to a field, for the hint of a misplaced one.
+type enclosing struct {
+	path   []any
+	fields map[string]reflect.Type
+}
+
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+func (w *decodeWalker) walk(path []any, value any, typ reflect.Type, outer []enclosing) {
+	for typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
+	}
+	if value == nil { // null decodes into anything: the field stays unset
+		return
+	}
+	if reflect.PointerTo(typ).Implements(unmarshalerType) { // Quantity, IntOrString, Time...: the type decides
+		w.leaf(path, value, typ)
+		return
+	}
+	switch typ.Kind() {
+	case reflect.Struct:
+		obj, ok := value.(map[string]any)
+		if !ok {
+			w.leaf(path, value, typ)
+			return
+		}
+		fields := jsonFields(typ)
+		outer = append(outer, enclosing{path: path, fields: fields})
+		for _, key := range sortedKeys(obj) {
+			child := append(slices.Clip(path), key)
+			if ft, ok := fields[key]; ok {
+				w.walk(child, obj[key], ft, outer)
+				continue
+			}
+			w.problems = append(w.problems, DecodeProblem{
+				Path: child, Problem: "unknown field", Detail: fmt.Sprintf("unknown field %q", key), Hint: unknownFieldHint(key, fields, outer),
+			})
+		}
+	case reflect.Slice, reflect.Array:
+		list, ok := value.([]any)
+		if !ok || typ.Elem().Kind() == reflect.Uint8 { // []byte is a base64 string
+			w.leaf(path, value, typ)
+			return
+		}
+		for i, el := range list {
+			w.walk(append(slices.Clip(path), i), el, typ.Elem(), outer)
+		}
+	case reflect.Map:
+		obj, ok := value.(map[string]any)
+		if !ok {
+			w.leaf(path, value, typ)
+			return
+		}
+		for _, key := range sortedKeys(obj) {
+			w.walk(append(slices.Clip(path), key), obj[key], typ.Elem(), outer)
+		}
+	case reflect.Interface:
+	default:
+		w.leaf(path, value, typ)
+	}
+}
+
+// leaf decodes one value into typ with the API server's decoder.
+func (w *decodeWalker) leaf(path []any, value any, typ reflect.Type) {
+	data, err := json.Marshal(value)
+	if err != nil {
+		return
+	}
+	err = kjson.UnmarshalCaseSensitivePreserveInts(data, reflect.New(typ).Interface())
+	if err == nil {
+		return
+	}
+	p := DecodeProblem{Path: path, Problem: "wrong type", Got: jsonTypeName(value), Want: typ.String(), Detail: err.Error()}
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) && typeErr.Type != nil {
+		p.Want = typeErr.Type.String()
+	}
+	w.problems = append(w.problems, p)
+}
+
+func unknownFieldHint(key string, fields map[string]reflect.Type, outer []enclosing) map[string]any {
+	for name := range fields {
+		if strings.EqualFold(name, key) {
+			return map[string]any{"case": name}
+		}
+	}
+	for i := len(outer) - 2; i >= 0; i-- { // outer[len-1] is the object the field is in
+		if _, ok := outer[i].fields[key]; ok {
+			return map[string]any{"at": append(slices.Clip(outer[i].path), key)}
+		}
+	}
+	return nil
+}
+
+func jsonTypeName(v any) string {
+	switch v.(type) {
+	case string:
+		return "string"
+	case json.Number, float64, int64, int:
+		return "number"
+	case bool:
+		return "boolean"
+	case []any:
+		return "list"
+	case map[string]any:
+		return "object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+var jsonFieldCache sync.Map // reflect.Type -> map[string]reflect.Type
+
+// jsonFields maps the JSON names of a struct's fields (embedded and `json:",inline"` structs
+// included, as encoding/json does) to their types.
+func jsonFields(typ reflect.Type) map[string]reflect.Type {
+	if f, ok := jsonFieldCache.Load(typ); ok {
+		return f.(map[string]reflect.Type)
+	}
+	fields := map[string]reflect.Type{}
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" && opts == "" {
+			continue
+		}
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if name == "" && (f.Anonymous || strings.Contains(opts, "inline")) && ft.Kind() == reflect.Struct {
+			for k, v := range jsonFields(ft) {
+				if _, shadowed := fields[k]; !shadowed {
+					fields[k] = v
+				}
+			}
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		fields[name] = f.Type
+	}
+	jsonFieldCache.Store(typ, fields)
+	return fields
+}
+
+// The value checks of k8s.io/apimachinery that pod and object validation apply, by name.
+var (
+	labelKeyErrors = &rego.Function{
+		Name:        "jobguard.k8s.label_key_errors",
+		Description: "Returns the API server's reasons to reject a label key or (lowercased) annotation key: a qualified name, optionally prefixed by a DNS subdomain.",
+		Decl:        types.NewFunction(types.Args(types.Named("key", types.S)), types.Named("errors", stringList).Description("empty when valid")),
+	}
+	labelValueErrors = &rego.Function{
+		Name:        "jobguard.k8s.label_value_errors",
+		Description: "Returns the API server's reasons to reject a label value: at most 63 characters, alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric.",
+		Decl:        types.NewFunction(types.Args(types.Named("value", types.S)), types.Named("errors", stringList).Description("empty when valid")),
+	}
+	portNameErrors = &rego.Function{
+		Name:        "jobguard.k8s.port_name_errors",
+		Description: "Returns the API server's reasons to reject a container port name (an IANA service name: at most 15 lowercase alphanumerics or '-', with a letter).",
+		Decl:        types.NewFunction(types.Args(types.Named("name", types.S)), types.Named("errors", stringList).Description("empty when valid")),
+	}
+	envVarNameErrors = &rego.Function{
+		Name:        "jobguard.k8s.env_var_name_errors",
+		Description: "Returns the API server's reasons to reject an environment variable name (RelaxedEnvironmentVariableValidation, GA and locked on since 1.34: printable ASCII but '=').",
+		Decl:        types.NewFunction(types.Args(types.Named("name", types.S)), types.Named("errors", stringList).Description("empty when valid")),
+	}
+)

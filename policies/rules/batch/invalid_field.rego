@@ -1,0 +1,302 @@
+# METADATA
+# title: Fields the API server rejects
+# description: |
+#   The API server refuses a Job or CronJob (400 Bad Request or 422 Invalid) when a field has the
+#   wrong type (`completions: "${N}"`, a number as a label value: its decoder cannot fill the
+#   Kubernetes type), when a required field is missing (a pod template without containers, a
+#   container without name or image, a CronJob without jobTemplate), and when a value fails the
+#   checks validation applies to every Job: label keys and values, annotation keys, the
+#   ServiceAccount name, container port names and numbers, environment variable names, counts
+#   that must not be negative, and a Job's spec.selector, which the API server generates itself
+#   unless spec.manualSelector is true (a Job exported from a cluster carries the selector and
+#   controller-uid labels of the old Job, so it is refused).
+# related_resources:
+#   - ref: https://github.com/kubernetes/apimachinery/blob/v0.36.3/pkg/runtime/serializer/json/json.go#L270
+#     description: "k8s.io/apimachinery@v0.36.3 runtime/serializer/json (Serializer.Decode): a value of the wrong type fails decoding: 400"
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/batch/validation/validation.go#L150-L186
+#     description: "k8s.io/kubernetes@v1.36.3 pkg/apis/batch/validation (ValidateJob, ValidateJobSpec, validateJobSpec): non-negative counts, selector"
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/batch/validation/validation.go#L97-L147
+#     description: "k8s.io/kubernetes@v1.36.3 pkg/apis/batch/validation (validateGeneratedSelector): without manualSelector the selector must be the generated one"
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/registry/batch/job/strategy.go#L231-L287
+#     description: "k8s.io/kubernetes@v1.36.3 pkg/registry/batch/job/strategy.go (generateSelector): the selector and template labels the API server adds on create"
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/batch/validation/validation.go#L782-L900
+#     description: "k8s.io/kubernetes@v1.36.3 pkg/apis/batch/validation (validateCronJobSpec, ValidateJobTemplateSpec): jobTemplate, no selector in a CronJob"
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/core/validation/validation.go#L7175-L7189
+#     description: "k8s.io/kubernetes@v1.36.3 pkg/apis/core/validation (ValidatePodTemplateSpec): template labels and annotations"
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/core/validation/validation.go#L3878-L3895
+#     description: "k8s.io/kubernetes@v1.36.3 pkg/apis/core/validation (validateContainerCommon): container name and image are required"
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/core/validation/validation.go#L2715-L2770
+#     description: "k8s.io/kubernetes@v1.36.3 pkg/apis/core/validation (validateContainerPorts, ValidateEnv): port names and numbers, env names (relaxed: GA since 1.34)"
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/core/validation/validation.go#L4665-L4673
+#     description: "k8s.io/kubernetes@v1.36.3 pkg/apis/core/validation (ValidatePodSpec): serviceAccountName is a DNS subdomain"
+#   - ref: https://github.com/kubernetes/apimachinery/blob/v0.36.3/pkg/apis/meta/v1/validation/validation.go#L104-L122
+#     description: "k8s.io/apimachinery@v0.36.3 apis/meta/v1/validation (ValidateLabels): label keys and values"
+# custom:
+#   id: invalid-field
+#   severity: error
+#   kinds: [Job, CronJob]
+#   remediation: |
+#     Give the field the type and value the message names: quote label values and annotation keys
+#     that look like numbers, render template placeholders (${VAR}, {{ }}) before applying, and
+#     delete spec.selector and the controller-uid and job-name labels from a Job exported from a
+#     cluster (or set spec.manualSelector: true to keep a selector of your own).
+package jobguard.rules.batch.invalid_field
+
+import data.jobguard.lib.decode
+import data.jobguard.lib.k8s
+import data.jobguard.lib.result
+
+# Wrong types: the decoder's facts, worded. spec.schedule has its own rule (cron-schedule-invalid).
+deny contains result.fail(msg, e.path) if {
+	some e in decode.errors
+	e.problem == "wrong type"
+	e.path != ["spec", "schedule"]
+	msg := sprintf("%s must be %s, not %s %s: the API server cannot decode the object and rejects it", [
+		format_path(e.path), type_words(e.want), article(e.got), shown(object.get(input.object, e.path, null)),
+	])
+}
+
+# Required fields.
+template_path := array.concat(k8s.job_spec_path, ["template"])
+
+deny contains result.fail("jobTemplate is missing: a CronJob needs the Job it starts (jobTemplate.spec.template with containers)", ["spec", "jobTemplate"]) if {
+	k8s.is_cronjob
+	not k8s.has(object.get(k8s.obj, "spec", {}), "jobTemplate")
+}
+
+deny contains result.fail("the pod template has no containers: the API server requires at least one", array.concat(k8s.pod_spec_path, ["containers"])) if {
+	k8s.has(object.get(k8s.obj, "spec", {}), "jobTemplate")
+	count(object.get(k8s.pod_spec, "containers", [])) == 0
+}
+
+deny contains result.fail("the pod template has no containers: the API server requires at least one", array.concat(k8s.pod_spec_path, ["containers"])) if {
+	k8s.is_job
+	count(object.get(k8s.pod_spec, "containers", [])) == 0
+}
+
+deny contains result.fail(sprintf("container %d has no %s: the API server requires one", [i, field]), array.concat(path, [field])) if {
+	some path, container in k8s.containers
+	i := path[count(path) - 1]
+	some field in ["name", "image"]
+	object.get(container, field, "") == ""
+}
+
+# Values.
+deny contains result.fail(sprintf("serviceAccountName %q is not a valid ServiceAccount name: %s", [name, concat("; ", errors)]), array.concat(k8s.pod_spec_path, ["serviceAccountName"])) if {
+	name := k8s.pod_spec.serviceAccountName
+	is_string(name)
+	name != ""
+	errors := jobguard.k8s.dns1123_subdomain_errors(name)
+	count(errors) > 0
+}
+
+# Label and annotation maps the API server validates: the object's, and the pod template's.
+metadata_paths contains ["metadata"]
+
+metadata_paths contains array.concat(template_path, ["metadata"])
+
+deny contains result.fail(sprintf("label key %q is not valid: %s", [key, concat("; ", errors)]), array.concat(meta, ["labels", key])) if {
+	some meta in metadata_paths
+	some key, _ in object.get(k8s.obj, array.concat(meta, ["labels"]), {})
+	errors := jobguard.k8s.label_key_errors(key)
+	count(errors) > 0
+}
+
+deny contains result.fail(sprintf("label %s: value %q is not valid: %s", [key, value, concat("; ", errors)]), array.concat(meta, ["labels", key])) if {
+	some meta in metadata_paths
+	some key, value in object.get(k8s.obj, array.concat(meta, ["labels"]), {})
+	is_string(value)
+	errors := jobguard.k8s.label_value_errors(value)
+	count(errors) > 0
+}
+
+deny contains result.fail(sprintf("annotation key %q is not valid: %s", [key, concat("; ", errors)]), array.concat(meta, ["annotations", key])) if {
+	some meta in metadata_paths
+	some key, _ in object.get(k8s.obj, array.concat(meta, ["annotations"]), {})
+	errors := jobguard.k8s.label_key_errors(lower(key))
+	count(errors) > 0
+}
+
+deny contains result.fail(sprintf("env %d of container %q: name %q is not valid: %s", [j, container.name, name, concat("; ", errors)]), array.concat(path, ["env", j, "name"])) if {
+	some path, container in k8s.containers
+	some j, env in container.env
+	name := object.get(env, "name", "")
+	is_string(name)
+	errors := env_name_errors(name)
+	count(errors) > 0
+}
+
+env_name_errors(name) := ["a name is required"] if name == ""
+
+env_name_errors(name) := jobguard.k8s.env_var_name_errors(name) if name != ""
+
+deny contains result.fail(sprintf("port %d of container %q: name %q is not valid: %s", [j, container.name, port.name, concat("; ", errors)]), array.concat(path, ["ports", j, "name"])) if {
+	some path, container in k8s.containers
+	some j, port in container.ports
+	is_string(port.name)
+	port.name != ""
+	errors := jobguard.k8s.port_name_errors(port.name)
+	count(errors) > 0
+}
+
+deny contains result.fail(sprintf("port %d of container %q: name %q is used by an earlier port of the container; port names must be unique", [j, container.name, port.name]), array.concat(path, ["ports", j, "name"])) if {
+	some path, container in k8s.containers
+	some j, port in container.ports
+	is_string(port.name)
+	count(jobguard.k8s.port_name_errors(port.name)) == 0
+	some earlier, other in container.ports
+	earlier < j
+	other.name == port.name
+}
+
+deny contains result.fail(sprintf("port %d of container %q: containerPort is required (1-65535)", [j, container.name]), array.concat(path, ["ports", j, "containerPort"])) if {
+	some path, container in k8s.containers
+	some j, port in container.ports
+	object.get(port, "containerPort", 0) == 0
+}
+
+deny contains result.fail(sprintf("port %d of container %q: %s %v is not a port number (1-65535)", [j, container.name, field, number]), array.concat(path, ["ports", j, field])) if {
+	some path, container in k8s.containers
+	some j, port in container.ports
+	some field in ["containerPort", "hostPort"]
+	number := port[field]
+	is_number(number)
+	number != 0
+	not valid_port(number)
+}
+
+valid_port(n) if {
+	n >= 1
+	n <= 65535
+}
+
+# Counts the API server requires to be 0 or more.
+nonnegative_fields contains array.concat(k8s.job_spec_path, [f]) if {
+	some f in ["parallelism", "completions", "activeDeadlineSeconds", "backoffLimit", "ttlSecondsAfterFinished", "backoffLimitPerIndex", "maxFailedIndexes"]
+}
+
+nonnegative_fields contains ["spec", f] if {
+	k8s.is_cronjob
+	some f in ["startingDeadlineSeconds", "successfulJobsHistoryLimit", "failedJobsHistoryLimit"]
+}
+
+deny contains result.fail(sprintf("%s is %v: it must be 0 or more", [path[count(path) - 1], value]), path) if {
+	some path in nonnegative_fields
+	value := object.get(k8s.obj, path, null)
+	is_number(value)
+	value < 0
+}
+
+# Selectors. The API server generates a Job's selector (the new Job's controller-uid) and the
+# template labels it selects, unless manualSelector is true: any other selector is refused.
+generated_uid := "jobguard-placeholder-for-the-new-uid"
+
+job_labels := {
+	"controller-uid": generated_uid, "batch.kubernetes.io/controller-uid": generated_uid,
+	"job-name": k8s.name, "batch.kubernetes.io/job-name": k8s.name,
+}
+
+deny contains result.fail(msg, ["spec", "selector"]) if {
+	k8s.is_job
+	selector := k8s.obj.spec.selector
+	is_object(selector)
+	not k8s.obj.spec.manualSelector == true
+	generated := object.union(selector, {"matchLabels": object.union(
+		{"batch.kubernetes.io/controller-uid": generated_uid},
+		object.get(selector, "matchLabels", {}),
+	)})
+	not jobguard.k8s.selector_matches(generated, job_labels)
+	msg := "spec.selector is set but spec.manualSelector is not true: the API server generates a Job's selector (the new Job's controller-uid) and rejects any other; delete spec.selector (a Job exported from a cluster carries the old one), or set manualSelector: true"
+}
+
+deny contains result.fail(sprintf("pod template label %s: %q is the controller-uid of another Job: the API server sets it to the new Job's uid and rejects a template that already has it; delete the label", [key, value]), array.concat(template_path, ["metadata", "labels", key])) if {
+	k8s.is_job
+	not k8s.obj.spec.manualSelector == true
+	some key in ["controller-uid", "batch.kubernetes.io/controller-uid"]
+	value := k8s.obj.spec.template.metadata.labels[key]
+}
+
+deny contains result.fail(sprintf("pod template label %s: %q is not the Job's name %q: the API server requires it to be the name (or absent: it adds it)", [key, value, k8s.name]), array.concat(template_path, ["metadata", "labels", key])) if {
+	k8s.is_job
+	not k8s.obj.spec.manualSelector == true
+	some key in ["job-name", "batch.kubernetes.io/job-name"]
+	value := k8s.obj.spec.template.metadata.labels[key]
+	value != k8s.name
+}
+
+deny contains result.fail("spec.selector does not select the pod template's labels: the API server rejects a Job whose selector does not match the pods it creates", array.concat(template_path, ["metadata", "labels"])) if {
+	k8s.is_job
+	k8s.obj.spec.manualSelector == true
+	selector := k8s.obj.spec.selector
+	is_object(selector)
+	not jobguard.k8s.selector_matches(selector, object.get(k8s.obj, ["spec", "template", "metadata", "labels"], {}))
+}
+
+deny contains result.fail("spec.manualSelector is true but spec.selector is missing: the API server requires a selector", ["spec", "selector"]) if {
+	k8s.is_job
+	k8s.obj.spec.manualSelector == true
+	not k8s.has(k8s.obj.spec, "selector")
+}
+
+deny contains result.fail("a CronJob's jobTemplate cannot set a selector: the API server generates it for each Job; delete it", ["spec", "jobTemplate", "spec", "selector"]) if {
+	k8s.is_cronjob
+	k8s.has(k8s.job_spec, "selector")
+}
+
+deny contains result.fail("a CronJob's jobTemplate cannot set manualSelector: true; delete it", ["spec", "jobTemplate", "spec", "manualSelector"]) if {
+	k8s.is_cronjob
+	k8s.job_spec.manualSelector == true
+}
+
+# Wording.
+type_words(want) := "a list" if startswith(want, "[]")
+
+type_words(want) := "a map of names to values" if startswith(want, "map[")
+
+type_words(want) := "an integer" if regex.match(`^u?int(8|16|32|64)?$`, want)
+
+type_words(want) := "a number" if startswith(want, "float")
+
+type_words("string") := "a string"
+
+type_words("bool") := "true or false"
+
+type_words("resource.Quantity") := "a quantity (such as 500m, 2 or 1Gi)"
+
+type_words("intstr.IntOrString") := "an integer or a string"
+
+type_words(want) := "a timestamp (RFC 3339)" if want in {"v1.Time", "v1.MicroTime"}
+
+type_words(want) := "an object" if {
+	not startswith(want, "[]")
+	not startswith(want, "map[")
+	not regex.match(`^(u?int(8|16|32|64)?|float(32|64)|string|bool|resource\.Quantity|intstr\.IntOrString|v1\.Time|v1\.MicroTime)$`, want)
+}
+
+article("object") := "an object"
+
+article("list") := "a list"
+
+article("number") := "the number"
+
+article("string") := "the string"
+
+article("boolean") := "the boolean"
+
+shown(v) := s if {
+	s := json.marshal(v)
+	count(s) <= 60
+}
+
+shown(v) := sprintf("%s...", [substring(json.marshal(v), 0, 57)]) if count(json.marshal(v)) > 60
+
+format_path(path) := concat("", [segment(i, p) | some i, p in path])
+
+segment(_, p) := sprintf("[%d]", [p]) if is_number(p)
+
+segment(0, p) := p if is_string(p)
+
+segment(i, p) := sprintf(".%s", [p]) if {
+	is_string(p)
+	i > 0
+}
