@@ -32,8 +32,8 @@ var decodeErrors = &rego.Function{
 	Decl: types.NewFunction(
 		types.Args(types.Named("object", types.A).Description("the object, as in input.object")),
 		types.Named("errors", types.NewArray(nil, types.NewObject(nil, types.NewDynamicProperty(types.S, types.A)))).
-			Description(`each {"path": [keys and indexes], "problem": "wrong type" or "unknown field", "got": the JSON type ` +
-				`written, "want": the Go type expected, "detail": the decoder's words, "hint": ` +
+			Description(`each {"path": [keys and indexes], "problem": "wrong type" or "unknown field", "got": the JSON type `+
+				`written, "want": the Go type expected, "detail": the decoder's words, "hint": `+
 				`{"case": the field with that name in another case} or {"at": the path of an enclosing object that has the field}}`),
 	),
 }
