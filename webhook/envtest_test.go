@@ -446,9 +446,19 @@ func (d envtestDoc) typeMeta() metav1.TypeMeta {
 // empty ones left out and the items of a kind: List spread.
 func envtestReadDocs(t *testing.T, path string) []envtestDoc {
 	t.Helper()
-	data, err := os.ReadFile(path)
+	docs, err := envtestParseDocs(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return docs
+}
+
+// envtestParseDocs is envtestReadDocs returning the first document that does not parse as an
+// error, with the documents before it.
+func envtestParseDocs(path string) ([]envtestDoc, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
 	}
 	rel := strings.TrimPrefix(filepath.ToSlash(path), "../")
 	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
@@ -459,11 +469,11 @@ func envtestReadDocs(t *testing.T, path string) []envtestDoc {
 			break
 		}
 		if err != nil {
-			t.Fatalf("%s: document %d: %v", rel, i, err)
+			return docs, fmt.Errorf("%s: document %d: %w", rel, i, err)
 		}
 		js, err := yaml.YAMLToJSON(raw)
 		if err != nil {
-			t.Fatalf("%s: document %d: %v", rel, i, err)
+			return docs, fmt.Errorf("%s: document %d: %w", rel, i, err)
 		}
 		if s := string(bytes.TrimSpace(js)); s == "null" || s == "" {
 			i--
@@ -483,7 +493,7 @@ func envtestReadDocs(t *testing.T, path string) []envtestDoc {
 		}
 		docs = append(docs, envtestDoc{File: rel, Index: len(docs), JSON: js})
 	}
-	return docs
+	return docs, nil
 }
 
 // envtestKnownKinds are the kinds jobguard has rules for (and the webhooks review), by group.

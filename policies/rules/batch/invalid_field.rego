@@ -187,9 +187,24 @@ deny contains result.fail(sprintf("%s is %v: it must be 0 or more", [path[count(
 	value < 0
 }
 
-# Selectors. The API server generates a Job's selector (the new Job's controller-uid) and the
-# template labels it selects, unless manualSelector is true: any other selector is refused.
-generated_uid := "jobguard-placeholder-for-the-new-uid"
+deny contains result.fail(sprintf("container %q: procMount Unmasked needs the pod's hostUsers: false (a user namespace); the API server rejects it otherwise", [container.name]), array.concat(path, ["securityContext", "procMount"])) if {
+	some path, container in k8s.containers
+	container.securityContext.procMount == "Unmasked"
+	not k8s.pod_spec.hostUsers == false
+}
+
+deny contains result.fail(sprintf("container %q: procMount %q is not supported: valid values are \"Default\" and \"Unmasked\"", [container.name, mount]), array.concat(path, ["securityContext", "procMount"])) if {
+	some path, container in k8s.containers
+	mount := container.securityContext.procMount
+	is_string(mount)
+	not mount in {"Default", "Unmasked"}
+}
+
+# Selectors. On create the API server generates a Job's selector (its new uid as
+# batch.kubernetes.io/controller-uid) and adds the labels it selects to the pod template, unless
+# manualSelector is true: any other selector is refused. A selector naming the object's own
+# metadata.uid is taken as the generated one: that is the Job as admission webhooks see it.
+generated_uid := object.get(k8s.obj, ["metadata", "uid"], "jobguard-placeholder-for-the-new-uid")
 
 job_labels := {
 	"controller-uid": generated_uid, "batch.kubernetes.io/controller-uid": generated_uid,
@@ -214,6 +229,22 @@ deny contains result.fail(sprintf("pod template label %s: %q is the controller-u
 	not k8s.obj.spec.manualSelector == true
 	some key in ["controller-uid", "batch.kubernetes.io/controller-uid"]
 	value := k8s.obj.spec.template.metadata.labels[key]
+	value != generated_uid
+}
+
+# The template's labels once the API server has added the generated ones it lacks.
+generated_template_labels := object.union(job_labels, object.get(k8s.obj, ["spec", "template", "metadata", "labels"], {}))
+
+deny contains result.fail("spec.selector does not select the pod template's labels: the API server rejects a Job whose selector does not match the pods it creates", array.concat(template_path, ["metadata", "labels"])) if {
+	k8s.is_job
+	not k8s.obj.spec.manualSelector == true
+	selector := k8s.obj.spec.selector
+	is_object(selector)
+	generated := object.union(selector, {"matchLabels": object.union(
+		{"batch.kubernetes.io/controller-uid": generated_uid},
+		object.get(selector, "matchLabels", {}),
+	)})
+	not jobguard.k8s.selector_matches(generated, generated_template_labels)
 }
 
 deny contains result.fail(sprintf("pod template label %s: %q is not the Job's name %q: the API server requires it to be the name (or absent: it adds it)", [key, value, k8s.name]), array.concat(template_path, ["metadata", "labels", key])) if {
