@@ -538,10 +538,10 @@ func envtestFieldMismatch(err error, mirror []policies.Finding) string {
 	// A finding may name a field inside the one the API server names: the label in
 	// metadata.labels, where the API server names the map.
 	same := func(f policies.Finding, field string) bool {
-		p := f.Path.String()
-		return p == field || strings.HasPrefix(p, field+".") || strings.HasPrefix(p, field+"[") ||
+		p, a := envtestSegments(f.Path), envtestAPISegments(field)
+		return len(p) >= len(a) && slices.Equal(p[:len(a)], a) ||
 			slices.ContainsFunc(envtestFieldAliases, func(a struct{ rule, finding, api, reason string }) bool {
-				return a.rule == f.Rule && a.finding == p && a.api == field
+				return a.rule == f.Rule && a.finding == f.Path.String() && a.api == field
 			})
 	}
 	var problems []string
@@ -556,4 +556,40 @@ func envtestFieldMismatch(err error, mirror []policies.Finding) string {
 		}
 	}
 	return strings.Join(problems, "; ")
+}
+
+// envtestSegments are the keys and indexes of a finding's path, as strings.
+func envtestSegments(p policies.FieldPath) []string {
+	out := make([]string, len(p))
+	for i, seg := range p {
+		out[i] = fmt.Sprint(seg)
+	}
+	return out
+}
+
+// envtestAPISegments splits a field path as the API server writes it (field.Path:
+// spec.template.metadata.labels[batch.kubernetes.io/job-name], containers[0].name).
+func envtestAPISegments(field string) []string {
+	var out []string
+	for field != "" {
+		switch field[0] {
+		case '.':
+			field = field[1:]
+		case '[':
+			end := strings.IndexByte(field, ']')
+			if end < 0 {
+				return append(out, field)
+			}
+			out = append(out, field[1:end])
+			field = field[end+1:]
+		default:
+			end := strings.IndexAny(field, ".[")
+			if end < 0 {
+				end = len(field)
+			}
+			out = append(out, field[:end])
+			field = field[end:]
+		}
+	}
+	return out
 }

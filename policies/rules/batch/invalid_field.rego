@@ -59,26 +59,27 @@ deny contains result.fail(msg, e.path) if {
 # Required fields.
 template_path := array.concat(k8s.job_spec_path, ["template"])
 
-deny contains result.fail("jobTemplate is missing: a CronJob needs the Job it starts (jobTemplate.spec.template with containers)", ["spec", "jobTemplate"]) if {
+containers_path := array.concat(k8s.pod_spec_path, ["containers"])
+
+deny contains result.fail(msg, containers_path) if {
+	count(object.get(k8s.pod_spec, "containers", [])) == 0
+	msg := no_containers_message
+}
+
+no_containers_message := "jobTemplate is missing: a CronJob needs the Job it starts, whose pod template has at least one container; the API server requires it" if {
 	k8s.is_cronjob
 	not k8s.has(object.get(k8s.obj, "spec", {}), "jobTemplate")
-}
+} else := "the pod template has no containers: the API server requires at least one"
 
-deny contains result.fail("the pod template has no containers: the API server requires at least one", array.concat(k8s.pod_spec_path, ["containers"])) if {
-	k8s.has(object.get(k8s.obj, "spec", {}), "jobTemplate")
-	count(object.get(k8s.pod_spec, "containers", [])) == 0
-}
-
-deny contains result.fail("the pod template has no containers: the API server requires at least one", array.concat(k8s.pod_spec_path, ["containers"])) if {
-	k8s.is_job
-	count(object.get(k8s.pod_spec, "containers", [])) == 0
-}
-
-deny contains result.fail(sprintf("container %d has no %s: the API server requires one", [i, field]), array.concat(path, [field])) if {
+deny contains result.fail(sprintf("container %d has no name: the API server requires one", [i]), array.concat(path, ["name"])) if {
 	some path, container in k8s.containers
 	i := path[count(path) - 1]
-	some field in ["name", "image"]
-	object.get(container, field, "") == ""
+	object.get(container, "name", "") == ""
+}
+
+deny contains result.fail(sprintf("container %q has no image: the API server requires one", [container.name]), array.concat(path, ["image"])) if {
+	some path, container in k8s.containers
+	object.get(container, "image", "") == ""
 }
 
 # Values.
