@@ -31,3 +31,30 @@ test_rbac_v1beta1_denied if {
 test_batch_v1_allowed if {
 	count(deprecated_api.deny) == 0 with input as fixtures.cronjob({})
 }
+
+test_job_in_unserved_version_denied if {
+	job := json.patch(fixtures.job({}), [{"op": "replace", "path": "/object/apiVersion", "value": "extensions/v1beta1"}])
+	some f in deprecated_api.deny with input as job
+	f.path == ["apiVersion"]
+	f.message == "Kubernetes 1.36 does not serve Job as extensions/v1beta1, so the API server refuses it; use apiVersion: batch/v1"
+}
+
+test_cronjob_in_never_served_version_denied if {
+	cron := json.patch(fixtures.cronjob({}), [{"op": "replace", "path": "/object/apiVersion", "value": "batch/v2"}])
+	some f in deprecated_api.deny with input as cron
+	contains(f.message, "does not serve CronJob as batch/v2")
+}
+
+test_job_in_core_group_denied if {
+	job := json.patch(fixtures.job({}), [{"op": "replace", "path": "/object/apiVersion", "value": "v1"}])
+	count(deprecated_api.deny) == 1 with input as job
+}
+
+test_custom_resource_job_allowed if {
+	job := json.patch(fixtures.job({}), [{"op": "replace", "path": "/object/apiVersion", "value": "batch.volcano.sh/v1alpha1"}])
+	count(deprecated_api.deny) == 0 with input as job
+}
+
+test_batch_v1_job_allowed if {
+	count(deprecated_api.deny) == 0 with input as fixtures.job({})
+}
