@@ -22,7 +22,7 @@ const corpusDir = "../../shared/corpus"
 // manifests that projects publish to be applied as they are.
 var apiMirroringRules = []string{
 	"job-restart-policy", "name-too-long", "invalid-name", "cron-schedule-invalid", "cron-timezone-invalid",
-	"rbac-invalid-subject", "deprecated-api", "cron-schedule-never-runs",
+	"rbac-invalid-subject", "deprecated-api", "invalid-field", "cron-schedule-never-runs",
 }
 
 // TestCorpus lints the whole corpus: no crash, every unreadable input explained, and no error
