@@ -7,7 +7,6 @@ import (
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/tester"
 	"github.com/open-policy-agent/opa/v1/types"
-	"k8s.io/apimachinery/pkg/api/validate/content"
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
@@ -67,8 +66,8 @@ var builtins = []builtin{
 	{timeZoneErrors, rego.Function1(timeZoneErrors, stringsBuiltin(timeZoneErrors, TimeZoneErrors))},
 	{dns1123LabelErrors, rego.Function1(dns1123LabelErrors, stringsBuiltin(dns1123LabelErrors, validation.IsDNS1123Label))},
 	{dns1123SubdomainErrors, rego.Function1(dns1123SubdomainErrors, stringsBuiltin(dns1123SubdomainErrors, validation.IsDNS1123Subdomain))},
-	{labelKeyErrors, rego.Function1(labelKeyErrors, stringsBuiltin(labelKeyErrors, content.IsLabelKey))},
-	{labelValueErrors, rego.Function1(labelValueErrors, stringsBuiltin(labelValueErrors, content.IsLabelValue))},
+	{labelsErrors, rego.Function1(labelsErrors, builtinLabelsErrors)},
+	{annotationsErrors, rego.Function1(annotationsErrors, builtinAnnotationsErrors)},
 	{portNameErrors, rego.Function1(portNameErrors, stringsBuiltin(portNameErrors, validation.IsValidPortName))},
 	{envVarNameErrors, rego.Function1(envVarNameErrors, stringsBuiltin(envVarNameErrors, validation.IsRelaxedEnvVarName))},
 	{decodeErrors, rego.Function1(decodeErrors, builtinDecodeErrors)},

@@ -17,6 +17,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/types"
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
+	"k8s.io/apimachinery/pkg/api/validate/content"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -296,15 +298,17 @@ func jsonFields(typ reflect.Type) map[string]reflect.Type {
 
 // The value checks of k8s.io/apimachinery that pod and object validation apply, by name.
 var (
-	labelKeyErrors = &rego.Function{
-		Name:        "jobguard.k8s.label_key_errors",
-		Description: "Returns the API server's reasons to reject a label key or (lowercased) annotation key: a qualified name, optionally prefixed by a DNS subdomain.",
-		Decl:        types.NewFunction(types.Args(types.Named("key", types.S)), types.Named("errors", stringList).Description("empty when valid")),
+	labelsErrors = &rego.Function{
+		Name: "jobguard.k8s.labels_errors",
+		Description: "Checks a labels map as the API server does (ValidateLabels: each key a qualified name, each value " +
+			"a label value) and returns the keys and values it rejects; values that are not strings are left to decode_errors.",
+		Decl: types.NewFunction(types.Args(types.Named("labels", types.A)), types.Named("errors", mapErrorsType)),
 	}
-	labelValueErrors = &rego.Function{
-		Name:        "jobguard.k8s.label_value_errors",
-		Description: "Returns the API server's reasons to reject a label value: at most 63 characters, alphanumerics, '-', '_' or '.', starting and ending with an alphanumeric.",
-		Decl:        types.NewFunction(types.Args(types.Named("value", types.S)), types.Named("errors", stringList).Description("empty when valid")),
+	annotationsErrors = &rego.Function{
+		Name: "jobguard.k8s.annotations_errors",
+		Description: "Checks an annotations map as the API server does (ValidateAnnotations: each lowercased key a qualified " +
+			"name, all keys and values together at most 256 KiB) and returns what it rejects.",
+		Decl: types.NewFunction(types.Args(types.Named("annotations", types.A)), types.Named("errors", mapErrorsType)),
 	}
 	portNameErrors = &rego.Function{
 		Name:        "jobguard.k8s.port_name_errors",
@@ -317,3 +321,70 @@ var (
 		Decl:        types.NewFunction(types.Args(types.Named("name", types.S)), types.Named("errors", stringList).Description("empty when valid")),
 	}
 )
+
+var mapErrorsType = types.NewArray(nil, types.NewObject([]*types.StaticProperty{
+	types.NewStaticProperty("key", types.S),
+	types.NewStaticProperty("part", types.S),
+	types.NewStaticProperty("errors", stringList),
+}, nil))
+
+// mapProblem is one rejected entry of a labels or annotations map: its key, whether the key or
+// the value (or, "size", the whole map) is wrong, and the API server's reasons.
+func mapProblem(key, part string, errs []string) *ast.Term {
+	return ast.ObjectTerm(
+		ast.Item(ast.InternedTerm("key"), ast.StringTerm(key)),
+		ast.Item(ast.InternedTerm("part"), ast.StringTerm(part)),
+		ast.Item(ast.InternedTerm("errors"), stringsTerm(errs)),
+	)
+}
+
+// stringMap returns the entries of an object term whose values are strings, by sorted key.
+func stringMap(t *ast.Term) (keys []string, values map[string]string) {
+	obj, ok := t.Value.(ast.Object)
+	if !ok {
+		return nil, nil
+	}
+	values = map[string]string{}
+	obj.Foreach(func(k, v *ast.Term) {
+		key, ok := k.Value.(ast.String)
+		if !ok {
+			return
+		}
+		keys = append(keys, string(key))
+		if s, ok := v.Value.(ast.String); ok {
+			values[string(key)] = string(s)
+		}
+	})
+	slices.Sort(keys)
+	return keys, values
+}
+
+func builtinLabelsErrors(_ rego.BuiltinContext, labels *ast.Term) (*ast.Term, error) {
+	keys, values := stringMap(labels)
+	var out []*ast.Term
+	for _, k := range keys {
+		if errs := content.IsLabelKey(k); len(errs) > 0 {
+			out = append(out, mapProblem(k, "key", errs))
+		}
+		if v, ok := values[k]; ok {
+			if errs := content.IsLabelValue(v); len(errs) > 0 {
+				out = append(out, mapProblem(k, "value", errs))
+			}
+		}
+	}
+	return ast.ArrayTerm(out...), nil
+}
+
+func builtinAnnotationsErrors(_ rego.BuiltinContext, annotations *ast.Term) (*ast.Term, error) {
+	keys, values := stringMap(annotations)
+	var out []*ast.Term
+	for _, k := range keys {
+		if errs := content.IsLabelKey(strings.ToLower(k)); len(errs) > 0 {
+			out = append(out, mapProblem(k, "key", errs))
+		}
+	}
+	if err := apivalidation.ValidateAnnotationsSize(values); err != nil {
+		out = append(out, mapProblem("", "size", []string{err.Error()}))
+	}
+	return ast.ArrayTerm(out...), nil
+}

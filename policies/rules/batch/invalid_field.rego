@@ -72,17 +72,21 @@ no_containers_message := "jobTemplate is missing: a CronJob needs the Job it sta
 } else := "the pod template has no containers: the API server requires at least one"
 
 deny contains result.fail(sprintf("container %d has no name: the API server requires one", [i]), array.concat(path, ["name"])) if {
-	some path, container in k8s.containers
+	some [path, container] in containers
 	i := path[count(path) - 1]
 	object.get(container, "name", "") == ""
 }
 
 deny contains result.fail(sprintf("container %q has no image: the API server requires one", [container.name]), array.concat(path, ["image"])) if {
-	some path, container in k8s.containers
+	some [path, container] in containers
 	object.get(container, "image", "") == ""
 }
 
 # Values.
+
+# The containers with their paths, computed once per evaluation (a complete rule is cached; the
+# library's partial object is enumerated again by every rule that iterates it).
+containers := [[path, container] | some path, container in k8s.containers]
 deny contains result.fail(sprintf("serviceAccountName %q is not a valid ServiceAccount name: %s", [name, concat("; ", errors)]), array.concat(k8s.pod_spec_path, ["serviceAccountName"])) if {
 	name := k8s.pod_spec.serviceAccountName
 	is_string(name)
@@ -92,34 +96,34 @@ deny contains result.fail(sprintf("serviceAccountName %q is not a valid ServiceA
 }
 
 # Label and annotation maps the API server validates: the object's, and the pod template's.
-metadata_paths contains ["metadata"]
+metadata_paths := [["metadata"], array.concat(template_path, ["metadata"])]
 
-metadata_paths contains array.concat(template_path, ["metadata"])
-
-deny contains result.fail(sprintf("label key %q is not valid: %s", [key, concat("; ", errors)]), array.concat(meta, ["labels", key])) if {
+deny contains result.fail(map_message("label", e, labels), array.concat(meta, ["labels", e.key])) if {
 	some meta in metadata_paths
-	some key, _ in object.get(k8s.obj, array.concat(meta, ["labels"]), {})
-	errors := jobguard.k8s.label_key_errors(key)
-	count(errors) > 0
+	labels := object.get(k8s.obj, array.concat(meta, ["labels"]), {})
+	is_object(labels)
+	some e in jobguard.k8s.labels_errors(labels)
 }
 
-deny contains result.fail(sprintf("label %s: value %q is not valid: %s", [key, value, concat("; ", errors)]), array.concat(meta, ["labels", key])) if {
+deny contains result.fail(map_message("annotation", e, annotations), map_path(array.concat(meta, ["annotations"]), e)) if {
 	some meta in metadata_paths
-	some key, value in object.get(k8s.obj, array.concat(meta, ["labels"]), {})
-	is_string(value)
-	errors := jobguard.k8s.label_value_errors(value)
-	count(errors) > 0
+	annotations := object.get(k8s.obj, array.concat(meta, ["annotations"]), {})
+	is_object(annotations)
+	some e in jobguard.k8s.annotations_errors(annotations)
 }
 
-deny contains result.fail(sprintf("annotation key %q is not valid: %s", [key, concat("; ", errors)]), array.concat(meta, ["annotations", key])) if {
-	some meta in metadata_paths
-	some key, _ in object.get(k8s.obj, array.concat(meta, ["annotations"]), {})
-	errors := jobguard.k8s.label_key_errors(lower(key))
-	count(errors) > 0
-}
+map_path(path, e) := path if e.part == "size"
+
+map_path(path, e) := array.concat(path, [e.key]) if e.part != "size"
+
+map_message(what, e, _) := sprintf("%s key %q is not valid: %s", [what, e.key, concat("; ", e.errors)]) if e.part == "key"
+
+map_message(what, e, entries) := sprintf("%s %s: value %q is not valid: %s", [what, e.key, entries[e.key], concat("; ", e.errors)]) if e.part == "value"
+
+map_message(what, e, _) := sprintf("%ss: %s", [what, concat("; ", e.errors)]) if e.part == "size"
 
 deny contains result.fail(sprintf("env %d of container %q: name %q is not valid: %s", [j, container.name, name, concat("; ", errors)]), array.concat(path, ["env", j, "name"])) if {
-	some path, container in k8s.containers
+	some [path, container] in containers
 	some j, env in container.env
 	name := object.get(env, "name", "")
 	is_string(name)
@@ -132,7 +136,7 @@ env_name_errors(name) := ["a name is required"] if name == ""
 env_name_errors(name) := jobguard.k8s.env_var_name_errors(name) if name != ""
 
 deny contains result.fail(sprintf("port %d of container %q: name %q is not valid: %s", [j, container.name, port.name, concat("; ", errors)]), array.concat(path, ["ports", j, "name"])) if {
-	some path, container in k8s.containers
+	some [path, container] in containers
 	some j, port in container.ports
 	is_string(port.name)
 	port.name != ""
@@ -141,7 +145,7 @@ deny contains result.fail(sprintf("port %d of container %q: name %q is not valid
 }
 
 deny contains result.fail(sprintf("port %d of container %q: name %q is used by an earlier port of the container; port names must be unique", [j, container.name, port.name]), array.concat(path, ["ports", j, "name"])) if {
-	some path, container in k8s.containers
+	some [path, container] in containers
 	some j, port in container.ports
 	is_string(port.name)
 	count(jobguard.k8s.port_name_errors(port.name)) == 0
@@ -151,13 +155,13 @@ deny contains result.fail(sprintf("port %d of container %q: name %q is used by a
 }
 
 deny contains result.fail(sprintf("port %d of container %q: containerPort is required (1-65535)", [j, container.name]), array.concat(path, ["ports", j, "containerPort"])) if {
-	some path, container in k8s.containers
+	some [path, container] in containers
 	some j, port in container.ports
 	object.get(port, "containerPort", 0) == 0
 }
 
 deny contains result.fail(sprintf("port %d of container %q: %s %v is not a port number (1-65535)", [j, container.name, field, number]), array.concat(path, ["ports", j, field])) if {
-	some path, container in k8s.containers
+	some [path, container] in containers
 	some j, port in container.ports
 	some field in ["containerPort", "hostPort"]
 	number := port[field]
@@ -172,30 +176,33 @@ valid_port(n) if {
 }
 
 # Counts the API server requires to be 0 or more.
-nonnegative_fields contains array.concat(k8s.job_spec_path, [f]) if {
-	some f in ["parallelism", "completions", "activeDeadlineSeconds", "backoffLimit", "ttlSecondsAfterFinished", "backoffLimitPerIndex", "maxFailedIndexes"]
+job_counts := {"parallelism", "completions", "activeDeadlineSeconds", "backoffLimit", "ttlSecondsAfterFinished", "backoffLimitPerIndex", "maxFailedIndexes"}
+
+cronjob_counts := {"startingDeadlineSeconds", "successfulJobsHistoryLimit", "failedJobsHistoryLimit"}
+
+deny contains result.fail(sprintf("%s is %v: it must be 0 or more", [field, value]), array.concat(k8s.job_spec_path, [field])) if {
+	some field, value in k8s.job_spec
+	field in job_counts
+	is_number(value)
+	value < 0
 }
 
-nonnegative_fields contains ["spec", f] if {
+deny contains result.fail(sprintf("%s is %v: it must be 0 or more", [field, value]), ["spec", field]) if {
 	k8s.is_cronjob
-	some f in ["startingDeadlineSeconds", "successfulJobsHistoryLimit", "failedJobsHistoryLimit"]
-}
-
-deny contains result.fail(sprintf("%s is %v: it must be 0 or more", [path[count(path) - 1], value]), path) if {
-	some path in nonnegative_fields
-	value := object.get(k8s.obj, path, null)
+	some field, value in k8s.obj.spec
+	field in cronjob_counts
 	is_number(value)
 	value < 0
 }
 
 deny contains result.fail(sprintf("container %q: procMount Unmasked needs the pod's hostUsers: false (a user namespace); the API server rejects it otherwise", [container.name]), array.concat(path, ["securityContext", "procMount"])) if {
-	some path, container in k8s.containers
+	some [path, container] in containers
 	container.securityContext.procMount == "Unmasked"
 	not k8s.pod_spec.hostUsers == false
 }
 
 deny contains result.fail(sprintf("container %q: procMount %q is not supported: valid values are \"Default\" and \"Unmasked\"", [container.name, mount]), array.concat(path, ["securityContext", "procMount"])) if {
-	some path, container in k8s.containers
+	some [path, container] in containers
 	mount := container.securityContext.procMount
 	is_string(mount)
 	not mount in {"Default", "Unmasked"}
