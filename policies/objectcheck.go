@@ -210,12 +210,23 @@ func (w *decodeWalker) leaf(path []any, value any, typ reflect.Type) {
 	if err == nil {
 		return
 	}
-	p := DecodeProblem{Path: path, Problem: "wrong type", Got: jsonTypeName(value), Want: typ.String(), Detail: err.Error()}
+	want := typ
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) && typeErr.Type != nil {
-		p.Want = typeErr.Type.String()
+		want = typeErr.Type
 	}
-	w.problems = append(w.problems, p)
+	w.problems = append(w.problems, DecodeProblem{Path: path, Problem: "wrong type", Got: jsonTypeName(value), Want: typeName(want), Detail: err.Error()})
+}
+
+// typeName names a Go type for a person: the kind of a named basic type (RestartPolicy is a
+// string), the name of anything else (resource.Quantity, []v1.Container).
+func typeName(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return t.Kind().String()
+	}
+	return t.String()
 }
 
 func unknownFieldHint(key string, fields map[string]reflect.Type, outer []enclosing) map[string]any {

@@ -33,7 +33,7 @@ func TestDecodeProblems(t *testing.T) {
 	}
 
 	bad := `{"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "a", "labels": {"v": 1}},
-		"spec": {"completions": "${N}", "template": {"spec": {"RestartPolicy": "Never", "ttlSecondsAfterFinished": 5,
+		"spec": {"completions": "${N}", "template": {"spec": {"RestartPolicy": "Never", "ttlSecondsAfterFinished": 5, "restartPolicy": 5,
 		"containers": [{"name": "main", "image": "busybox"}, {"name": "b", "image": "x", "resources": {"limits": {"cpu": "lots"}},
 		"ports": [{"containerPort": "80"}]}]}}}}`
 	got := policies.DecodeProblems(decode(t, bad), jobType)
@@ -52,6 +52,7 @@ func TestDecodeProblems(t *testing.T) {
 		{`["spec","template","spec","RestartPolicy"]`, "unknown field", "", map[string]any{"case": "restartPolicy"}},
 		{`["spec","template","spec","containers",1,"ports",0,"containerPort"]`, "wrong type", "int32", nil},
 		{`["spec","template","spec","containers",1,"resources","limits","cpu"]`, "wrong type", "resource.Quantity", nil},
+		{`["spec","template","spec","restartPolicy"]`, "wrong type", "string", nil}, // a v1.RestartPolicy
 		{`["spec","template","spec","ttlSecondsAfterFinished"]`, "unknown field", "", map[string]any{"at": []any{"spec", "ttlSecondsAfterFinished"}}},
 	}
 	if !reflect.DeepEqual(briefs, want) {
