@@ -105,8 +105,10 @@ func TestHostileRequests(t *testing.T) {
 	// sigs.k8s.io/controller-runtime/pkg/webhook/admission/http.go).
 	huge := jobReview(t, "huge", `{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"huge","annotations":{"a":"`+strings.Repeat("x", 10<<20)+`"}}}`)
 	// Under the cap, a big object is reviewed.
-	big := jobReview(t, "big", `{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"big","annotations":{"a":"`+strings.Repeat("x", 5<<20)+`"}},
-"spec":{"ttlSecondsAfterFinished":60,"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"a","image":"busybox:1.36"}]}}}}`)
+	// The 5 MB are an env value: annotations over 256 KiB are rejected by the API server (and by invalid-field).
+	big := jobReview(t, "big", `{"apiVersion":"batch/v1","kind":"Job","metadata":{"name":"big"},
+"spec":{"ttlSecondsAfterFinished":60,"template":{"spec":{"restartPolicy":"Never","containers":[{"name":"a","image":"busybox:1.36",
+"env":[{"name":"PAYLOAD","value":"`+strings.Repeat("x", 5<<20)+`"}]}]}}}}`)
 
 	for _, c := range []struct {
 		name        string
