@@ -10,9 +10,9 @@
 #   (kinds of the same name in other groups, such as batch.volcano.sh Jobs, are left alone).
 # related_resources:
 #   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/registry/batch/rest/storage_batch.go
-#     description: "k8s.io/kubernetes@v1.36.3 pkg/registry/batch/rest/storage_batch.go: batch serves only v1 (jobs, cronjobs)"
+#     description: "`NewRESTStorage` serves batch only as v1 (`batchapiv1`): jobs and cronjobs; batch/v1beta1 and every other version are not served."
 #   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/registry/rbac/rest/storage_rbac.go
-#     description: "k8s.io/kubernetes@v1.36.3 pkg/registry/rbac/rest/storage_rbac.go: rbac.authorization.k8s.io serves only v1"
+#     description: "`NewRESTStorage` serves rbac.authorization.k8s.io only as v1 (`rbacapiv1`)."
 # custom:
 #   id: deprecated-api
 #   severity: error

@@ -11,26 +11,20 @@
 #   unless spec.manualSelector is true (a Job exported from a cluster carries the selector and
 #   controller-uid labels of the old Job, so it is refused).
 # related_resources:
-#   - ref: https://github.com/kubernetes/apimachinery/blob/v0.36.3/pkg/runtime/serializer/json/json.go#L270
-#     description: "k8s.io/apimachinery@v0.36.3 runtime/serializer/json (Serializer.Decode): a value of the wrong type fails decoding: 400"
-#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/batch/validation/validation.go#L150-L186
-#     description: "k8s.io/kubernetes@v1.36.3 pkg/apis/batch/validation (ValidateJob, ValidateJobSpec, validateJobSpec): non-negative counts, selector"
-#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/batch/validation/validation.go#L97-L147
-#     description: "k8s.io/kubernetes@v1.36.3 pkg/apis/batch/validation (validateGeneratedSelector): without manualSelector the selector must be the generated one"
-#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/registry/batch/job/strategy.go#L231-L287
-#     description: "k8s.io/kubernetes@v1.36.3 pkg/registry/batch/job/strategy.go (generateSelector): the selector and template labels the API server adds on create"
-#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/batch/validation/validation.go#L782-L900
-#     description: "k8s.io/kubernetes@v1.36.3 pkg/apis/batch/validation (validateCronJobSpec, ValidateJobTemplateSpec): jobTemplate, no selector in a CronJob"
-#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/core/validation/validation.go#L7175-L7189
-#     description: "k8s.io/kubernetes@v1.36.3 pkg/apis/core/validation (ValidatePodTemplateSpec): template labels and annotations"
-#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/core/validation/validation.go#L3878-L3895
-#     description: "k8s.io/kubernetes@v1.36.3 pkg/apis/core/validation (validateContainerCommon): container name and image are required"
-#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/core/validation/validation.go#L2715-L2770
-#     description: "k8s.io/kubernetes@v1.36.3 pkg/apis/core/validation (validateContainerPorts, ValidateEnv): port names and numbers, env names (relaxed: GA since 1.34)"
-#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/core/validation/validation.go#L4665-L4673
-#     description: "k8s.io/kubernetes@v1.36.3 pkg/apis/core/validation (ValidatePodSpec): serviceAccountName is a DNS subdomain"
-#   - ref: https://github.com/kubernetes/apimachinery/blob/v0.36.3/pkg/apis/meta/v1/validation/validation.go#L104-L122
-#     description: "k8s.io/apimachinery@v0.36.3 apis/meta/v1/validation (ValidateLabels): label keys and values"
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/staging/src/k8s.io/apimachinery/pkg/runtime/serializer/json/json.go#L270
+#     description: "`Serializer.Decode`: a value of the wrong type fails `UnmarshalCaseSensitivePreserveInts`, and the request with it (400)."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/batch/validation/validation.go
+#     description: "`ValidateJob`, `ValidateJobSpec` and `validateJobSpec`: non-negative counts (`ValidateNonnegativeField`), the selector must select the template; `validateGeneratedSelector`: without manualSelector the selector and the template's controller-uid and job-name labels must be the generated ones; `validateCronJobSpec` and `ValidateJobTemplateSpec`: no selector or manualSelector in a CronJob's jobTemplate."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/registry/batch/job/strategy.go
+#     description: "`generateSelector` (from `PrepareForCreate`): on create, the selector gets the new Job's uid (`ControllerUidLabel`) and the template the labels it lacks."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/core/validation/validation.go
+#     description: "`ValidatePodTemplateSpec` checks the template's labels and annotations; `validateContainerCommon`: name and image are required; `validateContainerPorts`: port names (`IsValidPortName`), unique, numbers in range; `ValidateEnv`: env names (`IsRelaxedEnvVarName`); `ValidatePodSpec`: at least one container, serviceAccountName (`ValidateServiceAccountName`); procMount Unmasked needs hostUsers false (`UnmaskedProcMount`)."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/features/kube_features.go
+#     description: "`RelaxedEnvironmentVariableValidation` is GA and locked on since 1.34."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/staging/src/k8s.io/apimachinery/pkg/apis/meta/v1/validation/validation.go
+#     description: "`ValidateLabels`: each key a qualified name, each value a label value (`IsValidLabelValue`)."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/staging/src/k8s.io/apimachinery/pkg/api/validation/objectmeta.go
+#     description: "`ValidateAnnotations`: each lowercased key a qualified name, all of them at most `TotalAnnotationSizeLimitB`."
 # custom:
 #   id: invalid-field
 #   severity: error

@@ -8,14 +8,14 @@
 #   only gets a warning, so what the field said silently does not happen. `kubectl create` and
 #   `kubectl apply` ask for strict validation (--validate=strict, their default) and are refused.
 # related_resources:
-#   - ref: https://github.com/kubernetes/apimachinery/blob/v0.36.3/pkg/runtime/serializer/json/json.go#L270-L295
-#     description: "k8s.io/apimachinery@v0.36.3 runtime/serializer/json (Serializer.Decode): sigs.k8s.io/json, case-sensitive; unknown fields are strict errors"
-#   - ref: https://github.com/kubernetes/apiserver/blob/v0.36.3/pkg/endpoints/handlers/create.go#L121-L135
-#     description: "k8s.io/apiserver@v0.36.3 endpoints/handlers/create.go: with fieldValidation Warn a strict decoding error becomes a warning"
-#   - ref: https://github.com/kubernetes/apiserver/blob/v0.36.3/pkg/endpoints/handlers/rest.go#L409-L414
-#     description: "k8s.io/apiserver@v0.36.3 endpoints/handlers/rest.go (fieldValidation): no directive means Warn"
-#   - ref: https://github.com/kubernetes/kubectl/blob/v0.36.3/pkg/cmd/util/helpers.go#L468-L476
-#     description: "k8s.io/kubectl@v0.36.3 cmd/util/helpers.go (AddValidateFlags): --validate defaults to strict"
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/staging/src/k8s.io/apimachinery/pkg/runtime/serializer/json/json.go#L270-L295
+#     description: "`Serializer.Decode` decodes with sigs.k8s.io/json (`UnmarshalCaseSensitivePreserveInts`: field names are case-sensitive) and reports unknown fields as strict errors (`UnmarshalStrict`)."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/staging/src/k8s.io/apiserver/pkg/endpoints/handlers/create.go#L121-L135
+#     description: "With `FieldValidationWarn` a strict decoding error becomes a warning (`addStrictDecodingWarnings`) and the object is created without the field."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/staging/src/k8s.io/apiserver/pkg/endpoints/handlers/rest.go#L409-L414
+#     description: "`fieldValidation`: a request without a fieldValidation directive gets `FieldValidationWarn`."
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/staging/src/k8s.io/kubectl/pkg/cmd/util/helpers.go#L468-L476
+#     description: "`AddValidateFlags`: kubectl's --validate defaults to strict, which fails the request."
 # custom:
 #   id: unknown-field
 #   severity: warning
