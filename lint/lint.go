@@ -100,6 +100,8 @@ type Linter struct {
 	spillAfter int
 	// checked: WithCheckedObjects.
 	checked bool
+	// placers: where the findings of rendered objects go (origin.go), by objectKey.
+	placers sync.Map
 }
 
 // Option configures a Linter.
@@ -454,7 +456,8 @@ func (l *Linter) each(file string, yield func(Object, origin) bool) []*InputErro
 		}
 		if err != nil {
 			if kind := renderKind(file); kind != "" {
-				objs, errs := l.render.build(kind, file)
+				objs, placers, errs := l.render.build(kind, file)
+				l.remember(placers)
 				for i, o := range objs {
 					if !yield(o, origin{item: i}) {
 						break
@@ -491,6 +494,7 @@ func (l *Linter) check(ctx context.Context, eval *policies.Evaluation, place *pl
 	for _, f := range findings {
 		line, col := Locate(node, f.Path)
 		f.Position = policies.Position{File: place.file, Line: line, Column: col, Source: place.source}
+		l.place(Object{File: place.file, Line: place.line, Node: node}, &f)
 		if reason, at, ok := suppression(node, f.Path, f.Rule); ok {
 			if reason != "" || !l.requireReasons {
 				suppressed = append(suppressed, Suppression{Finding: f, Reason: reason, Line: at})

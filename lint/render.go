@@ -39,15 +39,16 @@ func (o RenderOptions) Check() error {
 	return err
 }
 
-// build renders the directory dir as kind says (see renderKind) and decodes what it produces.
-func (o RenderOptions) build(kind, dir string) ([]Object, []*InputError) {
+// build renders the directory dir as kind says (see renderKind) and decodes what it produces,
+// with what places each object's findings where its fields were written (origin.go).
+func (o RenderOptions) build(kind, dir string) ([]Object, map[objectKey]placer, []*InputError) {
 	switch kind {
 	case renderHelm:
 		return o.renderChart(dir)
 	case renderKustomize:
 		return buildKustomization(dir)
 	}
-	return nil, []*InputError{{File: dir, Message: "is a directory that is neither a Helm chart nor a kustomization"}}
+	return nil, nil, []*InputError{{File: dir, Message: "is a directory that is neither a Helm chart nor a kustomization"}}
 }
 
 func (o RenderOptions) releaseName() string {

@@ -14,15 +14,17 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
 	"helm.sh/helm/v3/pkg/strvals"
+
+	"github.com/jobguard/jobguard/policies"
 )
 
 // renderChart renders the chart in dir as `helm template` does (client only: no cluster, lookup
 // finds nothing) and decodes each rendered template. An object's File is the template's path on
 // disk (dir/templates/cronjob.yaml), its Source the template's name in the chart
 // (mychart/templates/cronjob.yaml), and lines are counted in the template's rendered output.
-func (o RenderOptions) renderChart(dir string) ([]Object, []*InputError) {
-	fail := func(file string, format string, args ...any) ([]Object, []*InputError) {
-		return nil, []*InputError{{File: file, Message: fmt.Sprintf(format, args...)}}
+func (o RenderOptions) renderChart(dir string) ([]Object, map[objectKey]placer, []*InputError) {
+	fail := func(file string, format string, args ...any) ([]Object, map[objectKey]placer, []*InputError) {
+		return nil, nil, []*InputError{{File: file, Message: fmt.Sprintf(format, args...)}}
 	}
 	chrt, err := loader.LoadDir(dir)
 	if err != nil {
@@ -58,11 +60,13 @@ func (o RenderOptions) renderChart(dir string) ([]Object, []*InputError) {
 	}
 	rendered, err := engine.Render(chrt, top)
 	if err != nil {
-		return nil, []*InputError{templateError(dir, chrt.Name(), err)}
+		return nil, nil, []*InputError{templateError(dir, chrt.Name(), err)}
 	}
+	positions := newChartPositions(dir, chrt, top, o)
 
 	var objects []Object
 	var errs []*InputError
+	placers := map[objectKey]placer{}
 	names := make([]string, 0, len(rendered))
 	for name := range rendered {
 		names = append(names, name)
@@ -78,6 +82,7 @@ func (o RenderOptions) renderChart(dir string) ([]Object, []*InputError) {
 		objs, decodeErrs := Decode(file, []byte(text))
 		for i := range objs {
 			objs[i].Source = name
+			placers[objectKey{file, objs[i].Line}] = chartPlacer{pos: positions, template: name, index: i, kind: policies.ObjectRefOf(objs[i].Value).Kind}
 		}
 		for _, e := range decodeErrs {
 			e.Message += " (the line is in the template's rendered output)"
@@ -85,7 +90,7 @@ func (o RenderOptions) renderChart(dir string) ([]Object, []*InputError) {
 		objects = append(objects, objs...)
 		errs = append(errs, decodeErrs...)
 	}
-	return objects, errs
+	return objects, placers, errs
 }
 
 // templateFile is where the template called name ("mychart/templates/x.yaml", or

@@ -70,7 +70,7 @@ func TestRenderChart(t *testing.T) {
 }
 
 func TestRenderChartReleaseAndNamespace(t *testing.T) {
-	objs, errs := RenderOptions{ReleaseName: "nightly", Namespace: "reports"}.renderChart(chartDir)
+	objs, _, errs := RenderOptions{ReleaseName: "nightly", Namespace: "reports"}.renderChart(chartDir)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
@@ -176,7 +176,7 @@ func TestRenderChartErrors(t *testing.T) {
 			for i, f := range tt.opts.ValuesFiles {
 				tt.opts.ValuesFiles[i] = filepath.Join(dir, f)
 			}
-			objs, errs := tt.opts.renderChart(dir)
+			objs, _, errs := tt.opts.renderChart(dir)
 			if len(errs) != 1 {
 				t.Fatalf("errors = %v, objects = %d; want one error", errs, len(objs))
 			}

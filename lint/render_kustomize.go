@@ -19,21 +19,21 @@ const originAnnotation = "config.kubernetes.io/origin"
 // the output. Objects are placed in dir at their line in the build output; their Source is the
 // file kustomize read them from when the kustomization records origins, else
 // "kustomize build <dir>".
-func buildKustomization(dir string) ([]Object, []*InputError) {
+func buildKustomization(dir string) ([]Object, map[objectKey]placer, []*InputError) {
 	dir = filepath.Clean(dir)
 	resources, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(filesys.MakeFsOnDisk(), dir)
 	if err != nil {
-		return nil, []*InputError{{File: dir, Message: "kustomize build failed: " + err.Error()}}
+		return nil, nil, []*InputError{{File: dir, Message: "kustomize build failed: " + err.Error()}}
 	}
 	out, err := resources.AsYaml()
 	if err != nil {
-		return nil, []*InputError{{File: dir, Message: "kustomize build failed: " + err.Error()}}
+		return nil, nil, []*InputError{{File: dir, Message: "kustomize build failed: " + err.Error()}}
 	}
 	objects, errs := Decode(dir, out)
 	for i := range objects {
 		objects[i].Source = kustomizeOrigin(dir, objects[i].Value)
 	}
-	return objects, errs
+	return objects, nil, errs
 }
 
 // kustomizeOrigin reads an object's origin annotation: a local file becomes its path (joined to

@@ -39,7 +39,7 @@ func TestBuildKustomization(t *testing.T) {
 }
 
 func TestBuildKustomizationAppliesTheOverlay(t *testing.T) {
-	objs, errs := buildKustomization(filepath.Join(inputs, "kustomize", "overlay"))
+	objs, _, errs := buildKustomization(filepath.Join(inputs, "kustomize", "overlay"))
 	if len(errs) > 0 || len(objs) != 1 {
 		t.Fatalf("objects %d, errors %v", len(objs), errs)
 	}

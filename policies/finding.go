@@ -186,7 +186,25 @@ type Finding struct {
 	// Position is filled by front ends that know the source (lint); the webhook leaves it empty.
 	Position Position `json:"position"`
 	Fix      *Fix     `json:"fix,omitempty"`
+	// Related are other places a person may edit (lint of charts and helm template streams): the
+	// values file line a templated value came from, the template a stream's document maps to.
+	Related []RelatedLocation `json:"related,omitempty"`
 }
+
+// RelatedLocation is a place connected to a finding, and what it is.
+type RelatedLocation struct {
+	Position
+	// Role is RoleValues (the values file line that set the value) or RoleTemplate (the template
+	// line a finding in a rendered stream maps to).
+	Role    string `json:"role"`
+	Message string `json:"message"`
+}
+
+// Roles of related locations.
+const (
+	RoleValues   = "values"
+	RoleTemplate = "template"
+)
 
 // SortFindings orders findings by file, line, column, then rule id and message.
 func SortFindings(fs []Finding) { slices.SortStableFunc(fs, CompareFindings) }
