@@ -281,17 +281,21 @@ func (c *chartPositions) locate(template string, index int, kind string, path po
 			if i == len(steps)-1 {
 				var related []policies.RelatedLocation
 				if len(steps) == len(path) && steps[i].value.Kind == yaml.ScalarNode {
-					related = c.values.of(template, valueRefs(tl.text), nil)
+					related = c.values.of(template, valueRefs(tl.text, withValues(strings.Split(c.sources[tl.template], "\n"), tl.line)), nil)
 				}
 				return tl.position(col), related, true
 			}
 			// The field is under this line but was not written on a line of its own: by an
 			// action that emits the block, when there is exactly one.
-			if act, actCol, ok := c.emittingAction(tl); ok {
+			if act, actCol, values, ok := c.emittingAction(tl); ok {
 				var related []policies.RelatedLocation
-				if ref := toYamlValues.FindStringSubmatch(act.text); ref != nil {
-					below := path[i+1 : len(steps)]
-					related = c.values.of(template, []string{firstNonEmpty(ref[1], ref[2])}, below)
+				if values != "" {
+					below := slices.Clone(path[i+1 : len(steps)])
+					if k, isIndex := below[0].(int); isIndex {
+						// Items the template writes itself come before the action's in the list.
+						below[0] = k - c.templateItems(d, steps[i], k)
+					}
+					related = c.values.of(template, []string{values}, below)
 				}
 				return act.position(actCol), related, true
 			}
@@ -304,6 +308,21 @@ func (c *chartPositions) locate(template string, index int, kind string, path po
 		}
 	}
 	return c.kindLine(template, index, kind)
+}
+
+// templateItems counts the items before the k-th of the list under st that template lines wrote.
+func (c *chartPositions) templateItems(d markedDoc, st step, k int) int {
+	n := 0
+	if st.value.Kind != yaml.SequenceNode {
+		return 0
+	}
+	for j := 0; j < k && j < len(st.value.Content); j++ {
+		item := step{seg: j, key: st.value.Content[j], value: resolveAlias(st.value.Content[j])}
+		if _, _, ok := c.verify(d, item, &st); ok {
+			n++
+		}
+	}
+	return n
 }
 
 func firstNonEmpty(s ...string) string {
@@ -319,43 +338,51 @@ func (tl templateLine) position(col int) policies.Position {
 	return policies.Position{File: tl.file, Line: tl.line, Column: col}
 }
 
-// verify reads the marker on the line of st in the positional render and checks that the
-// template line it names writes st's key (or starts st's list item).
+// verify reads the markers on the line of st in the positional render and returns the template
+// line that writes st's key (or starts st's list item). A line may carry several markers: an
+// include's last line carries its own and then the including line's; the first that writes the
+// key is the one.
 func (c *chartPositions) verify(d markedDoc, st step, parent *step) (templateLine, int, bool) {
 	line := st.key.Line
 	if line < 1 || line > len(d.lines) {
 		return templateLine{}, 0, false
 	}
-	m := markerPattern.FindAllStringSubmatch(d.lines[line-1], -1)
-	if m == nil {
-		return templateLine{}, 0, false
+	for _, m := range markerPattern.FindAllStringSubmatch(d.lines[line-1], -1) {
+		n, _ := strconv.Atoi(m[1])
+		if n >= len(c.lines) {
+			continue
+		}
+		if col, ok := writes(c.lines[n].text, st, parent, line); ok {
+			return c.lines[n], col, true
+		}
 	}
-	n, _ := strconv.Atoi(m[len(m)-1][1])
-	if n >= len(c.lines) {
-		return templateLine{}, 0, false
-	}
-	tl := c.lines[n]
+	return templateLine{}, 0, false
+}
+
+// writes reports whether the template line text writes st's key or starts st's list item, and
+// at which column.
+func writes(text string, st step, parent *step, line int) (int, bool) {
 	switch seg := st.seg.(type) {
 	case string:
-		col := keyColumn(tl.text, seg)
-		return tl, col, col > 0
+		col := keyColumn(text, seg)
+		return col, col > 0
 	case int:
 		if st.value.Kind == yaml.MappingNode && len(st.value.Content) > 0 && st.value.Content[0].Line == line {
-			col := keyColumn(tl.text, st.value.Content[0].Value)
-			return tl, col, col > 0 && itemColumn(tl.text) > 0
+			col := keyColumn(text, st.value.Content[0].Value)
+			return col, col > 0 && itemColumn(text) > 0
 		}
-		if col := itemColumn(tl.text); col > 0 {
-			return tl, col, true
+		if col := itemColumn(text); col > 0 {
+			return col, true
 		}
 		// An item of a flow list ([a, b]) is on its key's line.
 		if parent != nil && parent.key.Line == line {
 			if s, ok := parent.seg.(string); ok {
-				col := keyColumn(tl.text, s)
-				return tl, col, col > 0
+				col := keyColumn(text, s)
+				return col, col > 0
 			}
 		}
 	}
-	return templateLine{}, 0, false
+	return 0, false
 }
 
 var (
@@ -367,10 +394,11 @@ var (
 )
 
 // emittingAction finds the one template line under tl's key that is an action writing text
-// (include, toYaml, template), not a key and not control flow.
-func (c *chartPositions) emittingAction(tl templateLine) (templateLine, int, bool) {
+// (include, toYaml, template), not a key and not control flow, and the values it writes whole
+// (toYaml .Values.x, or toYaml . inside with .Values.x), "" when none.
+func (c *chartPositions) emittingAction(tl templateLine) (templateLine, int, string, bool) {
 	src := strings.Split(c.sources[tl.template], "\n")
-	indent := len(tl.text) - len(strings.TrimLeft(tl.text, " "))
+	indent := indentOf(tl.text)
 	var found []templateLine
 	for i := tl.line; i < len(src); i++ {
 		text := strings.TrimRight(src[i], " \t\r")
@@ -378,20 +406,70 @@ func (c *chartPositions) emittingAction(tl templateLine) (templateLine, int, boo
 		if trimmed == "" {
 			continue
 		}
-		if !actionOnly.MatchString(text) {
-			if len(text)-len(trimmed) <= indent {
-				break
-			}
+		action := actionOnly.MatchString(text)
+		if action && controlAction.MatchString(trimmed) {
 			continue
 		}
-		if !controlAction.MatchString(trimmed) {
+		if indentOf(text) <= indent {
+			break
+		}
+		if action {
 			found = append(found, templateLine{template: tl.template, file: tl.file, line: i + 1, text: text})
 		}
 	}
 	if len(found) != 1 {
-		return templateLine{}, 0, false
+		return templateLine{}, 0, "", false
 	}
-	return found[0], len(found[0].text) - len(strings.TrimLeft(found[0].text, " ")) + 1, true
+	act := found[0]
+	values := ""
+	if ref := toYamlValues.FindStringSubmatch(act.text); ref != nil {
+		values = strings.TrimPrefix(firstNonEmpty(ref[1], ref[2]), ".")
+	} else if toYamlDot.MatchString(act.text) {
+		values = withValues(src, act.line)
+	}
+	return act, indentOf(act.text) + 1, values, true
+}
+
+func indentOf(s string) int { return len(s) - len(strings.TrimLeft(s, " ")) }
+
+var (
+	toYamlDot = regexp.MustCompile(`toYaml\s+\.(?:\s|\)|$)`)
+	actionRE  = regexp.MustCompile(`\{\{-?\s*(.*?)\s*-?\}\}`)
+	withRE    = regexp.MustCompile(`^with\s+\(?\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)\)?$`)
+	// dotRef is a field of the dot inside an action: {{ .schedule }}.
+	dotRef = regexp.MustCompile(`(?:^|[\s(|])\.([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)`)
+)
+
+// withValues finds the values the dot is on the 1-based line of a template source: "x.y" inside
+// {{ with .Values.x.y }}, "" inside range, define, a with of anything else, or at the top.
+func withValues(src []string, line int) string {
+	depth := 0
+	for i := line - 2; i >= 0; i-- {
+		actions := actionRE.FindAllStringSubmatch(src[i], -1)
+		for j := len(actions) - 1; j >= 0; j-- {
+			a := strings.TrimSpace(actions[j][1])
+			word, _, _ := strings.Cut(a, " ")
+			switch word {
+			case "end":
+				depth++
+			case "if", "with", "range", "define", "block":
+				if depth > 0 {
+					depth--
+					continue
+				}
+				switch word {
+				case "if":
+					continue
+				case "with":
+					if m := withRE.FindStringSubmatch(a); m != nil {
+						return strings.TrimPrefix(m[1], ".")
+					}
+				}
+				return ""
+			}
+		}
+	}
+	return ""
 }
 
 // kindLine finds the object's kind: line in its template's source, when only one line (or one
@@ -427,13 +505,29 @@ func (c *chartPositions) kindLine(template string, index int, kind string) (poli
 	return policies.Position{File: templateFile(c.dir, c.chartName, template), Line: line, Column: keyColumn(text, "kind")}, nil, true
 }
 
-// valueRefs lists the values a template line reads (.Values.a.b as "a.b"), in order, once each.
-func valueRefs(line string) []string {
+// valueRefs lists the values a template line reads (.Values.a.b as "a.b"; .b inside
+// {{ with .Values.a }} as "a.b" too), in order, once each.
+func valueRefs(line, with string) []string {
 	var refs []string
-	for _, m := range valuesRef.FindAllStringSubmatch(line, -1) {
-		ref := strings.TrimPrefix(m[1], ".")
+	add := func(ref string) {
 		if !slices.Contains(refs, ref) {
 			refs = append(refs, ref)
+		}
+	}
+	for _, action := range actionRE.FindAllStringSubmatch(line, -1) {
+		for _, m := range valuesRef.FindAllStringSubmatch(action[1], -1) {
+			add(strings.TrimPrefix(m[1], "."))
+		}
+		if with == "" {
+			continue
+		}
+		for _, m := range dotRef.FindAllStringSubmatch(action[1], -1) {
+			first, _, _ := strings.Cut(m[1], ".")
+			switch first {
+			case "Values", "Release", "Chart", "Capabilities", "Template", "Files", "Subcharts":
+				continue
+			}
+			add(with + "." + m[1])
 		}
 	}
 	return refs

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"sigs.k8s.io/kustomize/api/resource"
 )
 
 func TestBuildKustomization(t *testing.T) {
@@ -62,25 +63,21 @@ func TestBuildKustomizationError(t *testing.T) {
 	}
 }
 
-func TestKustomizeOrigin(t *testing.T) {
-	obj := func(origin string) ast.Object {
-		return ast.MustParseTerm(`{"metadata": {"annotations": {"config.kubernetes.io/origin": ` + origin + `}}}`).Value.(ast.Object)
-	}
+func TestKustomizeOriginFile(t *testing.T) {
 	dir := filepath.Join("deploy", "prod")
 	tests := []struct {
-		obj  ast.Object
-		want string
+		origin *resource.Origin
+		want   string
 	}{
-		{obj(`"path: ../base/job.yaml\n"`), filepath.Join("deploy", "base", "job.yaml")},
-		{obj(`"path: job.yaml\nrepo: https://github.com/example/k8s\nref: v1\n"`), "https://github.com/example/k8s//job.yaml?ref=v1"},
-		{obj(`"configuredIn: kustomization.yaml\nconfiguredBy:\n  apiVersion: builtin\n  kind: ConfigMapGenerator\n"`), filepath.Join(dir, "kustomization.yaml")},
-		{obj(`"[not: a mapping"`), "kustomize build " + dir},
-		{obj(`1`), "kustomize build " + dir},
-		{ast.NewObject(), "kustomize build " + dir},
+		{&resource.Origin{Path: "../base/job.yaml"}, filepath.Join("deploy", "base", "job.yaml")},
+		{&resource.Origin{Path: "job.yaml", Repo: "https://github.com/example/k8s", Ref: "v1"}, "https://github.com/example/k8s//job.yaml?ref=v1"},
+		{&resource.Origin{ConfiguredIn: "kustomization.yaml"}, filepath.Join(dir, "kustomization.yaml")},
+		{nil, ""},
 	}
 	for _, tt := range tests {
-		if got := kustomizeOrigin(dir, tt.obj); got != tt.want {
-			t.Errorf("kustomizeOrigin(%v) = %q, want %q", tt.obj, got, tt.want)
+		p := &kustomizePlacer{pos: newKustomizePositions(dir), origin: tt.origin}
+		if got := p.originFile(); got != tt.want {
+			t.Errorf("originFile(%+v) = %q, want %q", tt.origin, got, tt.want)
 		}
 	}
 }
