@@ -281,7 +281,8 @@ func (c *chartPositions) locate(template string, index int, kind string, path po
 			if i == len(steps)-1 {
 				var related []policies.RelatedLocation
 				if len(steps) == len(path) && steps[i].value.Kind == yaml.ScalarNode {
-					related = c.values.of(template, valueRefs(tl.text, withValues(strings.Split(c.sources[tl.template], "\n"), tl.line)), nil)
+					with := withValues(strings.Split(c.sources[tl.template], "\n"), tl.line)
+					related = c.values.of(template, valueRefs(tl.text, inIteration(with, index)), nil, steps[i].value)
 				}
 				return tl.position(col), related, true
 			}
@@ -295,7 +296,7 @@ func (c *chartPositions) locate(template string, index int, kind string, path po
 						// Items the template writes itself come before the action's in the list.
 						below[0] = k - c.templateItems(d, steps[i], k)
 					}
-					related = c.values.of(template, []string{values}, below)
+					related = c.values.of(template, []string{inIteration(values, index)}, below, steps[len(steps)-1].value)
 				}
 				return act.position(actCol), related, true
 			}
@@ -413,7 +414,7 @@ func (c *chartPositions) emittingAction(tl templateLine) (templateLine, int, str
 		if indentOf(text) <= indent {
 			break
 		}
-		if action {
+		if action && ownerLine(src, i) == tl.line {
 			found = append(found, templateLine{template: tl.template, file: tl.file, line: i + 1, text: text})
 		}
 	}
@@ -430,18 +431,36 @@ func (c *chartPositions) emittingAction(tl templateLine) (templateLine, int, str
 	return act, indentOf(act.text) + 1, values, true
 }
 
+// ownerLine is the 1-based line of the key or item whose block the action on src[i] writes
+// into: the nearest line above that is not an action and is less indented.
+func ownerLine(src []string, i int) int {
+	indent := indentOf(src[i])
+	for j := i - 1; j >= 0; j-- {
+		text := strings.TrimRight(src[j], " \t\r")
+		if strings.TrimSpace(text) == "" || actionOnly.MatchString(text) {
+			continue
+		}
+		if indentOf(text) < indent {
+			return j + 1
+		}
+	}
+	return 0
+}
+
 func indentOf(s string) int { return len(s) - len(strings.TrimLeft(s, " ")) }
 
 var (
 	toYamlDot = regexp.MustCompile(`toYaml\s+\.(?:\s|\)|$)`)
 	actionRE  = regexp.MustCompile(`\{\{-?\s*(.*?)\s*-?\}\}`)
+	rangeRE   = regexp.MustCompile(`^range\s+\(?\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)\)?$`)
 	withRE    = regexp.MustCompile(`^with\s+\(?\$?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)\)?$`)
 	// dotRef is a field of the dot inside an action: {{ .schedule }}.
 	dotRef = regexp.MustCompile(`(?:^|[\s(|])\.([A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*)`)
 )
 
 // withValues finds the values the dot is on the 1-based line of a template source: "x.y" inside
-// {{ with .Values.x.y }}, "" inside range, define, a with of anything else, or at the top.
+// {{ with .Values.x.y }}, "x[]" inside {{ range .Values.x }} (an item of x), "" inside define, a
+// with or range of anything else, or at the top.
 func withValues(src []string, line int) string {
 	depth := 0
 	for i := line - 2; i >= 0; i-- {
@@ -463,6 +482,10 @@ func withValues(src []string, line int) string {
 				case "with":
 					if m := withRE.FindStringSubmatch(a); m != nil {
 						return strings.TrimPrefix(m[1], ".")
+					}
+				case "range":
+					if m := rangeRE.FindStringSubmatch(a); m != nil {
+						return strings.TrimPrefix(m[1], ".") + "[]"
 					}
 				}
 				return ""
@@ -503,6 +526,15 @@ func (c *chartPositions) kindLine(template string, index int, kind string) (poli
 	}
 	text := strings.Split(src, "\n")[line-1]
 	return policies.Position{File: templateFile(c.dir, c.chartName, template), Line: line, Column: keyColumn(text, "kind")}, nil, true
+}
+
+// inIteration makes the item of a range ("jobs[]") the index-th one: a template whose range
+// writes one object per item makes its index-th object from the index-th item.
+func inIteration(with string, index int) string {
+	if strings.HasSuffix(with, "[]") {
+		return strings.TrimSuffix(with, "[]") + "[" + strconv.Itoa(index) + "]"
+	}
+	return with
 }
 
 // valueRefs lists the values a template line reads (.Values.a.b as "a.b"; .b inside
@@ -560,8 +592,10 @@ func (v *valueSources) root(file string) *yaml.Node {
 }
 
 // of finds where each value (dotted, relative to the template's chart) and the path below it
-// were set, for a template of the chart or of a subchart.
-func (v *valueSources) of(template string, refs []string, below policies.FieldPath) []policies.RelatedLocation {
+// were set, for a template of the chart or of a subchart. A value that is a scalar in the values
+// file must appear in the rendered field (a scalar): else the file did not set it, or the
+// template changed it beyond recognition, and it is not named.
+func (v *valueSources) of(template string, refs []string, below policies.FieldPath, rendered *yaml.Node) []policies.RelatedLocation {
 	// reports/charts/worker/templates/job.yaml: the subchart scope is [worker].
 	parts := strings.Split(template, "/")
 	var scope []string
@@ -575,9 +609,9 @@ func (v *valueSources) of(template string, refs []string, below policies.FieldPa
 	}
 	var related []policies.RelatedLocation
 	for _, ref := range refs {
-		key := strings.Split(ref, ".")
-		name := ".Values." + ref + pathSuffix(below)
-		if s, ok := v.setBy(append(slices.Clone(scope), key...)); ok {
+		key := refPath(ref)
+		name := ".Values." + key.String() + pathSuffix(below)
+		if s, ok := v.setBy(append(scopePath(scope), key...)); ok {
 			related = append(related, policies.RelatedLocation{Role: policies.RoleValues, Message: name + " from --set " + s})
 			continue
 		}
@@ -597,14 +631,13 @@ func (v *valueSources) of(template string, refs []string, below policies.FieldPa
 			if root == nil {
 				continue
 			}
-			path := policies.FieldPath{}
-			for _, k := range append(slices.Clone(cand.scope), key...) {
-				path = append(path, k)
-			}
-			path = append(path, below...)
+			path := append(append(scopePath(cand.scope), key...), below...)
 			steps := walk(root, path)
 			if len(steps) != len(path) || steps[len(steps)-1].value.Tag == "!!null" {
 				continue
+			}
+			if set := steps[len(steps)-1].value; set.Kind == yaml.ScalarNode && rendered.Kind == yaml.ScalarNode && !strings.Contains(rendered.Value, set.Value) {
+				break
 			}
 			last := steps[len(steps)-1].key
 			related = append(related, policies.RelatedLocation{
@@ -618,8 +651,31 @@ func (v *valueSources) of(template string, refs []string, below policies.FieldPa
 	return related
 }
 
+// refPath turns "a.b[2].c" into a field path.
+func refPath(ref string) policies.FieldPath {
+	var path policies.FieldPath
+	for _, part := range strings.Split(ref, ".") {
+		name, index, isItem := strings.Cut(part, "[")
+		path = append(path, name)
+		if isItem {
+			if i, err := strconv.Atoi(strings.TrimSuffix(index, "]")); err == nil {
+				path = append(path, i)
+			}
+		}
+	}
+	return path
+}
+
+func scopePath(scope []string) policies.FieldPath {
+	path := make(policies.FieldPath, 0, len(scope))
+	for _, s := range scope {
+		path = append(path, s)
+	}
+	return path
+}
+
 // setBy returns the --set that sets the value at path, the last one that does.
-func (v *valueSources) setBy(path []string) (string, bool) {
+func (v *valueSources) setBy(path policies.FieldPath) (string, bool) {
 	for i := len(v.opts.Set) - 1; i >= 0; i-- {
 		m, err := strvals.Parse(v.opts.Set[i])
 		if err != nil {
@@ -627,14 +683,26 @@ func (v *valueSources) setBy(path []string) (string, bool) {
 		}
 		var cur any = m
 		found := true
-		for _, k := range path {
-			mm, ok := cur.(map[string]any)
-			if !ok {
-				found = false
-				break
+		for _, seg := range path {
+			switch k := seg.(type) {
+			case string:
+				mm, ok := cur.(map[string]any)
+				if !ok {
+					found = false
+					break
+				}
+				if cur, ok = mm[k]; !ok {
+					found = false
+				}
+			case int:
+				list, ok := cur.([]any)
+				if !ok || k >= len(list) {
+					found = false
+					break
+				}
+				cur = list[k]
 			}
-			if cur, ok = mm[k]; !ok {
-				found = false
+			if !found {
 				break
 			}
 		}
