@@ -468,6 +468,8 @@ func (l *Linter) each(file string, yield func(Object, origin) bool) []*InputErro
 			return []*InputError{{File: file, Message: "cannot read: " + describeIOError(err)}}
 		}
 		r = f
+	} else {
+		yield = l.placeStream(yield)
 	}
 	return decodeStream(file, r, yield)
 }

@@ -15,8 +15,9 @@ import (
 // patch or resource file. A placer knows, for one rendered object, where its fields were written.
 type placer interface {
 	// place maps a finding's path to the place to report; rendered is where Locate put it in the
-	// rendered text. It may add related places (the values file line that set a value).
-	place(path policies.FieldPath, rendered policies.Position) (policies.Position, []policies.RelatedLocation)
+	// rendered text, object the object's YAML as linted. It may add related places (the values
+	// file line that set a value).
+	place(path policies.FieldPath, rendered policies.Position, object *yaml.Node) (policies.Position, []policies.RelatedLocation)
 }
 
 // objectKey names a rendered object by the file and line the Linter knows it by (Object.File,
@@ -39,7 +40,7 @@ func (l *Linter) place(obj Object, f *policies.Finding) {
 	if !ok {
 		return
 	}
-	f.Position, f.Related = p.(placer).place(f.Path, f.Position)
+	f.Position, f.Related = p.(placer).place(f.Path, f.Position, obj.Node)
 	f.Message += describeValues(f.Related)
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 	"helm.sh/helm/v3/pkg/chart"
@@ -245,8 +246,8 @@ type chartPlacer struct {
 	kind     string
 }
 
-func (p chartPlacer) place(path policies.FieldPath, rendered policies.Position) (policies.Position, []policies.RelatedLocation) {
-	at, related, ok := p.pos.locate(p.template, p.index, p.kind, path)
+func (p chartPlacer) place(path policies.FieldPath, rendered policies.Position, object *yaml.Node) (policies.Position, []policies.RelatedLocation) {
+	at, related, ok := p.pos.locate(p.template, p.index, p.kind, path, object)
 	if !ok {
 		// Not even the kind: line is known: the template, without a line.
 		return policies.Position{File: templateFile(p.pos.dir, p.pos.chartName, p.template), Source: rendered.Source}, nil
@@ -256,8 +257,18 @@ func (p chartPlacer) place(path policies.FieldPath, rendered policies.Position) 
 }
 
 // locate finds where path of the index-th object of template was written: the template file and
-// line (Source is left empty), with the values that set it.
-func (c *chartPositions) locate(template string, index int, kind string, path policies.FieldPath) (policies.Position, []policies.RelatedLocation, bool) {
+// line (Source is left empty), with the values that set it. A values file is named only when
+// its value appears in the field of object, the object as linted.
+func (c *chartPositions) locate(template string, index int, kind string, path policies.FieldPath, object *yaml.Node) (policies.Position, []policies.RelatedLocation, bool) {
+	linted := func(fallback *yaml.Node) *yaml.Node {
+		if object == nil {
+			return fallback
+		}
+		if st := walk(object, path); len(st) == len(path) && len(st) > 0 {
+			return st[len(st)-1].value
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}
+	}
 	docs := c.docs[template]
 	if index < len(docs) && docs[index].kind == kind {
 		d := docs[index]
@@ -282,7 +293,7 @@ func (c *chartPositions) locate(template string, index int, kind string, path po
 				var related []policies.RelatedLocation
 				if len(steps) == len(path) && steps[i].value.Kind == yaml.ScalarNode {
 					with := withValues(strings.Split(c.sources[tl.template], "\n"), tl.line)
-					related = c.values.of(template, valueRefs(tl.text, inIteration(with, index)), nil, steps[i].value)
+					related = c.values.of(template, valueRefs(tl.text, inIteration(with, index)), nil, linted(steps[i].value))
 				}
 				return tl.position(col), related, true
 			}
@@ -296,7 +307,7 @@ func (c *chartPositions) locate(template string, index int, kind string, path po
 						// Items the template writes itself come before the action's in the list.
 						below[0] = k - c.templateItems(d, steps[i], k)
 					}
-					related = c.values.of(template, []string{inIteration(values, index)}, below, steps[len(steps)-1].value)
+					related = c.values.of(template, []string{inIteration(values, index)}, below, linted(steps[len(steps)-1].value))
 				}
 				return act.position(actCol), related, true
 			}
@@ -571,6 +582,7 @@ func valueRefs(line, with string) []string {
 type valueSources struct {
 	dir, chartName string
 	opts           RenderOptions
+	mu             sync.Mutex            // findings are placed by several evaluators at once
 	files          map[string]*yaml.Node // parsed values files; nil when unreadable
 }
 
@@ -579,6 +591,8 @@ func newValueSources(dir, chartName string, opts RenderOptions) *valueSources {
 }
 
 func (v *valueSources) root(file string) *yaml.Node {
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	if n, ok := v.files[file]; ok {
 		return n
 	}

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 	"sigs.k8s.io/kustomize/api/resource"
@@ -29,6 +30,7 @@ import (
 // kustomizePositions caches the files read to place the findings of one build.
 type kustomizePositions struct {
 	dir   string
+	mu    sync.Mutex              // findings are placed by several evaluators at once
 	files map[string][]*yaml.Node // documents of each file read, nil when unreadable
 }
 
@@ -38,6 +40,8 @@ func newKustomizePositions(dir string) *kustomizePositions {
 
 // documents parses a file into the root nodes of its documents.
 func (k *kustomizePositions) documents(file string) []*yaml.Node {
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	if docs, ok := k.files[file]; ok {
 		return docs
 	}
@@ -105,7 +109,7 @@ func (a at) position() policies.Position {
 	return policies.Position{File: a.file, Line: a.line, Column: a.col}
 }
 
-func (p *kustomizePlacer) place(path policies.FieldPath, rendered policies.Position) (policies.Position, []policies.RelatedLocation) {
+func (p *kustomizePlacer) place(path policies.FieldPath, rendered policies.Position, _ *yaml.Node) (policies.Position, []policies.RelatedLocation) {
 	steps := walk(p.node, path)
 	found := path[:len(steps)]
 	plain := len(steps) == len(path) && len(steps) > 0 && steps[len(steps)-1].value.Kind == yaml.ScalarNode

@@ -23,40 +23,9 @@ import (
 // disk (dir/templates/cronjob.yaml), its Source the template's name in the chart
 // (mychart/templates/cronjob.yaml), and lines are counted in the template's rendered output.
 func (o RenderOptions) renderChart(dir string) ([]Object, map[objectKey]placer, []*InputError) {
-	fail := func(file string, format string, args ...any) ([]Object, map[objectKey]placer, []*InputError) {
-		return nil, nil, []*InputError{{File: file, Message: fmt.Sprintf(format, args...)}}
-	}
-	chrt, err := loader.LoadDir(dir)
-	if err != nil {
-		return fail(dir, "cannot load the Helm chart: %v", err)
-	}
-	if chrt.Metadata.Type == "library" {
-		return fail(dir, "is a library chart, which renders nothing by itself; lint a chart that depends on it")
-	}
-	if missing := missingDependencies(chrt); len(missing) > 0 {
-		return fail(filepath.Join(dir, "Chart.yaml"), "dependencies missing from charts/: %s; run `helm dependency build %s` first", strings.Join(missing, ", "), dir)
-	}
-	vals, err := o.values()
-	if err != nil {
-		return fail(dir, "%v", err)
-	}
-	kv := o.kubeVersion()
-	caps := chartutil.DefaultCapabilities.Copy()
-	caps.KubeVersion = chartutil.KubeVersion{
-		Version: fmt.Sprintf("v%d.%d.0", kv.Major, kv.Minor),
-		Major:   strconv.Itoa(kv.Major),
-		Minor:   strconv.Itoa(kv.Minor),
-	}
-	if c := chrt.Metadata.KubeVersion; c != "" && !chartutil.IsCompatibleRange(c, caps.KubeVersion.Version) {
-		return fail(filepath.Join(dir, "Chart.yaml"), "the chart requires kubeVersion %s, which Kubernetes %s does not satisfy; set --kube-version", c, kv)
-	}
-	if err := chartutil.ProcessDependenciesWithMerge(chrt, vals); err != nil {
-		return fail(dir, "cannot resolve the chart's dependencies: %v", err)
-	}
-	release := chartutil.ReleaseOptions{Name: o.releaseName(), Namespace: o.namespace(), Revision: 1, IsInstall: true}
-	top, err := chartutil.ToRenderValues(chrt, vals, release, caps)
-	if err != nil {
-		return fail(dir, "the values do not fit the chart: %v", err)
+	chrt, top, inputErr := o.loadChart(dir)
+	if inputErr != nil {
+		return nil, nil, []*InputError{inputErr}
 	}
 	rendered, err := engine.Render(chrt, top)
 	if err != nil {
@@ -91,6 +60,46 @@ func (o RenderOptions) renderChart(dir string) ([]Object, map[objectKey]placer, 
 		errs = append(errs, decodeErrs...)
 	}
 	return objects, placers, errs
+}
+
+// loadChart loads the chart in dir and the values to render it with, as helm template does.
+func (o RenderOptions) loadChart(dir string) (*chart.Chart, chartutil.Values, *InputError) {
+	fail := func(file string, format string, args ...any) (*chart.Chart, chartutil.Values, *InputError) {
+		return nil, nil, &InputError{File: file, Message: fmt.Sprintf(format, args...)}
+	}
+	chrt, err := loader.LoadDir(dir)
+	if err != nil {
+		return fail(dir, "cannot load the Helm chart: %v", err)
+	}
+	if chrt.Metadata.Type == "library" {
+		return fail(dir, "is a library chart, which renders nothing by itself; lint a chart that depends on it")
+	}
+	if missing := missingDependencies(chrt); len(missing) > 0 {
+		return fail(filepath.Join(dir, "Chart.yaml"), "dependencies missing from charts/: %s; run `helm dependency build %s` first", strings.Join(missing, ", "), dir)
+	}
+	vals, err := o.values()
+	if err != nil {
+		return fail(dir, "%v", err)
+	}
+	kv := o.kubeVersion()
+	caps := chartutil.DefaultCapabilities.Copy()
+	caps.KubeVersion = chartutil.KubeVersion{
+		Version: fmt.Sprintf("v%d.%d.0", kv.Major, kv.Minor),
+		Major:   strconv.Itoa(kv.Major),
+		Minor:   strconv.Itoa(kv.Minor),
+	}
+	if c := chrt.Metadata.KubeVersion; c != "" && !chartutil.IsCompatibleRange(c, caps.KubeVersion.Version) {
+		return fail(filepath.Join(dir, "Chart.yaml"), "the chart requires kubeVersion %s, which Kubernetes %s does not satisfy; set --kube-version", c, kv)
+	}
+	if err := chartutil.ProcessDependenciesWithMerge(chrt, vals); err != nil {
+		return fail(dir, "cannot resolve the chart's dependencies: %v", err)
+	}
+	release := chartutil.ReleaseOptions{Name: o.releaseName(), Namespace: o.namespace(), Revision: 1, IsInstall: true}
+	top, err := chartutil.ToRenderValues(chrt, vals, release, caps)
+	if err != nil {
+		return fail(dir, "the values do not fit the chart: %v", err)
+	}
+	return chrt, top, nil
 }
 
 // templateFile is where the template called name ("mychart/templates/x.yaml", or

@@ -97,6 +97,7 @@ limit to trade memory for speed.`,
 	fl.StringArrayVar(&f.render.Set, "set", nil, "Helm value for chart directories, key=value as helm --set takes it (repeatable; applied after --values)")
 	fl.StringVar(&f.render.ReleaseName, "release-name", lint.DefaultReleaseName, "Helm release name chart directories are rendered with (.Release.Name)")
 	fl.StringVarP(&f.render.Namespace, "namespace", "n", lint.DefaultNamespace, "namespace of objects that name none, as kubectl -n: RBAC rules judge them there, and charts are rendered in it (.Release.Namespace)")
+	fl.StringVar(&f.render.Chart, "chart", "", "the chart a helm template stream on standard input was rendered from: findings name its template lines (default: # Source: paths relative to the current directory)")
 	fl.StringVar(&f.config, "config", "", "configuration file (default: .jobguard.yaml in the current directory or the nearest parent)")
 	return cmd
 }
