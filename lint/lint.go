@@ -190,7 +190,7 @@ func Files(paths []string) ([]string, []*InputError) {
 			errs = append(errs, &InputError{File: p, Message: describeIOError(err)})
 		}
 	}
-	return files, errs
+	return withoutPatches(files), errs
 }
 
 // notRegular says why a file found in a directory is not read, or "" for a regular file or a

@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -135,4 +137,30 @@ func jsonPointer(path policies.FieldPath) string {
 		}
 	}
 	return b.String()
+}
+
+// Unfixable says, for a chart or kustomization directory, where each default --fix would write
+// belongs instead: rendered output is not edited, and the template, values or patch to change is
+// a choice left to a person. apply chooses the fixes, as for Fix.
+func (l *Linter) Unfixable(ctx context.Context, dir string, apply func(policies.Finding) bool) ([]string, error) {
+	kind := renderKind(dir)
+	if kind == "" {
+		return nil, nil
+	}
+	report, err := l.Lint(ctx, []string{dir})
+	if err != nil {
+		return nil, err
+	}
+	defer report.Close()
+	what := map[string]string{renderHelm: "a Helm chart", renderKustomize: "a kustomization"}[kind]
+	var out []string
+	err = report.EachFinding(func(f policies.Finding) error {
+		if f.Fix == nil || !apply(f) {
+			return nil
+		}
+		out = append(out, fmt.Sprintf("%s: not fixed: %s is %s, whose rendered output is not edited; set %s there (%s)",
+			f.Position, dir, what, policies.DescribeFix(f), f.Rule))
+		return nil
+	})
+	return out, err
 }

@@ -1,8 +1,10 @@
 package lint
 
 import (
+	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -119,6 +121,88 @@ func (f *trackingFS) withBuildMetadata(data []byte) []byte {
 	out, err := yaml.Marshal(&doc)
 	if err != nil {
 		return data
+	}
+	return out
+}
+
+// withoutPatches leaves out of files those that a kustomization lists as a patch (patches,
+// patchesStrategicMerge, patchesJson6902): a patch holds only the fields it changes, so linted as
+// a whole object it fails rules the built object passes. Its fields are linted, and placed, when
+// the kustomization is. The kustomizations looked at are those in the directory of each file
+// and its parents, and those linted.
+func withoutPatches(files []string) []string {
+	patches := map[string]bool{}
+	visited := map[string]bool{}
+	visit := func(dir string) {
+		if visited[dir] {
+			return
+		}
+		visited[dir] = true
+		for _, name := range kustomizationNames {
+			for _, p := range listedPatches(filepath.Join(dir, name)) {
+				patches[p] = true
+			}
+		}
+	}
+	for _, f := range files {
+		if f == StdinName {
+			continue
+		}
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			continue
+		}
+		if renderKind(f) == renderKustomize {
+			visit(abs)
+		}
+		for dir := filepath.Dir(abs); ; dir = filepath.Dir(dir) {
+			visit(dir)
+			if filepath.Dir(dir) == dir {
+				break
+			}
+		}
+	}
+	if len(patches) == 0 {
+		return files
+	}
+	return slices.DeleteFunc(files, func(f string) bool {
+		abs, err := filepath.Abs(f)
+		return err == nil && patches[abs]
+	})
+}
+
+// listedPatches reads a kustomization and returns the absolute paths of its patch files.
+func listedPatches(kustomization string) []string {
+	data, err := os.ReadFile(kustomization)
+	if err != nil {
+		return nil
+	}
+	var k struct {
+		Patches               []struct{ Path string } `yaml:"patches"`
+		PatchesStrategicMerge []string                `yaml:"patchesStrategicMerge"`
+		PatchesJSON6902       []struct{ Path string } `yaml:"patchesJson6902"`
+	}
+	if yaml.Unmarshal(data, &k) != nil {
+		return nil
+	}
+	var paths []string
+	for _, p := range k.Patches {
+		paths = append(paths, p.Path)
+	}
+	for _, p := range k.PatchesStrategicMerge {
+		if !strings.Contains(p, "\n") {
+			paths = append(paths, p)
+		}
+	}
+	for _, p := range k.PatchesJSON6902 {
+		paths = append(paths, p.Path)
+	}
+	dir := filepath.Dir(kustomization)
+	var out []string
+	for _, p := range paths {
+		if p != "" {
+			out = append(out, filepath.Join(dir, filepath.FromSlash(p)))
+		}
 	}
 	return out
 }

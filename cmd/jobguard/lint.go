@@ -194,8 +194,19 @@ func fixFiles(cmd *cobra.Command, linter *lint.Linter, cfg *config.Config, args 
 	}
 	files, _ := lint.Files(args) // unreadable paths are reported by the lint that follows
 	for _, file := range files {
-		if info, err := os.Stat(file); err != nil || info.IsDir() || cfg.Ignored(file) {
-			continue // charts and kustomizations are rendered, not edited
+		if cfg.Ignored(file) {
+			continue
+		}
+		if info, err := os.Stat(file); err != nil || info.IsDir() {
+			// Charts and kustomizations are rendered, not edited: say where each default belongs.
+			notes, err := linter.Unfixable(cmd.Context(), file, cfg.ApplyFix)
+			if err != nil {
+				return &exitError{exitUsage, fmt.Errorf("--fix: %w", err)}
+			}
+			for _, n := range notes {
+				fmt.Fprintln(cmd.ErrOrStderr(), "jobguard: --fix:", n)
+			}
+			continue
 		}
 		src, err := os.ReadFile(file)
 		if err != nil {
