@@ -204,13 +204,18 @@ func (s sarifFormatter) log(r *lint.Report) (sarifLog, error) {
 	inputIndex := len(driver.Rules)
 	driver.Rules = append(driver.Rules, inputErrorRule)
 	for _, e := range r.InputErrors {
-		results = append(results, sarifResult{
+		res := sarifResult{
 			RuleID:    InputErrorRule,
 			RuleIndex: inputIndex,
 			Level:     "error",
 			Message:   sarifText{Text: e.Message},
 			Locations: []sarifLocation{{PhysicalLocation: physicalLocation(wd, e.Position())}},
-		})
+		}
+		if e.File == lint.StdinName { // no artifact: the place goes into the message
+			res.Locations = nil
+			res.Message.Text = "standard input" + strings.TrimPrefix(e.Position().String(), lint.StdinName) + ": " + e.Message
+		}
+		results = append(results, res)
 	}
 	return sarifLog{
 		Schema:  SARIFSchema,
