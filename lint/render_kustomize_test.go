@@ -14,16 +14,26 @@ import (
 func TestBuildKustomization(t *testing.T) {
 	base := filepath.Join(inputs, "kustomize", "base")
 	overlay := filepath.Join(inputs, "kustomize", "overlay")
+	staging := filepath.Join(inputs, "kustomize", "staging")
+	resource := filepath.Join(base, "cronjob.yaml")
 	tests := []struct {
 		dir  string
 		want []string
 	}{
-		// No origin annotations: the source is the build itself.
-		{base, []string{"image-latest-tag ../testdata/inputs/kustomize/base:13 (kustomize build " + base + ")"}},
-		// buildMetadata: [originAnnotations]: the source is the file the CronJob came from.
+		// The resource itself: its own file and line.
+		{base, []string{"image-latest-tag ../testdata/inputs/kustomize/base/cronjob.yaml:18:15 ()"}},
+		// Each field where it was written: a component's inline patch, a JSON 6902 patch, a
+		// strategic-merge patch, the base; the object's resource file in parentheses.
 		{overlay, []string{
-			"cron-schedule-never-runs ../testdata/inputs/kustomize/overlay:20 (" + filepath.Join(base, "cronjob.yaml") + ")",
-			"image-latest-tag ../testdata/inputs/kustomize/overlay:17 (" + filepath.Join(base, "cronjob.yaml") + ")",
+			"cron-history-disabled ../testdata/inputs/kustomize/components/history/kustomization.yaml:14:9 (" + resource + ")",
+			"cron-missing-deadline ../testdata/inputs/kustomize/overlay/deadline.yaml:4:3 (" + resource + ")",
+			"cron-schedule-never-runs ../testdata/inputs/kustomize/overlay/schedule.yaml:7:3 (" + resource + ")",
+			"image-latest-tag ../testdata/inputs/kustomize/base/cronjob.yaml:18:15 ()",
+		}},
+		// namespace: written by the kustomization; an inline JSON 6902 patch.
+		{staging, []string{
+			"image-latest-tag ../testdata/inputs/kustomize/staging/kustomization.yaml:14:9 (" + resource + ")",
+			"invalid-name ../testdata/inputs/kustomize/staging/kustomization.yaml:4:1 (" + resource + ")",
 		}},
 	}
 	for _, tt := range tests {
@@ -47,6 +57,26 @@ func TestBuildKustomizationAppliesTheOverlay(t *testing.T) {
 	schedule, err := objs[0].Value.Find(ast.MustParseRef("x.spec.schedule")[1:])
 	if err != nil || schedule.String() != `"0 3 30 2 *"` {
 		t.Errorf("schedule = %v (%v), want the overlay's", schedule, err)
+	}
+	// The origin and transformer annotations jobguard asks kustomize for are not linted.
+	if a, err := objs[0].Value.Find(ast.MustParseRef("x.metadata.annotations")[1:]); err == nil {
+		t.Errorf("annotations the kustomization did not ask for: %v", a)
+	}
+}
+
+// TestBuildKustomizationKeepsAskedAnnotations: a kustomization that asks for origin annotations
+// still gets them, and only them.
+func TestBuildKustomizationKeepsAskedAnnotations(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte("buildMetadata: [originAnnotations]\nnamespace: x\nresources: [job.yaml]\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "job.yaml"), []byte("apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\n"), 0o644)
+	objs, _, errs := buildKustomization(dir)
+	if len(errs) > 0 || len(objs) != 1 {
+		t.Fatalf("objects %d, errors %v", len(objs), errs)
+	}
+	a, err := objs[0].Value.Find(ast.MustParseRef("x.metadata.annotations")[1:])
+	if err != nil || a.(ast.Object).Len() != 1 || a.(ast.Object).Get(ast.StringTerm("config.kubernetes.io/origin")) == nil {
+		t.Errorf("annotations = %v, want the origin only", a)
 	}
 }
 
