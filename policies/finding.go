@@ -206,10 +206,11 @@ const (
 	RoleTemplate = "template"
 )
 
-// SortFindings orders findings by file, line, column, then rule id and message.
+// SortFindings orders findings by file, line, column, then rule id, message and object.
 func SortFindings(fs []Finding) { slices.SortStableFunc(fs, CompareFindings) }
 
-// CompareFindings is SortFindings' order: by file, line, column, then rule id and message.
+// CompareFindings is SortFindings' order: by file, line, column, then rule id, message and
+// object (one template line writes the objects of every iteration of a range).
 func CompareFindings(a, b Finding) int {
 	return cmp.Or(
 		cmp.Compare(a.Position.File, b.Position.File),
@@ -217,5 +218,6 @@ func CompareFindings(a, b Finding) int {
 		cmp.Compare(a.Position.Column, b.Position.Column),
 		cmp.Compare(a.Rule, b.Rule),
 		cmp.Compare(a.Message, b.Message),
+		cmp.Compare(a.Object.String(), b.Object.String()),
 	)
 }
