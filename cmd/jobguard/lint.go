@@ -45,9 +45,12 @@ Objects of other kinds are skipped.
 
 A directory holding Chart.yaml is rendered as helm template would (--values, --set,
 --release-name, --namespace, --kube-version), and one holding kustomization.yaml as kustomize
-build would; no helm or kustomize binary is needed. Their findings name, in parentheses, the
-template (or the file kustomize took the object from), and the line is in the rendered output.
-A "# Source:" comment (helm template writes one per document) names a stream's template the same way.
+build would; no helm or kustomize binary is needed. Their findings name the line a person
+edits: the template line (and the values file line that set the value), the patch or
+kustomization line, or the resource file's. In a stream, a "# Source:" comment (helm template
+writes one per document) names the template; with --chart DIR (or when the template is found
+from the current directory) the finding names the template line too. --fix does not edit
+rendered output: it names where each default belongs.
 
 Each finding is printed as file:line:column: severity rule-id: message, under the object it is
 about. Severities: error (the API server rejects it, or it can never work), warning (accepted
@@ -68,7 +71,7 @@ until every file is read. Very large inputs (300,000 objects) need about 1 GiB. 
 GOMEMLIMIT is set, jobguard runs with GOGC=400 and a soft limit of GOMEMLIMIT=1GiB; raise the
 limit to trade memory for speed.`,
 		Example: `  jobguard lint ./manifests
-  helm template my-release ./chart | jobguard lint -
+  helm template my-release ./chart | jobguard lint --chart ./chart -
   jobguard lint ./chart -f values-prod.yaml --set image.tag=1.2.3
   jobguard lint ./deploy/overlays/prod    # a kustomization
   jobguard lint --fail-on warning -o json cronjob.yaml

@@ -138,3 +138,35 @@ func sarifPlaces(t *testing.T, out string) string {
 	}
 	return b.String()
 }
+
+// TestReadmeRenderedExamples: the chart and kustomize findings the README shows are what
+// `jobguard lint` prints.
+func TestReadmeRenderedExamples(t *testing.T) {
+	t.Chdir("../..")
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	examples := 0
+	for _, block := range strings.Split(string(readme), "```text\n")[1:] {
+		block, _, _ = strings.Cut(block, "```")
+		lines := strings.Split(strings.TrimSpace(block), "\n")
+		for i := range lines {
+			lines[i] = strings.TrimSpace(lines[i])
+		}
+		args, ok := strings.CutPrefix(lines[0], "$ jobguard lint testdata/inputs/")
+		if !ok {
+			continue
+		}
+		examples++
+		_, out, _ := jobguard(t, "", "lint", "--color", "never", "testdata/inputs/"+args)
+		for _, want := range lines[1:] {
+			if !strings.Contains(out, want+"\n") {
+				t.Errorf("README shows %q for jobguard lint testdata/inputs/%s; it prints:\n%s", want, args, out)
+			}
+		}
+	}
+	if examples < 2 {
+		t.Errorf("%d examples of rendered input in the README, want a chart and a kustomization", examples)
+	}
+}
