@@ -45,9 +45,9 @@ func TestLintRenderedInputs(t *testing.T) {
 			},
 		},
 		{
-			name:    "chart with a values file and --set",
-			args:    []string{"testdata/inputs/chart", "-f", "testdata/inputs/chart/values-prod.yaml", "--set", "worker.image=ghcr.io/example/worker:latest"},
-			code:    exitOK,
+			name: "chart with a values file and --set",
+			args: []string{"testdata/inputs/chart", "-f", "testdata/inputs/chart/values-prod.yaml", "--set", "worker.image=ghcr.io/example/worker:latest"},
+			code: exitOK,
 			want: []string{
 				"cronjob.yaml:20:15 (reports/templates/cronjob.yaml): warning image-latest-tag:",
 				".Values.image.tag from testdata/inputs/chart/values-prod.yaml:4:3",

@@ -132,6 +132,7 @@ func driver(doc map[string]any) map[string]any {
 func result(doc map[string]any) map[string]any {
 	return run0(doc)["results"].([]any)[0].(map[string]any)
 }
+
 // region is the first region of a result's location (a finding in standard input has none).
 func region(doc map[string]any) map[string]any {
 	for _, res := range run0(doc)["results"].([]any) {
