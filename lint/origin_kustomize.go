@@ -444,7 +444,7 @@ func (s patchSource) jsonPatchSets(ops *yaml.Node, path policies.FieldPath, obje
 			if k, _ := entry(op, "from"); k != nil {
 				return s.at(k), true
 			}
-		case value != nil && strings.HasPrefix(pointer, opPath+"/"):
+		case value != nil && opPath != "" && strings.HasPrefix(pointer, opPath+"/"):
 			below := path[len(strings.Split(strings.TrimPrefix(opPath, "/"), "/")):]
 			parent := path[:len(path)-len(below)]
 			objectBelow := object

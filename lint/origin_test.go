@@ -1,0 +1,184 @@
+package lint
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jobguard/jobguard/policies"
+)
+
+// TestMarkableLines: a marker comment goes only where it cannot change what a line means.
+func TestMarkableLines(t *testing.T) {
+	lines := []struct {
+		text string
+		mark bool
+	}{
+		{"apiVersion: batch/v1", true},
+		{"{{- if .Values.x }}", false},
+		{"metadata:", true},
+		{"  name: {{ .Values.name -}}", false}, // -}} would eat the space before the comment
+		{"  script: |", true},
+		{"    echo a: b", false}, // in the block scalar
+		{"", false},
+		{"    echo {{ .Values.x }}", false},
+		{"  other: {{ .Values.b }}", true},
+		{"  multi: {{ if and .Values.a", false}, // ends inside an action
+		{"     .Values.c }}x: y{{ end }}", false},
+		{"  - item", true},
+		{"  - name: {{ \"}}\" }}", true}, // }} in a string does not end the action
+		{"  flow: [a,", false},           // the list continues on the next line
+		{"    b]", false},
+		{`  quoted: "a # b"`, true},
+		{"  {{- include \"x\" . | nindent 2 }}", false}, // an action, no key
+		{"  {{/* a: b", false},
+		{"  c: d */}}", false},
+	}
+	var text []string
+	for _, l := range lines {
+		text = append(text, l.text)
+	}
+	got := markableLines(text)
+	for i, l := range lines {
+		if got[i] != l.mark {
+			t.Errorf("line %d %q: markable %v, want %v", i+1, l.text, got[i], l.mark)
+		}
+	}
+}
+
+func TestKeyColumn(t *testing.T) {
+	for _, c := range []struct {
+		line, key string
+		want      int
+	}{
+		{"  restartPolicy: {{ .Values.restartPolicy }}", "restartPolicy", 3},
+		{"- name: x", "name", 3},
+		{`  "app.kubernetes.io/name": x`, "app.kubernetes.io/name", 3},
+		{"  names: x", "name", 0},
+		{"  image: {{ .Values.image }}", "name", 0}, // not inside another key
+		{"  {name: a, image: b}", "image", 13},
+	} {
+		if got := keyColumn(c.line, c.key); got != c.want {
+			t.Errorf("keyColumn(%q, %q) = %d, want %d", c.line, c.key, got, c.want)
+		}
+	}
+}
+
+// TestWithValues: the dot inside with and range blocks of .Values.
+func TestWithValues(t *testing.T) {
+	src := strings.Split(`{{- with .Values.cleanup }}
+{{- if .enabled }}
+schedule: {{ .schedule }}
+{{- end }}
+{{- end }}
+{{- range .Values.jobs }}
+image: {{ .image }}
+{{- end }}
+{{- with .Values.a }}{{ end }}
+top: {{ .Values.top }}
+{{- range $k, $v := .Values.m }}
+x: {{ $v }}
+{{- end }}`, "\n")
+	for _, c := range []struct {
+		line int
+		want string
+	}{{3, "cleanup"}, {7, "jobs[]"}, {10, ""}, {12, ""}} {
+		if got := withValues(src, c.line); got != c.want {
+			t.Errorf("line %d: %q, want %q", c.line, got, c.want)
+		}
+	}
+	if got := valueRefs(`x: {{ .schedule | default .Values.fallback }} {{ $.Values.y }} {{ .Release.Name }}`, "cleanup"); strings.Join(got, ",") != "fallback,cleanup.schedule,y" {
+		t.Errorf("valueRefs = %v", got)
+	}
+}
+
+// TestKustomizePlacement places fields that a kustomization writes in its own ways: an image
+// from images:, a label from commonLabels, a field inside the value of a JSON 6902 add, and a
+// strategic-merge patch listed under patchesStrategicMerge.
+func TestKustomizePlacement(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("job.yaml", `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+spec:
+  template:
+    spec:
+      containers:
+        - name: main
+          image: example/migrate
+        - name: side
+          image: example/side:1.0
+`)
+	write("kustomization.yaml", `resources: [job.yaml]
+commonLabels:
+  team: data
+images:
+  - name: example/migrate
+    newTag: latest
+patchesStrategicMerge:
+  - side.yaml
+patches:
+  - target: {kind: Job}
+    patch: |-
+      - op: add
+        path: /spec/template/spec/securityContext
+        value:
+          runAsUser: 0
+`)
+	write("side.yaml", `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+spec:
+  template:
+    spec:
+      containers:
+        - name: side
+          args: ["--once"]
+`)
+	objs, placers, errs := buildKustomization(dir)
+	if len(errs) > 0 || len(objs) != 1 {
+		t.Fatalf("objects %d, errors %v", len(objs), errs)
+	}
+	p := placers[objectKey{filepath.Clean(dir), objs[0].Line}]
+	kustomization := filepath.Join(dir, "kustomization.yaml")
+	for _, c := range []struct {
+		path policies.FieldPath
+		want string
+	}{
+		// The strategic merge puts the patched container first: containers are matched by name.
+		{policies.FieldPath{"spec", "template", "spec", "containers", 1, "image"}, kustomization + ":6:5"},
+		{policies.FieldPath{"spec", "template", "spec", "containers", 0, "args"}, filepath.Join(dir, "side.yaml") + ":10:11"},
+		{policies.FieldPath{"spec", "template", "spec", "containers", 0, "image"}, filepath.Join(dir, "job.yaml") + ":12:11"},
+		{policies.FieldPath{"metadata", "labels", "team"}, kustomization + ":3:3"},
+		{policies.FieldPath{"spec", "template", "spec", "securityContext", "runAsUser"}, kustomization + ":15:11"},
+		// Absent: the nearest parent, in the resource.
+		{policies.FieldPath{"spec", "ttlSecondsAfterFinished"}, filepath.Join(dir, "job.yaml") + ":5:1"},
+	} {
+		at, _ := p.place(c.path, policies.Position{}, objs[0].Node)
+		if got := at.String(); got != c.want {
+			t.Errorf("%s: %s, want %s", c.path, got, c.want)
+		}
+	}
+}
+
+// TestChartKindLineFallback: a template whose positional render cannot be decoded still places
+// its findings, on its kind: line.
+func TestChartKindLineFallback(t *testing.T) {
+	c := &chartPositions{dir: "chart", chartName: "c", docs: map[string][]markedDoc{},
+		sources: map[string]string{"c/templates/job.yaml": "{{- range .Values.jobs }}\n---\napiVersion: batch/v1\nkind: Job\n{{- end }}\n"}}
+	at, _, ok := c.locate("c/templates/job.yaml", 1, "Job", policies.FieldPath{"spec"}, nil)
+	if !ok || at.String() != filepath.Join("chart", "templates", "job.yaml")+":4:1" {
+		t.Errorf("placed at %s (%v), want the kind: line", at, ok)
+	}
+	if _, _, ok := c.locate("c/templates/job.yaml", 0, "CronJob", nil, nil); ok {
+		t.Error("placed an object of a kind the template does not write")
+	}
+}
