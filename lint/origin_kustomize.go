@@ -231,74 +231,86 @@ func walkLike(doc *yaml.Node, path policies.FieldPath, object *yaml.Node) []step
 	return steps
 }
 
-// inKustomization finds whether the kustomization in file set path: by a patch, by namespace:,
-// commonLabels, labels, commonAnnotations or images.
+// inKustomization finds whether the kustomization in file set path, looking at its
+// transformers from the last that kustomize runs to the first: images, patchesJson6902,
+// commonAnnotations, labels and commonLabels, namespace, patches, patchesStrategicMerge.
 func (p *kustomizePlacer) inKustomization(file string, path policies.FieldPath, steps []step) (at, bool) {
 	docs := p.pos.documents(file)
 	if len(docs) == 0 || docs[0].Kind != yaml.MappingNode {
 		return at{}, false
 	}
 	k := docs[0]
-	// Patches apply in the order listed, after the kustomization's other transformers that
-	// matter here; the last one that sets the field wins.
-	var patches []patchSource
-	for _, item := range valueNode(k, "patches").Content {
-		patches = append(patches, p.patchSources(file, item, false)...)
-	}
-	for _, item := range valueNode(k, "patchesStrategicMerge").Content {
-		patches = append(patches, p.patchSources(file, item, false)...)
-	}
-	for _, item := range valueNode(k, "patchesJson6902").Content {
-		patches = append(patches, p.patchSources(file, item, true)...)
-	}
-	for i := len(patches) - 1; i >= 0; i-- {
-		if a, ok := patches[i].sets(path, p.node); ok {
-			return a, true
+	patched := func(key string, json6902 bool) (at, bool) {
+		items := valueNode(k, key).Content
+		for i := len(items) - 1; i >= 0; i-- {
+			if src, ok := p.patchSource(file, items[i], json6902); ok {
+				if a, ok := src.sets(path, p.node); ok {
+					return a, true
+				}
+			}
 		}
+		return at{}, false
 	}
-	return p.writtenBy(file, k, path, steps)
+	if a, ok := p.imageBy(file, k, path, steps); ok {
+		return a, true
+	}
+	if a, ok := patched("patchesJson6902", true); ok {
+		return a, true
+	}
+	if a, ok := p.metadataBy(file, k, path); ok {
+		return a, true
+	}
+	if a, ok := patched("patches", false); ok {
+		return a, true
+	}
+	return patched("patchesStrategicMerge", false)
 }
 
-// writtenBy finds what a kustomization writes itself into the field at path.
-func (p *kustomizePlacer) writtenBy(file string, k *yaml.Node, path policies.FieldPath, steps []step) (at, bool) {
+// metadataBy finds the namespace, label or annotation that a kustomization writes at path.
+func (p *kustomizePlacer) metadataBy(file string, k *yaml.Node, path policies.FieldPath) (at, bool) {
 	keyAt := func(n *yaml.Node) (at, bool) { return at{file, n.Line, n.Column}, true }
-	str := path.String()
-	if str == "metadata.namespace" {
+	if path.String() == "metadata.namespace" {
 		if key, v := entry(k, "namespace"); key != nil && v.Value != "" {
 			return keyAt(key)
 		}
 	}
-	if len(path) >= 2 {
-		last, _ := path[len(path)-1].(string)
-		parent, _ := path[len(path)-2].(string)
-		switch parent {
-		case "labels", "matchLabels", "selector":
-			if key, _ := entry(valueNode(k, "commonLabels"), last); key != nil {
-				return keyAt(key)
-			}
-			for _, l := range valueNode(k, "labels").Content {
-				if key, _ := entry(valueNode(l, "pairs"), last); key != nil {
-					return keyAt(key)
-				}
-			}
-		case "annotations":
-			if key, _ := entry(valueNode(k, "commonAnnotations"), last); key != nil {
+	if len(path) < 2 {
+		return at{}, false
+	}
+	last, _ := path[len(path)-1].(string)
+	parent, _ := path[len(path)-2].(string)
+	switch parent {
+	case "labels", "matchLabels", "selector":
+		if key, _ := entry(valueNode(k, "commonLabels"), last); key != nil {
+			return keyAt(key)
+		}
+		for _, l := range valueNode(k, "labels").Content {
+			if key, _ := entry(valueNode(l, "pairs"), last); key != nil {
 				return keyAt(key)
 			}
 		}
-		if last == "image" && len(steps) == len(path) {
-			image := steps[len(steps)-1].value.Value
-			for _, img := range valueNode(k, "images").Content {
-				name := valueNode(img, "name").Value
-				newName := valueNode(img, "newName").Value
-				if name == "" || !(imageName(image) == name || (newName != "" && imageName(image) == newName)) {
-					continue
-				}
-				for _, field := range []string{"digest", "newTag", "newName"} {
-					if key, _ := entry(img, field); key != nil {
-						return keyAt(key)
-					}
-				}
+	case "annotations":
+		if key, _ := entry(valueNode(k, "commonAnnotations"), last); key != nil {
+			return keyAt(key)
+		}
+	}
+	return at{}, false
+}
+
+// imageBy finds the images: entry that set a container's image.
+func (p *kustomizePlacer) imageBy(file string, k *yaml.Node, path policies.FieldPath, steps []step) (at, bool) {
+	if len(path) == 0 || path[len(path)-1] != "image" || len(steps) != len(path) {
+		return at{}, false
+	}
+	image := imageName(steps[len(steps)-1].value.Value)
+	for _, img := range valueNode(k, "images").Content {
+		name, newName := valueNode(img, "name").Value, valueNode(img, "newName").Value
+		if name == "" || (image != name && image != newName) {
+			continue
+		}
+		for _, field := range []string{"digest", "newTag", "newName"} {
+			if key, _ := entry(img, field); key != nil {
+				return at{file, key.Line, key.Column}, true
 			}
 		}
 	}
@@ -321,7 +333,7 @@ func imageName(image string) string {
 type patchSource struct {
 	file             string
 	docs             []*yaml.Node
-	lineOff, colOff  int
+	lineOff          int // an inline block patch: the line of its key
 	json6902         bool
 	target           *yaml.Node // the target selector, or nil
 	placer           *kustomizePlacer
@@ -329,9 +341,9 @@ type patchSource struct {
 	fallbackLineOnly bool
 }
 
-// patchSources reads one entry of patches (path or patch, target), of patchesStrategicMerge (a
+// patchSource reads one entry of patches (path or patch, target), of patchesStrategicMerge (a
 // path or an inline patch) or of patchesJson6902.
-func (p *kustomizePlacer) patchSources(kustomization string, item *yaml.Node, json6902 bool) []patchSource {
+func (p *kustomizePlacer) patchSource(kustomization string, item *yaml.Node, json6902 bool) (patchSource, bool) {
 	dir := filepath.Dir(kustomization)
 	item = resolveAlias(item)
 	src := patchSource{placer: p, json6902: json6902}
@@ -353,7 +365,7 @@ func (p *kustomizePlacer) patchSources(kustomization string, item *yaml.Node, js
 			inline = resolveAlias(v)
 		}
 	default:
-		return nil
+		return patchSource{}, false
 	}
 	if inline != nil {
 		src.file = kustomization
@@ -370,7 +382,7 @@ func (p *kustomizePlacer) patchSources(kustomization string, item *yaml.Node, js
 	if len(src.docs) > 0 && src.docs[0].Kind == yaml.SequenceNode {
 		src.json6902 = true
 	}
-	return []patchSource{src}
+	return src, true
 }
 
 // sets finds whether the patch sets path in the object.
