@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -232,8 +233,8 @@ func walkLike(doc *yaml.Node, path policies.FieldPath, object *yaml.Node) []step
 }
 
 // inKustomization finds whether the kustomization in file set path, looking at its
-// transformers from the last that kustomize runs to the first: images, patchesJson6902,
-// commonAnnotations, labels and commonLabels, namespace, patches, patchesStrategicMerge.
+// transformers from the last that kustomize runs to the first: replacements, images, patchesJson6902, commonAnnotations, labels and commonLabels, namespace,
+// patches, patchesStrategicMerge.
 func (p *kustomizePlacer) inKustomization(file string, path policies.FieldPath, steps []step) (at, bool) {
 	docs := p.pos.documents(file)
 	if len(docs) == 0 || docs[0].Kind != yaml.MappingNode {
@@ -251,6 +252,9 @@ func (p *kustomizePlacer) inKustomization(file string, path policies.FieldPath, 
 		}
 		return at{}, false
 	}
+	if a, ok := p.replacedBy(file, k, path); ok {
+		return a, true
+	}
 	if a, ok := p.imageBy(file, k, path, steps); ok {
 		return a, true
 	}
@@ -264,6 +268,77 @@ func (p *kustomizePlacer) inKustomization(file string, path policies.FieldPath, 
 		return a, true
 	}
 	return patched("patchesStrategicMerge", false)
+}
+
+// replacedBy finds the replacement (inline, or in a file its path: names) whose target field
+// path is path in the object: the line of that fieldPaths entry.
+func (p *kustomizePlacer) replacedBy(file string, k *yaml.Node, path policies.FieldPath) (at, bool) {
+	items := valueNode(k, "replacements").Content
+	for i := len(items) - 1; i >= 0; i-- {
+		item := resolveAlias(items[i])
+		where, replacements := file, []*yaml.Node{item}
+		if rel := valueNode(item, "path").Value; rel != "" {
+			where = filepath.Join(filepath.Dir(file), filepath.FromSlash(rel))
+			replacements = nil
+			for _, doc := range p.pos.documents(where) {
+				if doc.Kind == yaml.SequenceNode {
+					replacements = append(replacements, doc.Content...)
+				} else {
+					replacements = append(replacements, doc)
+				}
+			}
+		}
+		for j := len(replacements) - 1; j >= 0; j-- {
+			for _, target := range valueNode(replacements[j], "targets").Content {
+				if !p.targets(valueNode(target, "select")) {
+					continue
+				}
+				for _, fp := range valueNode(target, "fieldPaths").Content {
+					if p.fieldPathIs(fp.Value, path) {
+						return at{where, fp.Line, fp.Column}, true
+					}
+				}
+			}
+		}
+	}
+	return at{}, false
+}
+
+// fieldPathIs reports whether a kustomize field path (spec.containers.[name=app].image,
+// spec.args.0, a * for any) names path in the object.
+func (p *kustomizePlacer) fieldPathIs(fieldPath string, path policies.FieldPath) bool {
+	segs := strings.Split(fieldPath, ".")
+	if fieldPath == "" || len(segs) != len(path) {
+		return false
+	}
+	n := p.node
+	for i, seg := range segs {
+		n = resolveAlias(n)
+		switch want := path[i].(type) {
+		case string:
+			if seg != want && seg != "*" {
+				return false
+			}
+			n = valueNode(n, want)
+		case int:
+			if n.Kind != yaml.SequenceNode || want >= len(n.Content) {
+				return false
+			}
+			item := resolveAlias(n.Content[want])
+			switch {
+			case seg == "*" || seg == strconv.Itoa(want):
+			case strings.HasPrefix(seg, "[") && strings.HasSuffix(seg, "]"):
+				key, value, ok := strings.Cut(seg[1:len(seg)-1], "=")
+				if !ok || valueNode(item, key).Value != value {
+					return false
+				}
+			default:
+				return false
+			}
+			n = item
+		}
+	}
+	return true
 }
 
 // metadataBy finds the namespace, label or annotation that a kustomization writes at path.

@@ -116,7 +116,21 @@ spec:
         - name: side
           image: example/side:1.0
 `)
-	write("kustomization.yaml", `resources: [job.yaml]
+	write("config.yaml", `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+data:
+  account: migrator
+`)
+	write("kustomization.yaml", `resources: [job.yaml, config.yaml]
+replacements:
+  - source: {kind: ConfigMap, name: settings, fieldPath: data.account}
+    targets:
+      - select: {kind: Job}
+        fieldPaths:
+          - spec.template.spec.serviceAccountName
+        options: {create: true}
 commonLabels:
   team: data
 images:
@@ -144,25 +158,30 @@ spec:
           args: ["--once"]
 `)
 	objs, placers, errs := buildKustomization(dir)
-	if len(errs) > 0 || len(objs) != 1 {
+	if len(errs) > 0 || len(objs) != 2 {
 		t.Fatalf("objects %d, errors %v", len(objs), errs)
 	}
-	p := placers[objectKey{filepath.Clean(dir), objs[0].Line}]
+	job := objs[0]
+	if policies.ObjectRefOf(job.Value).Kind != "Job" {
+		job = objs[1]
+	}
+	p := placers[objectKey{filepath.Clean(dir), job.Line}]
 	kustomization := filepath.Join(dir, "kustomization.yaml")
 	for _, c := range []struct {
 		path policies.FieldPath
 		want string
 	}{
 		// The strategic merge puts the patched container first: containers are matched by name.
-		{policies.FieldPath{"spec", "template", "spec", "containers", 1, "image"}, kustomization + ":6:5"},
+		{policies.FieldPath{"spec", "template", "spec", "containers", 1, "image"}, kustomization + ":13:5"},
 		{policies.FieldPath{"spec", "template", "spec", "containers", 0, "args"}, filepath.Join(dir, "side.yaml") + ":10:11"},
 		{policies.FieldPath{"spec", "template", "spec", "containers", 0, "image"}, filepath.Join(dir, "job.yaml") + ":12:11"},
-		{policies.FieldPath{"metadata", "labels", "team"}, kustomization + ":3:3"},
-		{policies.FieldPath{"spec", "template", "spec", "securityContext", "runAsUser"}, kustomization + ":15:11"},
+		{policies.FieldPath{"metadata", "labels", "team"}, kustomization + ":10:3"},
+		{policies.FieldPath{"spec", "template", "spec", "securityContext", "runAsUser"}, kustomization + ":22:11"},
+		{policies.FieldPath{"spec", "template", "spec", "serviceAccountName"}, kustomization + ":7:13"},
 		// Absent: the nearest parent, in the resource.
 		{policies.FieldPath{"spec", "ttlSecondsAfterFinished"}, filepath.Join(dir, "job.yaml") + ":5:1"},
 	} {
-		at, _ := p.place(c.path, policies.Position{}, objs[0].Node)
+		at, _ := p.place(c.path, policies.Position{}, job.Node)
 		if got := at.String(); got != c.want {
 			t.Errorf("%s: %s, want %s", c.path, got, c.want)
 		}
