@@ -6,6 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"helm.sh/helm/v3/pkg/chart"
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/engine"
+
 	"github.com/jobguard/jobguard/policies"
 )
 
@@ -200,4 +204,45 @@ func TestChartKindLineFallback(t *testing.T) {
 	if _, _, ok := c.locate("c/templates/job.yaml", 0, "CronJob", nil, nil); ok {
 		t.Error("placed an object of a kind the template does not write")
 	}
+}
+
+// FuzzChartPositions: whatever a template holds, marking it, rendering it marked and placing
+// findings in what it renders never panics, and a placed finding is in that template (or a
+// helper) at a line it has.
+func FuzzChartPositions(f *testing.F) {
+	for _, seed := range []string{
+		"apiVersion: batch/v1\nkind: Job\nspec:\n  template:\n    spec:\n      restartPolicy: {{ .Values.p }}\n",
+		"{{- range .Values.list }}\n---\nkind: Job\napiVersion: v1\nmetadata:\n  name: {{ . }}\n{{- end }}\n",
+		"kind: Job\napiVersion: v1\nspec: {{ toYaml .Values.spec | nindent 2 }}\nx: |\n  {{ .Values.p }}: y\n",
+		"kind: Job\napiVersion: v1\na: {{ if and\n  .Values.p }}b{{ end }}\n  - [a, {b: c}] # {{ \"}}\" }}\n",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, template string) {
+		chrt := &chart.Chart{
+			Metadata:  &chart.Metadata{APIVersion: "v2", Name: "f", Version: "0.1.0"},
+			Templates: []*chart.File{{Name: "templates/x.yaml", Data: []byte(template)}},
+			Values:    map[string]any{"p": "Always", "list": []any{"a", "b"}, "spec": map[string]any{"k": []any{1, "v"}}},
+		}
+		top, err := chartutil.ToRenderValues(chrt, map[string]any{}, chartutil.ReleaseOptions{Name: "r", Namespace: "n"}, chartutil.DefaultCapabilities)
+		if err != nil {
+			t.Skip()
+		}
+		rendered, err := engine.Render(chrt, top)
+		if err != nil {
+			t.Skip()
+		}
+		objs, _ := Decode("f/templates/x.yaml", []byte(rendered["f/templates/x.yaml"]))
+		pos := newChartPositions(t.TempDir(), chrt, top, RenderOptions{})
+		lines := strings.Count(template, "\n") + 1
+		for i, o := range objs {
+			kind := policies.ObjectRefOf(o.Value).Kind
+			for _, path := range []policies.FieldPath{nil, {"kind"}, {"spec"}, {"spec", "template", "spec", "restartPolicy"}, {"spec", "k", 1}, {"metadata", "name"}, {"a"}} {
+				at, _, ok := pos.locate("f/templates/x.yaml", i, kind, path, o.Node)
+				if ok && (at.Line < 1 || at.Line > lines) {
+					t.Fatalf("%s placed at line %d of a %d-line template", path, at.Line, lines)
+				}
+			}
+		}
+	})
 }
