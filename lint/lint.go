@@ -143,7 +143,8 @@ func New(engine *policies.Engine, opts ...Option) *Linter {
 // Files expands paths into the files to lint: files as given, directories recursively (.yaml,
 // .yml and .json files, skipping hidden directories), and "-" for standard input. A path that
 // does not exist is an InputError, and so is a pipe, device or broken link met in a directory. A directory holding a Helm chart (Chart.yaml) or a
-// kustomization is returned itself, not walked: Linter.Lint renders it (see render.go).
+// kustomization is returned itself, not walked: Linter.Lint renders it (see render.go); files a
+// kustomization lists as patches are left out (withoutPatches).
 func Files(paths []string) ([]string, []*InputError) {
 	var files []string
 	var errs []*InputError
