@@ -70,8 +70,9 @@ type Position struct {
 	File   string `json:"file,omitempty"`
 	Line   int    `json:"line,omitempty"`
 	Column int    `json:"column,omitempty"`
-	// Source is the template the document was rendered from, per its # Source: comment (Helm),
-	// or the file a kustomize build took it from; Line and Column are still in the rendered output.
+	// Source is the template the document was rendered from (Helm: its # Source: comment, or the
+	// chart's template name), or the resource file a kustomize build took the object from when
+	// the position is in another file (a patch, a kustomization).
 	Source string `json:"source,omitempty"`
 }
 
