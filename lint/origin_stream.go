@@ -77,7 +77,10 @@ func (p streamPlacer) place(path policies.FieldPath, rendered policies.Position,
 	if pos == nil {
 		return rendered, nil
 	}
-	at, related, ok := pos.locate(p.source, p.index, p.kind, path, object)
+	// The stream's chart may have had another name (an alias, a renamed copy): templates are
+	// looked up under the name of the chart found.
+	_, rest, _ := strings.Cut(p.source, "/")
+	at, related, ok := pos.locate(pos.chartName+"/"+rest, p.index, p.kind, path, object)
 	if !ok {
 		return rendered, nil
 	}
