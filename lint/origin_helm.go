@@ -53,16 +53,18 @@ type markedDoc struct {
 type chartPositions struct {
 	dir       string // the chart's directory
 	chartName string
-	lines     []templateLine         // by marker number
-	docs      map[string][]markedDoc // by template name
-	sources   map[string]string      // template source by name, before marking
+	lines     []templateLine          // by marker number
+	marked    map[string]map[int]bool // the marked lines of each template
+	docs      map[string][]markedDoc  // by template name
+	sources   map[string]string       // template source by name, before marking
 	values    *valueSources
 }
 
 // newChartPositions renders chrt again, marked (chrt's templates are changed: render it first).
 // A chart whose marked render fails still places findings on kind: lines.
 func newChartPositions(dir string, chrt *chart.Chart, vals chartutil.Values, opts RenderOptions) *chartPositions {
-	c := &chartPositions{dir: dir, chartName: chrt.Name(), docs: map[string][]markedDoc{}, sources: map[string]string{}, values: newValueSources(dir, chrt.Name(), opts)}
+	c := &chartPositions{dir: dir, chartName: chrt.Name(), docs: map[string][]markedDoc{}, sources: map[string]string{},
+		marked: map[string]map[int]bool{}, values: newValueSources(dir, chrt.Name(), opts)}
 	c.mark(chrt)
 	rendered, err := engine.Render(chrt, vals)
 	if err != nil {
@@ -93,6 +95,7 @@ func (c *chartPositions) mark(ch *chart.Chart) {
 		}
 		file := templateFile(c.dir, c.chartName, name)
 		lines := strings.Split(string(t.Data), "\n")
+		c.marked[name] = map[int]bool{}
 		for i, ok := range markableLines(lines) {
 			if !ok {
 				continue
@@ -100,6 +103,7 @@ func (c *chartPositions) mark(ch *chart.Chart) {
 			text := strings.TrimSuffix(lines[i], "\r")
 			lines[i] = text + markerPrefix + strconv.Itoa(len(c.lines))
 			c.lines = append(c.lines, templateLine{template: name, file: file, line: i + 1, text: text})
+			c.marked[name][i+1] = true
 		}
 		t.Data = []byte(strings.Join(lines, "\n"))
 	}
@@ -425,7 +429,13 @@ func (c *chartPositions) emittingAction(tl templateLine) (templateLine, int, str
 		if indentOf(text) <= indent {
 			break
 		}
-		if action && ownerLine(src, i) == tl.line {
+		if ownerLine(src, i) != tl.line {
+			continue // under a child of tl's key
+		}
+		if !action && !c.marked[tl.template][i+1] {
+			return templateLine{}, 0, "", false // a child no marker follows may be the field
+		}
+		if action {
 			found = append(found, templateLine{template: tl.template, file: tl.file, line: i + 1, text: text})
 		}
 	}

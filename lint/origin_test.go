@@ -246,3 +246,55 @@ func FuzzChartPositions(f *testing.F) {
 		}
 	})
 }
+
+// positionsOf renders a one-template chart, marked, and returns its positions and objects.
+func positionsOf(t *testing.T, template string, values map[string]any) (*chartPositions, []Object) {
+	t.Helper()
+	chrt := &chart.Chart{
+		Metadata:  &chart.Metadata{APIVersion: "v2", Name: "c", Version: "0.1.0"},
+		Templates: []*chart.File{{Name: "templates/x.yaml", Data: []byte(template)}},
+		Values:    values,
+	}
+	top, err := chartutil.ToRenderValues(chrt, map[string]any{}, chartutil.ReleaseOptions{Name: "r", Namespace: "n"}, chartutil.DefaultCapabilities)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendered, err := engine.Render(chrt, top)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, errs := Decode("c/templates/x.yaml", []byte(rendered["c/templates/x.yaml"]))
+	if len(errs) > 0 || len(objs) != 1 {
+		t.Fatalf("objects %d, errors %v", len(objs), errs)
+	}
+	return newChartPositions("c", chrt, top, RenderOptions{}), objs
+}
+
+// TestChartPlacesWithConfidence: a field under a key whose block has one action that writes
+// text is placed on that action, unless a child line of the block carries no marker (it may be
+// the field): then on the kind: line.
+func TestChartPlacesWithConfidence(t *testing.T) {
+	restartPolicy := policies.FieldPath{"spec", "template", "spec", "restartPolicy"}
+	extra := policies.FieldPath{"spec", "template", "spec", "serviceAccountName"}
+	values := map[string]any{"extra": map[string]any{"serviceAccountName": "x"}}
+	for _, c := range []struct {
+		name, template string
+		path           policies.FieldPath
+		want           string
+	}{
+		{"from toYaml", "apiVersion: batch/v1\nkind: Job\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      {{- toYaml .Values.extra | nindent 6 }}\n",
+			extra, "7:7"},
+		{"on a line no marker follows", "apiVersion: batch/v1\nkind: Job\nspec:\n  template:\n    spec:\n      restartPolicy: {{ if true }}Always{{ else\n      }}Never{{ end }}\n      {{- toYaml .Values.extra | nindent 6 }}\n",
+			restartPolicy, "2:1"},
+		{"beside a line no marker follows", "apiVersion: batch/v1\nkind: Job\nspec:\n  template:\n    spec:\n      restartPolicy: {{ if true }}Always{{ else\n      }}Never{{ end }}\n      {{- toYaml .Values.extra | nindent 6 }}\n",
+			extra, "2:1"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			pos, objs := positionsOf(t, c.template, values)
+			at, _, ok := pos.locate("c/templates/x.yaml", 0, "Job", c.path, objs[0].Node)
+			if got := strings.TrimPrefix(at.String(), filepath.Join("c", "templates", "x.yaml")+":"); !ok || got != c.want {
+				t.Errorf("%s placed at %s, want line:column %s", c.path, at, c.want)
+			}
+		})
+	}
+}
