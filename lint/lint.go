@@ -297,7 +297,7 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 					if l.checked {
 						report.Checked = append(report.Checked, CheckedObject{
 							Object:   policies.ObjectRefOf(t.eval.Object()),
-							Position: policies.Position{File: t.place.file, Line: t.place.line, Column: t.place.node().Column, Source: t.place.source},
+							Position: l.placeObject(policies.Position{File: t.place.file, Line: t.place.line, Column: t.place.node().Column, Source: t.place.source}, t.place.node()),
 						})
 					}
 				}

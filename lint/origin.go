@@ -46,6 +46,17 @@ func (l *Linter) place(obj Object, f *policies.Finding) {
 	f.Message += describeValues(f.Related)
 }
 
+// placeObject is where a rendered object starts for a person (its first key in the template, its
+// resource file): for reports that list objects (JUnit).
+func (l *Linter) placeObject(rendered policies.Position, node *yaml.Node) policies.Position {
+	p, ok := l.placers.Load(objectKey{rendered.File, rendered.Line})
+	if !ok {
+		return rendered
+	}
+	at, _ := p.(placer).place(nil, rendered, node)
+	return at
+}
+
 // step is one segment of a field path resolved in a YAML tree: the node of a mapping key (for a
 // string segment) or of a list item (for an index), and the value under it.
 type step struct {
