@@ -100,7 +100,7 @@ func (p *kustomizePlacer) originFile() string {
 	return ""
 }
 
-// at is a place found in a file: a node's position shifted by the offsets of an inline patch.
+// at is a place in a file.
 type at struct {
 	file      string
 	line, col int
@@ -406,14 +406,14 @@ func imageName(image string) string {
 // patchSource is one patch of a kustomization, parsed: a file or an inline text (whose node
 // positions are shifted to the kustomization's lines), with its target.
 type patchSource struct {
-	file             string
-	docs             []*yaml.Node
-	lineOff          int // an inline block patch: the line of its key
-	json6902         bool
-	target           *yaml.Node // the target selector, or nil
-	placer           *kustomizePlacer
-	fallback         *yaml.Node // where an inline patch that cannot be mapped is written
-	fallbackLineOnly bool
+	file     string
+	docs     []*yaml.Node
+	lineOff  int // an inline block patch: the line of its key
+	json6902 bool
+	target   *yaml.Node // the target selector, or nil
+	placer   *kustomizePlacer
+	inline   *yaml.Node // an inline patch's text in the kustomization
+	quoted   bool       // inline but not a block: its fields are placed on the text's line
 }
 
 // patchSource reads one entry of patches (path or patch, target), of patchesStrategicMerge (a
@@ -445,11 +445,11 @@ func (p *kustomizePlacer) patchSource(kustomization string, item *yaml.Node, jso
 	if inline != nil {
 		src.file = kustomization
 		src.docs = parseDocuments([]byte(inline.Value))
-		src.fallback = inline
+		src.inline = inline
 		if inline.Style == yaml.LiteralStyle || inline.Style == yaml.FoldedStyle {
 			src.lineOff = inline.Line
 		} else {
-			src.fallbackLineOnly = true
+			src.quoted = true
 		}
 	} else {
 		src.docs = p.pos.documents(src.file)
@@ -485,8 +485,8 @@ func (s patchSource) sets(path policies.FieldPath, object *yaml.Node) (at, bool)
 
 // at is where a node of the patch is in its file.
 func (s patchSource) at(n *yaml.Node) at {
-	if s.fallbackLineOnly {
-		return at{s.file, s.fallback.Line, s.fallback.Column}
+	if s.quoted {
+		return at{s.file, s.inline.Line, s.inline.Column}
 	}
 	col := n.Column
 	if s.lineOff > 0 {
