@@ -298,3 +298,40 @@ func TestChartPlacesWithConfidence(t *testing.T) {
 		})
 	}
 }
+
+// TestUnfixable: --fix does not edit rendered output; it names the template or resource line
+// each default belongs at.
+func TestUnfixable(t *testing.T) {
+	sharedEngineOnce.Do(func() { sharedEngine, sharedEngineErr = policies.New() })
+	if sharedEngineErr != nil {
+		t.Fatal(sharedEngineErr)
+	}
+	l := New(sharedEngine)
+	all := func(policies.Finding) bool { return true }
+	kustomization := t.TempDir()
+	os.WriteFile(filepath.Join(kustomization, "kustomization.yaml"), []byte("namespace: batch\nresources: [job.yaml]\n"), 0o644)
+	os.WriteFile(filepath.Join(kustomization, "job.yaml"), []byte("apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: once\nspec:\n  activeDeadlineSeconds: 60\n"+
+		"  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: busybox:1.36}]\n"), 0o644)
+	for _, c := range []struct {
+		dir  string
+		want []string
+	}{
+		{filepath.Join(inputs, "chart"), []string{
+			filepath.Join(inputs, "chart", "charts", "worker", "templates", "job.yaml") + ":7:1: not fixed: " + filepath.Join(inputs, "chart") +
+				" is a Helm chart, whose rendered output is not edited; set spec.ttlSecondsAfterFinished=86400 there (job-missing-ttl)",
+		}},
+		{kustomization, []string{
+			filepath.Join(kustomization, "job.yaml") + ":5:1: not fixed: " + kustomization +
+				" is a kustomization, whose rendered output is not edited; set spec.ttlSecondsAfterFinished=86400 there (job-missing-ttl)",
+		}},
+		{filepath.Join(inputs, "helm-template.yaml"), nil}, // a file: Fix edits it
+	} {
+		got, err := l.Unfixable(t.Context(), c.dir, all)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
+			t.Errorf("Unfixable(%s):\n%s\nwant:\n%s", c.dir, strings.Join(got, "\n"), strings.Join(c.want, "\n"))
+		}
+	}
+}
