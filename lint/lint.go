@@ -100,6 +100,8 @@ type Linter struct {
 	spillAfter int
 	// checked: WithCheckedObjects.
 	checked bool
+	// placers: where the findings of rendered objects go (origin.go), by objectKey.
+	placers sync.Map
 }
 
 // Option configures a Linter.
@@ -141,7 +143,8 @@ func New(engine *policies.Engine, opts ...Option) *Linter {
 // Files expands paths into the files to lint: files as given, directories recursively (.yaml,
 // .yml and .json files, skipping hidden directories), and "-" for standard input. A path that
 // does not exist is an InputError, and so is a pipe, device or broken link met in a directory. A directory holding a Helm chart (Chart.yaml) or a
-// kustomization is returned itself, not walked: Linter.Lint renders it (see render.go).
+// kustomization is returned itself, not walked: Linter.Lint renders it (see render.go); files a
+// kustomization lists as patches are left out (withoutPatches).
 func Files(paths []string) ([]string, []*InputError) {
 	var files []string
 	var errs []*InputError
@@ -188,7 +191,7 @@ func Files(paths []string) ([]string, []*InputError) {
 			errs = append(errs, &InputError{File: p, Message: describeIOError(err)})
 		}
 	}
-	return files, errs
+	return withoutPatches(files), errs
 }
 
 // notRegular says why a file found in a directory is not read, or "" for a regular file or a
@@ -294,7 +297,7 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 					if l.checked {
 						report.Checked = append(report.Checked, CheckedObject{
 							Object:   policies.ObjectRefOf(t.eval.Object()),
-							Position: policies.Position{File: t.place.file, Line: t.place.line, Column: t.place.node().Column, Source: t.place.source},
+							Position: l.placeObject(policies.Position{File: t.place.file, Line: t.place.line, Column: t.place.node().Column, Source: t.place.source}, t.place.node()),
 						})
 					}
 				}
@@ -454,7 +457,8 @@ func (l *Linter) each(file string, yield func(Object, origin) bool) []*InputErro
 		}
 		if err != nil {
 			if kind := renderKind(file); kind != "" {
-				objs, errs := l.render.build(kind, file)
+				objs, placers, errs := l.render.build(kind, file)
+				l.remember(placers)
 				for i, o := range objs {
 					if !yield(o, origin{item: i}) {
 						break
@@ -465,6 +469,8 @@ func (l *Linter) each(file string, yield func(Object, origin) bool) []*InputErro
 			return []*InputError{{File: file, Message: "cannot read: " + describeIOError(err)}}
 		}
 		r = f
+	} else {
+		yield = l.placeStream(yield)
 	}
 	return decodeStream(file, r, yield)
 }
@@ -491,6 +497,7 @@ func (l *Linter) check(ctx context.Context, eval *policies.Evaluation, place *pl
 	for _, f := range findings {
 		line, col := Locate(node, f.Path)
 		f.Position = policies.Position{File: place.file, Line: line, Column: col, Source: place.source}
+		l.place(Object{File: place.file, Line: place.line, Node: node}, &f)
 		if reason, at, ok := suppression(node, f.Path, f.Rule); ok {
 			if reason != "" || !l.requireReasons {
 				suppressed = append(suppressed, Suppression{Finding: f, Reason: reason, Line: at})

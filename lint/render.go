@@ -1,6 +1,8 @@
 package lint
 
 import (
+	"fmt"
+
 	"github.com/jobguard/jobguard/policies"
 )
 
@@ -26,6 +28,10 @@ type RenderOptions struct {
 	// KubeVersion is .Capabilities.KubeVersion, and what a chart's kubeVersion constraint is
 	// checked against; zero means policies.DefaultKubeVersion.
 	KubeVersion policies.KubeVersion
+	// Chart is the chart directory a helm template stream on standard input was rendered from:
+	// its `# Source:` templates are found there (else relative to the current directory) and
+	// findings mapped to their lines (origin_stream.go).
+	Chart string
 }
 
 // WithRender sets how chart directories and kustomizations are rendered. Default: the zero
@@ -35,19 +41,23 @@ func WithRender(o RenderOptions) Option { return func(l *Linter) { l.render = o 
 // Check reads the values files and --set values, so that a mistake in them is reported once,
 // before any chart is rendered.
 func (o RenderOptions) Check() error {
+	if o.Chart != "" && !isChartDir(o.Chart) {
+		return fmt.Errorf("--chart %s: no Chart.yaml there; give the directory of the chart the stream was rendered from", o.Chart)
+	}
 	_, err := o.values()
 	return err
 }
 
-// build renders the directory dir as kind says (see renderKind) and decodes what it produces.
-func (o RenderOptions) build(kind, dir string) ([]Object, []*InputError) {
+// build renders the directory dir as kind says (see renderKind) and decodes what it produces,
+// with what places each object's findings where its fields were written (origin.go).
+func (o RenderOptions) build(kind, dir string) ([]Object, map[objectKey]placer, []*InputError) {
 	switch kind {
 	case renderHelm:
 		return o.renderChart(dir)
 	case renderKustomize:
 		return buildKustomization(dir)
 	}
-	return nil, []*InputError{{File: dir, Message: "is a directory that is neither a Helm chart nor a kustomization"}}
+	return nil, nil, []*InputError{{File: dir, Message: "is a directory that is neither a Helm chart nor a kustomization"}}
 }
 
 func (o RenderOptions) releaseName() string {

@@ -14,15 +14,58 @@ import (
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/engine"
 	"helm.sh/helm/v3/pkg/strvals"
+
+	"github.com/jobguard/jobguard/policies"
 )
 
 // renderChart renders the chart in dir as `helm template` does (client only: no cluster, lookup
 // finds nothing) and decodes each rendered template. An object's File is the template's path on
 // disk (dir/templates/cronjob.yaml), its Source the template's name in the chart
 // (mychart/templates/cronjob.yaml), and lines are counted in the template's rendered output.
-func (o RenderOptions) renderChart(dir string) ([]Object, []*InputError) {
-	fail := func(file string, format string, args ...any) ([]Object, []*InputError) {
-		return nil, []*InputError{{File: file, Message: fmt.Sprintf(format, args...)}}
+func (o RenderOptions) renderChart(dir string) ([]Object, map[objectKey]placer, []*InputError) {
+	chrt, top, inputErr := o.loadChart(dir)
+	if inputErr != nil {
+		return nil, nil, []*InputError{inputErr}
+	}
+	rendered, err := engine.Render(chrt, top)
+	if err != nil {
+		return nil, nil, []*InputError{templateError(dir, chrt.Name(), err)}
+	}
+	positions := newChartPositions(dir, chrt, top, o)
+
+	var objects []Object
+	var errs []*InputError
+	placers := map[objectKey]placer{}
+	names := make([]string, 0, len(rendered))
+	for name := range rendered {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		text := rendered[name]
+		// helm template leaves out NOTES.txt and templates that render to nothing.
+		if path.Base(name) == "NOTES.txt" || strings.TrimSpace(text) == "" {
+			continue
+		}
+		file := templateFile(dir, chrt.Name(), name)
+		objs, decodeErrs := Decode(file, []byte(text))
+		for i := range objs {
+			objs[i].Source = name
+			placers[objectKey{file, objs[i].Line}] = chartPlacer{pos: positions, template: name, index: i, kind: policies.ObjectRefOf(objs[i].Value).Kind}
+		}
+		for _, e := range decodeErrs {
+			e.Message += " (the line is in the template's rendered output)"
+		}
+		objects = append(objects, objs...)
+		errs = append(errs, decodeErrs...)
+	}
+	return objects, placers, errs
+}
+
+// loadChart loads the chart in dir and the values to render it with, as helm template does.
+func (o RenderOptions) loadChart(dir string) (*chart.Chart, chartutil.Values, *InputError) {
+	fail := func(file string, format string, args ...any) (*chart.Chart, chartutil.Values, *InputError) {
+		return nil, nil, &InputError{File: file, Message: fmt.Sprintf(format, args...)}
 	}
 	chrt, err := loader.LoadDir(dir)
 	if err != nil {
@@ -56,36 +99,7 @@ func (o RenderOptions) renderChart(dir string) ([]Object, []*InputError) {
 	if err != nil {
 		return fail(dir, "the values do not fit the chart: %v", err)
 	}
-	rendered, err := engine.Render(chrt, top)
-	if err != nil {
-		return nil, []*InputError{templateError(dir, chrt.Name(), err)}
-	}
-
-	var objects []Object
-	var errs []*InputError
-	names := make([]string, 0, len(rendered))
-	for name := range rendered {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		text := rendered[name]
-		// helm template leaves out NOTES.txt and templates that render to nothing.
-		if path.Base(name) == "NOTES.txt" || strings.TrimSpace(text) == "" {
-			continue
-		}
-		file := templateFile(dir, chrt.Name(), name)
-		objs, decodeErrs := Decode(file, []byte(text))
-		for i := range objs {
-			objs[i].Source = name
-		}
-		for _, e := range decodeErrs {
-			e.Message += " (the line is in the template's rendered output)"
-		}
-		objects = append(objects, objs...)
-		errs = append(errs, decodeErrs...)
-	}
-	return objects, errs
+	return chrt, top, nil
 }
 
 // templateFile is where the template called name ("mychart/templates/x.yaml", or

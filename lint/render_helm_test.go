@@ -23,8 +23,8 @@ func TestRenderChart(t *testing.T) {
 		{
 			name: "chart values",
 			want: []string{
-				"job-missing-ttl ../" + job + ":7 (reports/charts/worker/templates/job.yaml)",
-				"job-restart-policy ../" + cronjob + ":18 (reports/templates/cronjob.yaml)",
+				"job-missing-ttl ../" + job + ":7:1 (reports/charts/worker/templates/job.yaml)",
+				"job-restart-policy ../" + cronjob + ":17:11 (reports/templates/cronjob.yaml)",
 			},
 		},
 		{
@@ -32,8 +32,8 @@ func TestRenderChart(t *testing.T) {
 			name: "values file",
 			opts: RenderOptions{ValuesFiles: []string{filepath.Join(chartDir, "values-prod.yaml")}},
 			want: []string{
-				"image-latest-tag ../" + cronjob + ":21 (reports/templates/cronjob.yaml)",
-				"job-missing-ttl ../" + job + ":7 (reports/charts/worker/templates/job.yaml)",
+				"image-latest-tag ../" + cronjob + ":20:15 (reports/templates/cronjob.yaml)",
+				"job-missing-ttl ../" + job + ":7:1 (reports/charts/worker/templates/job.yaml)",
 			},
 		},
 		{
@@ -50,9 +50,9 @@ func TestRenderChart(t *testing.T) {
 			name: "release name",
 			opts: RenderOptions{ReleaseName: "a-very-long-release-name-for-the-nightly-reports"},
 			want: []string{
-				"job-missing-ttl ../" + job + ":7 (reports/charts/worker/templates/job.yaml)",
-				"job-restart-policy ../" + cronjob + ":18 (reports/templates/cronjob.yaml)",
-				"name-too-long ../" + cronjob + ":4 (reports/templates/cronjob.yaml)",
+				"job-missing-ttl ../" + job + ":7:1 (reports/charts/worker/templates/job.yaml)",
+				"job-restart-policy ../" + cronjob + ":17:11 (reports/templates/cronjob.yaml)",
+				"name-too-long ../" + cronjob + ":4:3 (reports/templates/cronjob.yaml)",
 			},
 		},
 	}
@@ -70,7 +70,7 @@ func TestRenderChart(t *testing.T) {
 }
 
 func TestRenderChartReleaseAndNamespace(t *testing.T) {
-	objs, errs := RenderOptions{ReleaseName: "nightly", Namespace: "reports"}.renderChart(chartDir)
+	objs, _, errs := RenderOptions{ReleaseName: "nightly", Namespace: "reports"}.renderChart(chartDir)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
@@ -176,7 +176,7 @@ func TestRenderChartErrors(t *testing.T) {
 			for i, f := range tt.opts.ValuesFiles {
 				tt.opts.ValuesFiles[i] = filepath.Join(dir, f)
 			}
-			objs, errs := tt.opts.renderChart(dir)
+			objs, _, errs := tt.opts.renderChart(dir)
 			if len(errs) != 1 {
 				t.Fatalf("errors = %v, objects = %d; want one error", errs, len(objs))
 			}

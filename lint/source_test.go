@@ -40,7 +40,7 @@ func lintPaths(t *testing.T, paths []string, opts ...Option) *Report {
 func placed(findings []policies.Finding) []string {
 	var out []string
 	for _, f := range findings {
-		out = append(out, fmt.Sprintf("%s %s:%d (%s)", f.Rule, filepath.ToSlash(f.Position.File), f.Position.Line, f.Position.Source))
+		out = append(out, fmt.Sprintf("%s %s:%d:%d (%s)", f.Rule, filepath.ToSlash(f.Position.File), f.Position.Line, f.Position.Column, f.Position.Source))
 	}
 	slices.Sort(out)
 	return out
@@ -103,8 +103,8 @@ func TestLintHelmTemplateStream(t *testing.T) {
 	defer stream.Close()
 	report := lintPaths(t, []string{StdinName}, WithStdin(stream), WithCheckedObjects(true))
 	want := []string{
-		"job-missing-ttl -:39 (reports/charts/worker/templates/job.yaml)",
-		"job-restart-policy -:27 (reports/templates/cronjob.yaml)",
+		"job-missing-ttl -:39:1 (reports/charts/worker/templates/job.yaml)",
+		"job-restart-policy -:27:11 (reports/templates/cronjob.yaml)",
 	}
 	if got := placed(report.Findings); !slices.Equal(got, want) {
 		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -130,7 +130,8 @@ func TestFilesRendersChartsAndKustomizations(t *testing.T) {
 		rel, _ := filepath.Rel(inputs, f)
 		got = append(got, filepath.ToSlash(rel)+"="+renderKind(f))
 	}
-	want := []string{"chart=helm", "helm-template.yaml=", "kustomize/base=kustomize", "kustomize/overlay=kustomize"}
+	want := []string{"chart=helm", "chart-jobs=helm", "helm-template.yaml=", "kustomize/base=kustomize",
+		"kustomize/components/history=kustomize", "kustomize/overlay=kustomize", "kustomize/staging=kustomize"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Files = %v, want %v", got, want)
 	}
@@ -140,6 +141,29 @@ func TestFilesRendersChartsAndKustomizations(t *testing.T) {
 		if files, _ := Files([]string{p}); !slices.Equal(files, []string{p}) {
 			t.Errorf("Files(%s) = %v, want the directory itself", p, files)
 		}
+	}
+}
+
+// TestFilesLeavesOutPatches: a file a kustomization lists as a patch holds only the fields it
+// changes; named or walked, it is linted with its kustomization, not as an object.
+func TestFilesLeavesOutPatches(t *testing.T) {
+	overlay := filepath.Join(inputs, "kustomize", "overlay")
+	base := filepath.Join(inputs, "kustomize", "base", "cronjob.yaml")
+	patches := []string{filepath.Join(overlay, "schedule.yaml"), filepath.Join(overlay, "deadline.yaml")}
+	files, errs := Files(append(slices.Clone(patches), base))
+	if len(errs) > 0 || !slices.Equal(files, []string{base}) {
+		t.Errorf("Files = %v (%v), want only %s", files, errs, base)
+	}
+	// A copy of the patch that no kustomization lists is a manifest like any other.
+	dir := t.TempDir()
+	data, err := os.ReadFile(patches[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied := filepath.Join(dir, "schedule.yaml")
+	os.WriteFile(copied, data, 0o644)
+	if files, _ := Files([]string{dir}); !slices.Equal(files, []string{copied}) {
+		t.Errorf("Files = %v, want %s", files, copied)
 	}
 }
 

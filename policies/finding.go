@@ -70,8 +70,9 @@ type Position struct {
 	File   string `json:"file,omitempty"`
 	Line   int    `json:"line,omitempty"`
 	Column int    `json:"column,omitempty"`
-	// Source is the template the document was rendered from, per its # Source: comment (Helm),
-	// or the file a kustomize build took it from; Line and Column are still in the rendered output.
+	// Source is the template the document was rendered from (Helm: its # Source: comment, or the
+	// chart's template name), or the resource file a kustomize build took the object from when
+	// the position is in another file (a patch, a kustomization).
 	Source string `json:"source,omitempty"`
 }
 
@@ -186,12 +187,31 @@ type Finding struct {
 	// Position is filled by front ends that know the source (lint); the webhook leaves it empty.
 	Position Position `json:"position"`
 	Fix      *Fix     `json:"fix,omitempty"`
+	// Related are other places a person may edit (lint of charts and helm template streams): the
+	// values file line a templated value came from, the template a stream's document maps to.
+	Related []RelatedLocation `json:"related,omitempty"`
 }
 
-// SortFindings orders findings by file, line, column, then rule id and message.
+// RelatedLocation is a place connected to a finding, and what it is.
+type RelatedLocation struct {
+	Position
+	// Role is RoleValues (the values file line that set the value) or RoleTemplate (the template
+	// line a finding in a rendered stream maps to).
+	Role    string `json:"role"`
+	Message string `json:"message"`
+}
+
+// Roles of related locations.
+const (
+	RoleValues   = "values"
+	RoleTemplate = "template"
+)
+
+// SortFindings orders findings by file, line, column, then rule id, message and object.
 func SortFindings(fs []Finding) { slices.SortStableFunc(fs, CompareFindings) }
 
-// CompareFindings is SortFindings' order: by file, line, column, then rule id and message.
+// CompareFindings is SortFindings' order: by file, line, column, then rule id, message and
+// object (one template line writes the objects of every iteration of a range).
 func CompareFindings(a, b Finding) int {
 	return cmp.Or(
 		cmp.Compare(a.Position.File, b.Position.File),
@@ -199,5 +219,6 @@ func CompareFindings(a, b Finding) int {
 		cmp.Compare(a.Position.Column, b.Position.Column),
 		cmp.Compare(a.Rule, b.Rule),
 		cmp.Compare(a.Message, b.Message),
+		cmp.Compare(a.Object.String(), b.Object.String()),
 	)
 }

@@ -37,16 +37,23 @@ func TestLintRenderedInputs(t *testing.T) {
 			args: []string{"testdata/inputs/chart"},
 			code: exitFindings,
 			want: []string{
-				"testdata/inputs/chart/templates/cronjob.yaml:18:11 (reports/templates/cronjob.yaml): error job-restart-policy:",
+				// The template's line, not the rendered output's (18), and the values line.
+				"testdata/inputs/chart/templates/cronjob.yaml:17:11 (reports/templates/cronjob.yaml): error job-restart-policy:",
+				`(.Values.restartPolicy from testdata/inputs/chart/values.yaml:3:1)`,
 				"testdata/inputs/chart/charts/worker/templates/job.yaml:7:1 (reports/charts/worker/templates/job.yaml): warning job-missing-ttl:",
 				"in 3 objects from 1 file",
 			},
 		},
 		{
-			name:    "chart with a values file and --set",
-			args:    []string{"testdata/inputs/chart", "-f", "testdata/inputs/chart/values-prod.yaml", "--set", "worker.image=ghcr.io/example/worker:latest"},
-			code:    exitOK,
-			want:    []string{"cronjob.yaml:21:15 (reports/templates/cronjob.yaml): warning image-latest-tag:", `"ghcr.io/example/worker:latest" uses the latest tag`},
+			name: "chart with a values file and --set",
+			args: []string{"testdata/inputs/chart", "-f", "testdata/inputs/chart/values-prod.yaml", "--set", "worker.image=ghcr.io/example/worker:latest"},
+			code: exitOK,
+			want: []string{
+				"cronjob.yaml:20:15 (reports/templates/cronjob.yaml): warning image-latest-tag:",
+				".Values.image.tag from testdata/inputs/chart/values-prod.yaml:4:3",
+				`job.yaml:14:11 (reports/charts/worker/templates/job.yaml): warning image-latest-tag: image "ghcr.io/example/worker:latest" uses the latest tag`,
+				"(.Values.image from --set worker.image=ghcr.io/example/worker:latest)",
+			},
 			notWant: []string{"job-restart-policy"},
 		},
 		{
@@ -61,8 +68,21 @@ func TestLintRenderedInputs(t *testing.T) {
 			args: []string{"testdata/inputs/kustomize/overlay"},
 			code: exitFindings,
 			want: []string{
-				"testdata/inputs/kustomize/overlay:20:3 (testdata/inputs/kustomize/base/cronjob.yaml): error cron-schedule-never-runs:",
+				// The patch that set the schedule, not the base nor the build output.
+				"testdata/inputs/kustomize/overlay/schedule.yaml:7:3 (testdata/inputs/kustomize/base/cronjob.yaml): error cron-schedule-never-runs:",
 			},
+		},
+		{
+			name:  "helm template stream, its chart named",
+			stdin: string(stream),
+			args:  []string{"-", "--chart", "testdata/inputs/chart"},
+			code:  exitFindings,
+			want:  []string{"-:27:11 (testdata/inputs/chart/templates/cronjob.yaml:17:11): error job-restart-policy:"},
+		},
+		{
+			name: "--chart without a chart",
+			args: []string{"-", "--chart", "testdata/inputs"},
+			code: exitUsage,
 		},
 		{
 			name: "render error",

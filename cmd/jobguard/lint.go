@@ -45,9 +45,12 @@ Objects of other kinds are skipped.
 
 A directory holding Chart.yaml is rendered as helm template would (--values, --set,
 --release-name, --namespace, --kube-version), and one holding kustomization.yaml as kustomize
-build would; no helm or kustomize binary is needed. Their findings name, in parentheses, the
-template (or the file kustomize took the object from), and the line is in the rendered output.
-A "# Source:" comment (helm template writes one per document) names a stream's template the same way.
+build would; no helm or kustomize binary is needed. Their findings name the line a person
+edits: the template line (and the values file line that set the value), the patch or
+kustomization line, or the resource file's. In a stream, a "# Source:" comment (helm template
+writes one per document) names the template; with --chart DIR (or when the template is found
+from the current directory) the finding names the template line too. --fix does not edit
+rendered output: it names where each default belongs.
 
 Each finding is printed as file:line:column: severity rule-id: message, under the object it is
 about. Severities: error (the API server rejects it, or it can never work), warning (accepted
@@ -68,7 +71,7 @@ until every file is read. Very large inputs (300,000 objects) need about 1 GiB. 
 GOMEMLIMIT is set, jobguard runs with GOGC=400 and a soft limit of GOMEMLIMIT=1GiB; raise the
 limit to trade memory for speed.`,
 		Example: `  jobguard lint ./manifests
-  helm template my-release ./chart | jobguard lint -
+  helm template my-release ./chart | jobguard lint --chart ./chart -
   jobguard lint ./chart -f values-prod.yaml --set image.tag=1.2.3
   jobguard lint ./deploy/overlays/prod    # a kustomization
   jobguard lint --fail-on warning -o json cronjob.yaml
@@ -97,6 +100,7 @@ limit to trade memory for speed.`,
 	fl.StringArrayVar(&f.render.Set, "set", nil, "Helm value for chart directories, key=value as helm --set takes it (repeatable; applied after --values)")
 	fl.StringVar(&f.render.ReleaseName, "release-name", lint.DefaultReleaseName, "Helm release name chart directories are rendered with (.Release.Name)")
 	fl.StringVarP(&f.render.Namespace, "namespace", "n", lint.DefaultNamespace, "namespace of objects that name none, as kubectl -n: RBAC rules judge them there, and charts are rendered in it (.Release.Namespace)")
+	fl.StringVar(&f.render.Chart, "chart", "", "the chart a helm template stream on standard input was rendered from: findings name its template lines (default: # Source: paths relative to the current directory)")
 	fl.StringVar(&f.config, "config", "", "configuration file (default: .jobguard.yaml in the current directory or the nearest parent)")
 	return cmd
 }
@@ -193,8 +197,19 @@ func fixFiles(cmd *cobra.Command, linter *lint.Linter, cfg *config.Config, args 
 	}
 	files, _ := lint.Files(args) // unreadable paths are reported by the lint that follows
 	for _, file := range files {
-		if info, err := os.Stat(file); err != nil || info.IsDir() || cfg.Ignored(file) {
-			continue // charts and kustomizations are rendered, not edited
+		if cfg.Ignored(file) {
+			continue
+		}
+		if info, err := os.Stat(file); err != nil || info.IsDir() {
+			// Charts and kustomizations are rendered, not edited: say where each default belongs.
+			notes, err := linter.Unfixable(cmd.Context(), file, cfg.ApplyFix)
+			if err != nil {
+				return &exitError{exitUsage, fmt.Errorf("--fix: %w", err)}
+			}
+			for _, n := range notes {
+				fmt.Fprintln(cmd.ErrOrStderr(), "jobguard: --fix:", n)
+			}
+			continue
 		}
 		src, err := os.ReadFile(file)
 		if err != nil {

@@ -21,7 +21,8 @@ func (githubFormatter) Format(w io.Writer, r *lint.Report) error {
 		writeCommand(bw, "error", e.Position(), InputErrorRule, e.Message)
 	}
 	err := r.EachFinding(func(f policies.Finding) error {
-		writeCommand(bw, githubLevel(f.Severity), annotated(f.Position), f.Rule, withRemediationLine(f))
+		at, msg := annotated(f)
+		writeCommand(bw, githubLevel(f.Severity), at, f.Rule, msg)
 		return nil
 	})
 	if err != nil {
@@ -49,15 +50,31 @@ func withRemediationLine(f policies.Finding) string {
 	return msg
 }
 
-// annotated is where a finding's annotation goes. A stream from standard input that names its
-// templates (helm template's `# Source:` comments) is annotated on the template, so that the
-// annotation lands on the file in the repository. The line stays the one in the rendered stream,
-// not the template's: the annotation names the right file, not always the right line.
-func annotated(p policies.Position) policies.Position {
-	if p.File == lint.StdinName && p.Source != "" {
-		p.File = p.Source
+// annotated is where a finding's annotation goes, and its message. A finding in standard input
+// is annotated on the template line it maps to (a helm template stream whose chart was found,
+// see lint/origin_stream.go); else it becomes an annotation of the run, and the template its
+// document names (`# Source:`) goes into the message.
+func annotated(f policies.Finding) (policies.Position, string) {
+	if f.Position.File != lint.StdinName {
+		return f.Position, withRemediationLine(f)
 	}
-	return p
+	if t, ok := templateOf(f); ok {
+		return t, withRemediationLine(f)
+	}
+	if f.Position.Source != "" {
+		f.Object.Name += " (rendered from " + f.Position.Source + ")"
+	}
+	return f.Position, withRemediationLine(f)
+}
+
+// templateOf is the template line a finding in a rendered stream maps to, if known.
+func templateOf(f policies.Finding) (policies.Position, bool) {
+	for _, r := range f.Related {
+		if r.Role == policies.RoleTemplate && r.File != "" {
+			return r.Position, true
+		}
+	}
+	return policies.Position{}, false
 }
 
 // writeCommand writes one workflow command. Standard input has no file to annotate: its findings

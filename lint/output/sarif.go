@@ -80,7 +80,7 @@ type sarifResult struct {
 	Message    sarifText              `json:"message"`
 	Locations  []sarifLocation        `json:"locations,omitempty"`
 	Properties *sarifResultProperties `json:"properties,omitempty"`
-	// RelatedLocations holds the template a stream from standard input was rendered from.
+	// RelatedLocations holds the values file lines that set the field (a Helm chart's).
 	RelatedLocations []sarifLocation `json:"relatedLocations,omitempty"`
 }
 
@@ -159,7 +159,17 @@ func (s sarifFormatter) log(r *lint.Report) (sarifLog, error) {
 			RuleIndex: ruleIndex(f.Rule, f.Severity),
 			Level:     sarifLevel(f.Severity),
 			Message:   sarifText{Text: withRemediation(f.Message, f.Remediation)},
-			Locations: []sarifLocation{{PhysicalLocation: physicalLocation(wd, f.Position)}},
+			Locations: []sarifLocation{{}},
+		}
+		// Standard input is no artifact: a finding in it is located on the template line it maps
+		// to, or nowhere (its message then names the template of its document).
+		switch at, ok := templateOf(f); {
+		case f.Position.File != lint.StdinName:
+			res.Locations[0].PhysicalLocation = physicalLocation(wd, f.Position)
+		case ok:
+			res.Locations[0].PhysicalLocation = physicalLocation(wd, at)
+		case f.Position.Source != "":
+			res.Message.Text = withRemediation(f.Message+" (in a document rendered from "+f.Position.Source+")", f.Remediation)
 		}
 		if f.Object.Kind != "" {
 			res.Locations[0].LogicalLocations = []sarifLogicalLocation{{
@@ -171,12 +181,19 @@ func (s sarifFormatter) log(r *lint.Report) (sarifLog, error) {
 		if len(f.Path) > 0 || f.Object.APIVersion != "" || f.Position.Source != "" {
 			res.Properties = &sarifResultProperties{Field: f.Path.String(), APIVersion: f.Object.APIVersion, Source: f.Position.Source}
 		}
-		if f.Position.File == lint.StdinName && f.Position.Source != "" {
-			// No region: the finding's line is in the rendered stream, not in the template.
-			res.RelatedLocations = []sarifLocation{{
-				Message:          &sarifText{Text: "the template this document was rendered from"},
-				PhysicalLocation: &sarifPhysicalLocation{ArtifactLocation: artifactLocation(wd, f.Position.Source)},
-			}}
+		for _, r := range f.Related {
+			if r.Role != policies.RoleValues {
+				continue // the template line is the result's location
+			}
+			loc := sarifLocation{Message: &sarifText{Text: r.Message}}
+			if r.File != "" {
+				loc.Message.Text += " is set here"
+				loc.PhysicalLocation = physicalLocation(wd, r.Position)
+			}
+			res.RelatedLocations = append(res.RelatedLocations, loc)
+		}
+		if res.Locations[0].PhysicalLocation == nil && res.Locations[0].LogicalLocations == nil {
+			res.Locations = nil
 		}
 		results = append(results, res)
 		return nil
@@ -187,13 +204,18 @@ func (s sarifFormatter) log(r *lint.Report) (sarifLog, error) {
 	inputIndex := len(driver.Rules)
 	driver.Rules = append(driver.Rules, inputErrorRule)
 	for _, e := range r.InputErrors {
-		results = append(results, sarifResult{
+		res := sarifResult{
 			RuleID:    InputErrorRule,
 			RuleIndex: inputIndex,
 			Level:     "error",
 			Message:   sarifText{Text: e.Message},
 			Locations: []sarifLocation{{PhysicalLocation: physicalLocation(wd, e.Position())}},
-		})
+		}
+		if e.File == lint.StdinName { // no artifact: the place goes into the message
+			res.Locations = nil
+			res.Message.Text = "standard input" + strings.TrimPrefix(e.Position().String(), lint.StdinName) + ": " + e.Message
+		}
+		results = append(results, res)
 	}
 	return sarifLog{
 		Schema:  SARIFSchema,

@@ -3,8 +3,10 @@ package output
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -12,9 +14,12 @@ import (
 	"github.com/jobguard/jobguard/policies"
 )
 
+var chartDir = filepath.Join("..", "..", "testdata", "inputs", "chart")
+
 // renderedReport lints testdata/inputs/helm-template.yaml as standard input (a helm template
-// stream with `# Source:` comments) and the chart it came from as a directory.
-func renderedReport(t *testing.T) *lint.Report {
+// stream with `# Source:` comments) and the chart it came from as a directory; with chart, the
+// stream's templates are found in that chart (--chart).
+func renderedReport(t *testing.T, chart string) *lint.Report {
 	t.Helper()
 	stream, err := os.Open(filepath.Join("..", "..", "testdata", "inputs", "helm-template.yaml"))
 	if err != nil {
@@ -25,8 +30,8 @@ func renderedReport(t *testing.T) *lint.Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := lint.New(engine, lint.WithStdin(stream)).Lint(t.Context(),
-		[]string{lint.StdinName, filepath.Join("..", "..", "testdata", "inputs", "chart")})
+	r, err := lint.New(engine, lint.WithStdin(stream), lint.WithRender(lint.RenderOptions{Chart: chart})).Lint(t.Context(),
+		[]string{lint.StdinName, chartDir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,83 +54,114 @@ func formatted(t *testing.T, name string, r *lint.Report) string {
 	return buf.String()
 }
 
+func contains(t *testing.T, out string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("missing %q in:\n%s", w, out)
+		}
+	}
+}
+
+// TestTextShowsSource: a stream keeps its own lines, and names the template line each finding
+// maps to when the chart is known, else the template its document names.
 func TestTextShowsSource(t *testing.T) {
-	out := formatted(t, Text, renderedReport(t))
-	for _, want := range []string{
+	cronjob := filepath.Join(chartDir, "templates", "cronjob.yaml")
+	contains(t, formatted(t, Text, renderedReport(t, "")),
 		"-:27:11 (reports/templates/cronjob.yaml): error job-restart-policy:",
 		"-:39:1 (reports/charts/worker/templates/job.yaml): warning job-missing-ttl:",
-		filepath.Join("..", "..", "testdata", "inputs", "chart", "templates", "cronjob.yaml") + ":18:11 (reports/templates/cronjob.yaml): error job-restart-policy:",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("missing %q in:\n%s", want, out)
-		}
-	}
+		cronjob+":17:11 (reports/templates/cronjob.yaml): error job-restart-policy:",
+	)
+	contains(t, formatted(t, Text, renderedReport(t, chartDir)),
+		"-:27:11 ("+cronjob+":17:11): error job-restart-policy:",
+		"-:39:1 ("+filepath.Join(chartDir, "charts", "worker", "templates", "job.yaml")+":7:1): warning job-missing-ttl:",
+	)
 }
 
-// TestGitHubAnnotatesTemplates: findings from standard input are annotated on the template their
-// document names; findings in files keep their file.
+// TestGitHubAnnotatesTemplates: findings from standard input are annotated on the template line
+// they map to; without it they are annotations of the run that name the template. "-" is never
+// a file.
 func TestGitHubAnnotatesTemplates(t *testing.T) {
-	out := formatted(t, GitHub, renderedReport(t))
-	for _, want := range []string{
-		"::error file=reports/templates/cronjob.yaml,line=27,col=11,title=job-restart-policy::",
-		"::warning file=reports/charts/worker/templates/job.yaml,line=39,col=1,title=job-missing-ttl::",
-		"::error file=../../testdata/inputs/chart/templates/cronjob.yaml,line=18,col=11,title=job-restart-policy::",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("missing %q in:\n%s", want, out)
+	unresolved := formatted(t, GitHub, renderedReport(t, ""))
+	contains(t, unresolved,
+		"::error title=job-restart-policy::CronJob default/release-name-reports-nightly (rendered from reports/templates/cronjob.yaml): restartPolicy",
+		"::warning title=job-missing-ttl::Job release-name-worker-migrate (rendered from reports/charts/worker/templates/job.yaml):",
+		"::error file=../../testdata/inputs/chart/templates/cronjob.yaml,line=17,col=11,title=job-restart-policy::",
+	)
+	resolved := formatted(t, GitHub, renderedReport(t, chartDir))
+	contains(t, resolved,
+		"::error file=../../testdata/inputs/chart/templates/cronjob.yaml,line=17,col=11,title=job-restart-policy::CronJob default/release-name-reports-nightly: restartPolicy",
+		"::warning file=../../testdata/inputs/chart/charts/worker/templates/job.yaml,line=7,col=1,title=job-missing-ttl::",
+	)
+	for _, out := range []string{unresolved, resolved} {
+		if strings.Contains(out, "file=-") || strings.Contains(out, "file=reports/") {
+			t.Errorf("an annotation on standard input or on a # Source: name:\n%s", out)
 		}
 	}
 }
 
+// TestSARIFCarriesSource: a stream's findings are located on their template lines, or nowhere
+// (with the template named in the message); the values line that set a field is a related
+// location.
 func TestSARIFCarriesSource(t *testing.T) {
-	data := []byte(formatted(t, SARIF, renderedReport(t)))
-	if err := validateSARIF(t, data); err != nil {
-		t.Fatalf("not valid SARIF: %v\n%s", err, data)
+	type result struct {
+		RuleID  string    `json:"ruleId"`
+		Message sarifText `json:"message"`
+		// Locations and RelatedLocations are as the formatter writes them.
+		Locations        []sarifLocation `json:"locations"`
+		RelatedLocations []sarifLocation `json:"relatedLocations"`
 	}
-	var log struct {
-		Runs []struct {
-			Results []struct {
-				RuleID    string `json:"ruleId"`
-				Locations []struct {
-					PhysicalLocation struct {
-						ArtifactLocation struct{ URI string } `json:"artifactLocation"`
-					} `json:"physicalLocation"`
-				} `json:"locations"`
-				RelatedLocations []struct {
-					PhysicalLocation struct {
-						ArtifactLocation struct{ URI string } `json:"artifactLocation"`
-						Region           any                  `json:"region"`
-					} `json:"physicalLocation"`
-				} `json:"relatedLocations"`
-				Properties struct{ Source string } `json:"properties"`
-			} `json:"results"`
-		} `json:"runs"`
+	results := func(chart string) []string {
+		data := []byte(formatted(t, SARIF, renderedReport(t, chart)))
+		if err := validateSARIF(t, data); err != nil {
+			t.Fatalf("not valid SARIF: %v\n%s", err, data)
+		}
+		var log struct {
+			Runs []struct{ Results []result } `json:"runs"`
+		}
+		if err := json.Unmarshal(data, &log); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range log.Runs[0].Results {
+			s := r.RuleID + " at " + where(r.Locations[0])
+			for _, rl := range r.RelatedLocations {
+				s += " related " + where(rl) + " " + rl.Message.Text
+			}
+			if strings.Contains(r.Message.Text, "(in a document rendered from") {
+				s += " message names the template"
+			}
+			got = append(got, s)
+		}
+		return got
 	}
-	if err := json.Unmarshal(data, &log); err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, r := range log.Runs[0].Results {
-		s := r.RuleID + " " + r.Locations[0].PhysicalLocation.ArtifactLocation.URI + " source=" + r.Properties.Source
-		for _, rl := range r.RelatedLocations {
-			s += " related=" + rl.PhysicalLocation.ArtifactLocation.URI
-			if rl.PhysicalLocation.Region != nil {
-				t.Errorf("%s: the related location has a region, but the line is the rendered one", r.RuleID)
+	check := func(got []string, want ...string) {
+		t.Helper()
+		for _, w := range want {
+			if !slices.Contains(got, w) {
+				t.Errorf("no result %q in:\n%s", w, strings.Join(got, "\n"))
 			}
 		}
-		got = append(got, s)
 	}
-	want := []string{
-		"job-restart-policy stdin source=reports/templates/cronjob.yaml related=reports/templates/cronjob.yaml",
-		"job-missing-ttl stdin source=reports/charts/worker/templates/job.yaml related=reports/charts/worker/templates/job.yaml",
+	check(results(""),
+		"job-restart-policy at  message names the template",
+		"job-missing-ttl at  message names the template",
+		"job-restart-policy at ../../testdata/inputs/chart/templates/cronjob.yaml:17:11 related ../../testdata/inputs/chart/values.yaml:3:1 .Values.restartPolicy is set here",
+	)
+	check(results(chartDir),
+		"job-restart-policy at ../../testdata/inputs/chart/templates/cronjob.yaml:17:11 related ../../testdata/inputs/chart/values.yaml:3:1 .Values.restartPolicy is set here",
+		"job-missing-ttl at ../../testdata/inputs/chart/charts/worker/templates/job.yaml:7:1",
+	)
+}
+
+// where is a SARIF location as file:line:column, "" when it has no physical location.
+func where(l sarifLocation) string {
+	if l.PhysicalLocation == nil {
+		return ""
 	}
-	for _, w := range want {
-		found := false
-		for _, g := range got {
-			found = found || g == w
-		}
-		if !found {
-			t.Errorf("no result %q in:\n%s", w, strings.Join(got, "\n"))
-		}
+	s := l.PhysicalLocation.ArtifactLocation.URI
+	if r := l.PhysicalLocation.Region; r != nil {
+		s += fmt.Sprintf(":%d:%d", r.StartLine, r.StartColumn)
 	}
+	return s
 }

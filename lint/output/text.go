@@ -60,7 +60,7 @@ func (t textFormatter) Format(w io.Writer, r *lint.Report) error {
 			current = &g
 			fmt.Fprintln(bw, t.paint(ansiBold, f.Object.String())+t.paint(ansiDim, " ("+f.Object.APIVersion+")"))
 		}
-		fmt.Fprintf(bw, "%s%s: %s %s: %s\n", f.Position, t.source(f.Position), t.severity(f.Severity), t.paint(ansiDim, f.Rule), f.Message)
+		fmt.Fprintf(bw, "%s%s: %s %s: %s\n", f.Position, t.source(f), t.severity(f.Severity), t.paint(ansiDim, f.Rule), f.Message)
 		return nil
 	})
 	if err != nil {
@@ -74,12 +74,16 @@ func (t textFormatter) Format(w io.Writer, r *lint.Report) error {
 }
 
 // source names the template a finding's document was rendered from, after its position:
-// " (mychart/templates/cronjob.yaml)"; the line is still the rendered one.
-func (t textFormatter) source(p policies.Position) string {
-	if p.Source == "" {
+// " (mychart/templates/cronjob.yaml)", or, for a stream whose template was found, the template
+// line the finding maps to: " (chart/templates/cronjob.yaml:17:11)".
+func (t textFormatter) source(f policies.Finding) string {
+	if at, ok := templateOf(f); ok {
+		return " " + t.paint(ansiDim, "("+at.String()+")")
+	}
+	if f.Position.Source == "" {
 		return ""
 	}
-	return " " + t.paint(ansiDim, "("+p.Source+")")
+	return " " + t.paint(ansiDim, "("+f.Position.Source+")")
 }
 
 // Summary is the closing line: what was found, in how much input.
