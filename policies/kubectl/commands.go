@@ -371,9 +371,9 @@ func (m *mapper) fetchAndPatch(kinds ...string) error {
 	return nil
 }
 
-// rolloutStatus watches each object until its rollout completes. Like
-// kubectl wait, it uses a watch-list (a watch sending the initial state);
-// it lists only when the API server does not support that.
+// rolloutStatus watches each object until its rollout completes, through
+// an informer: LIST then WATCH, or a watch-list where kubectl and the API
+// server use it (Versions.watchList).
 func (m *mapper) rolloutStatus() error {
 	targets, err := m.rolloutTargets("deployments", "daemonsets", "statefulsets")
 	if err != nil {
@@ -386,9 +386,16 @@ func (m *mapper) rolloutStatus() error {
 	return nil
 }
 
+// watchObject adds the requests of kubectl's watchtools.UntilWithSync on
+// one object (a metadata.name field selector): the watch, and the list that
+// precedes it unless kubectl streams it over the watch. A refused watch-list
+// falls back to LIST and WATCH (client-go tools/cache/reflector.go), so watch
+// is needed either way.
 func (m *mapper) watchObject(t *resourceType, name string) {
 	m.req("watch", t, name)
-	m.req("list", t, name).Optional = true
+	watchList, why := m.versions.watchList()
+	list := m.req("list", t, name)
+	list.Optional, list.Assumed = watchList, why
 }
 
 // rolloutHistory maps rollout history and undo: both read the revisions a
@@ -743,8 +750,8 @@ func (m *mapper) fetchAndCreate(t *resourceType) error {
 	return nil
 }
 
-// wait gets each object, then waits on it with a watch-list (see
-// rolloutStatus). With --timeout=0 it checks once with a get.
+// wait gets each object, then waits on it through an informer (see
+// watchObject). With --timeout=0 it checks once with a get.
 func (m *mapper) wait() error {
 	conditions := m.c.flags["for"]
 	if len(conditions) == 0 {

@@ -52,8 +52,12 @@ import (
 	"github.com/jobguard/jobguard/policies/kubectl"
 )
 
-// envtestKubectlVersion is the kubectl release the mapping models.
+// envtestKubectlVersion is the release of the kubectl and kube-apiserver in
+// KUBEBUILDER_ASSETS; the mapping is checked for that kubectl against that
+// API server (envtestVersions). envtest_versions_test.go adds an older kubectl.
 const envtestKubectlVersion = "v1.36."
+
+var envtestVersions = kubectl.Versions{Kubectl: kubectl.Version{Major: 1, Minor: 36}, Cluster: kubectl.Version{Major: 1, Minor: 36}}
 
 // envCluster is the API server every case of the test binary shares.
 type envCluster struct {
@@ -444,7 +448,7 @@ func checkDisjoint(t *testing.T, ec *envCluster) {
 			continue
 		}
 		used := map[string]bool{}
-		for _, res := range kubectl.Analyze([]string{"sh", "-c", "kubectl " + tc.cmd}, nil, "") {
+		for _, res := range kubectl.AnalyzeFor([]string{"sh", "-c", "kubectl " + tc.cmd}, nil, "", envtestVersions) {
 			for _, req := range res.Requests {
 				if req.Namespace != "" {
 					used["namespace "+req.Namespace] = true
@@ -494,7 +498,7 @@ var forbiddenRE = regexp.MustCompile(`(?i)forbidden|\b403\b`)
 const removedDeadline = 4 * time.Second
 
 func (r *envRun) check(t *testing.T) {
-	res := kubectl.Analyze([]string{"sh", "-c", "kubectl " + r.tc.cmd}, nil, r.ns)
+	res := kubectl.AnalyzeFor([]string{"sh", "-c", "kubectl " + r.tc.cmd}, nil, r.ns, envtestVersions)
 	if len(res) != 1 {
 		t.Fatalf("Analyze found %d kubectl invocations, want 1", len(res))
 	}
