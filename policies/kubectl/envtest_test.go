@@ -793,13 +793,21 @@ func (r *envRun) runWith(t *testing.T, granted []kubectl.Request, removed *kubec
 	if err := r.waitAuthorized(ctx, granted, removed); err != nil {
 		t.Fatal(err)
 	}
+	return r.run(t, r.ec.kubectl, r.ec.cacheDir, deadline)
+}
+
+// run recreates the case's objects and runs the kubectl binary (with its
+// discovery cache in cacheDir) as the ServiceAccount for at most deadline.
+func (r *envRun) run(t *testing.T, binary, cacheDir string, deadline time.Duration) kubectlRun {
+	t.Helper()
+	ctx := t.Context()
 	if err := r.reset(ctx); err != nil {
 		t.Fatal(err)
 	}
 	runCtx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
-	args := append([]string{"--kubeconfig=" + r.kubeconfig, "--cache-dir=" + r.ec.cacheDir, "--as=" + r.user}, r.args...)
-	cmd := exec.CommandContext(runCtx, r.ec.kubectl, args...)
+	args := append([]string{"--kubeconfig=" + r.kubeconfig, "--cache-dir=" + cacheDir, "--as=" + r.user}, r.args...)
+	cmd := exec.CommandContext(runCtx, binary, args...)
 	cmd.Dir = r.dir
 	cmd.Env = []string{"HOME=" + r.ec.dir, "PATH=" + os.Getenv("PATH"), "KUBECTL_KUBERC=false"}
 	cmd.WaitDelay = 5 * time.Second
