@@ -48,8 +48,9 @@ type Engine struct {
 type options struct {
 	kubeVersion KubeVersion
 	// kubeVersionSet is true when the version was given, not DefaultKubeVersion: only then does
-	// the kubectl mapping take it as the cluster's.
+	// the kubectl mapping take it as the cluster's, unless clusterVersion says otherwise.
 	kubeVersionSet bool
+	clusterVersion *KubeVersion
 	namespace      string
 	params         map[string]map[string]any
 	disabled       map[string]bool
@@ -74,6 +75,11 @@ type Option func(*options)
 func WithKubeVersion(v KubeVersion) Option {
 	return func(o *options) { o.kubeVersion, o.kubeVersionSet = v, true }
 }
+
+// WithClusterVersion sets the version of the cluster the Jobs run in, which the kubectl mapping
+// assumes (the webhook: the API server's, from discovery); it overrides WithKubeVersion there and
+// only there.
+func WithClusterVersion(v KubeVersion) Option { return func(o *options) { o.clusterVersion = &v } }
 
 // WithNamespace sets the namespace assumed for objects that name none, as kubectl's -n does.
 // Default: workload.DefaultNamespace.
@@ -344,7 +350,10 @@ func (e *Engine) Evaluate(ctx context.Context, obj ast.Object, opts ...EvalOptio
 
 func (e *Engine) workloadOptions() workload.Options {
 	opts := workload.Options{Namespace: e.opts.namespace}
-	if e.opts.kubeVersionSet {
+	switch {
+	case e.opts.clusterVersion != nil:
+		opts.Cluster = kubectl.Version{Major: e.opts.clusterVersion.Major, Minor: e.opts.clusterVersion.Minor}
+	case e.opts.kubeVersionSet:
 		opts.Cluster = kubectl.Version{Major: e.opts.kubeVersion.Major, Minor: e.opts.kubeVersion.Minor}
 	}
 	return opts
