@@ -14,7 +14,8 @@
 #   registry.k8s.io/kubectl:v1.30.2, ...) against the cluster version of --kube-version or
 #   .jobguard.yaml (the webhook: the API server's): kubectl rollout status and kubectl wait list
 #   before they watch, except kubectl 1.35 and later against an API server that serves watch-list.
-#   Where either version is unknown (image tagged latest or pinned by digest, no --kube-version),
+#   Where either version is unknown (image tagged latest or pinned by a digest alone, no
+#   --kube-version),
 #   they are the requests that work for every version, list included; the message says which
 #   version it assumed.
 # related_resources:
