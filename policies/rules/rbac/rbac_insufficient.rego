@@ -82,7 +82,7 @@ deny contains result.fail(msg, inv.path) if {
 	verdict.known
 	not verdict.allowed
 	msg := sprintf("`%s` needs %s, which ServiceAccount %s/%s%s lacks%s%s; grant it %s: %s", [
-		inv.text, describe(req), namespace, service_account, assumed, concat("", [escalation(req), version(req)]), note(verdict), where(req), req.rule,
+		inv.text, concat("", [describe(req), version(req)]), namespace, service_account, assumed, escalation(req), note(verdict), where(req), req.rule,
 	])
 }
 

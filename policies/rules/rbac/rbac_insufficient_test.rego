@@ -138,17 +138,17 @@ test_kubectl_version_from_image_lists if {
 	findings := rbac_insufficient.deny with input as rollout_job("bitnami/kubectl:1.31.0") with jobguard.rbac.check as denied_list
 	count(findings) == 1
 	some f in findings
-	startswith(f.message, "`kubectl rollout status deploy/web` needs list on deployments (group apps) \"web\", which ServiceAccount ops/deployer lacks (kubectl 1.31 lists before it watches); grant it")
+	startswith(f.message, "`kubectl rollout status deploy/web` needs list on deployments (group apps) \"web\" (kubectl 1.31 lists before it watches), which ServiceAccount ops/deployer lacks; grant it")
 }
 
 test_kubectl_version_unknown_lists if {
 	some f in rbac_insufficient.deny with input as rollout_job("bitnami/kubectl:latest") with jobguard.rbac.check as denied_list
-	contains(f.message, `lacks (image "bitnami/kubectl:latest" does not say its kubectl version, and kubectl before 1.35 lists before it watches);`)
+	contains(f.message, `"web" (image "bitnami/kubectl:latest" does not say its kubectl version, and kubectl before 1.35 lists before it watches), which`)
 }
 
 # Without a cluster version (Rego tests have none), even kubectl 1.36 may list: the API server
 # may not serve watch-list.
 test_cluster_version_unknown_lists if {
 	some f in rbac_insufficient.deny with input as rollout_job("registry.k8s.io/kubectl:v1.36.3") with jobguard.rbac.check as denied_list
-	contains(f.message, "lacks (kubectl 1.36 lists before it watches on clusters without watch-list (set --kube-version));")
+	contains(f.message, "\"web\" (kubectl 1.36 lists before it watches on clusters without watch-list (set --kube-version)), which")
 }
