@@ -249,7 +249,14 @@ func (m *mapper) podSubresource(sub string) error {
 // stream. kubectl first tries a WebSocket upgrade, a GET the API server
 // authorizes as get and then checks for create too; when that fails it
 // falls back to SPDY, a POST authorized as create. So create is necessary
-// and sufficient, and get optional.
+// and sufficient, and get optional, for every kubectl version in support:
+// kubectl 1.29 and older speak SPDY only; from 1.30 (k8s.io/kubectl
+// pkg/cmd/exec/exec.go createExecutor at v0.31.14 and v0.36.3) a refused
+// WebSocket handshake is an UpgradeFailureError (k8s.io/client-go
+// transport/websocket/roundtripper.go) and falls back to SPDY; API servers
+// before 1.35 do not ask create of the upgrade
+// (AuthorizePodWebsocketUpgradeCreatePermission, pkg/features/kube_features.go),
+// where get alone would do, but create still does.
 func (m *mapper) connect(sc scope, pod, sub string) {
 	r := m.reqIn(sc, "get", pods, pod)
 	r.Subresource, r.Optional = sub, true

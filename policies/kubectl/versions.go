@@ -95,6 +95,11 @@ func ImageVersion(image string) Version {
 //     off in v0.31.14).
 //
 // Either way the watch is authorized as watch, so watch is always needed.
+//
+// The other requests of the commands checked with both releases in envtest_versions_test.go are
+// the same at v0.31.14 and v0.36.3: scale (pkg/cmd/scale, pkg/scale: get, then patch or update of
+// the scale subresource), logs (pkg/polymorphichelpers/helpers.go is unchanged; pkg/cmd/logs
+// gains no request) and exec (see connect).
 const (
 	watchListKubectlMinor = 35
 	watchListServerMinor  = 34
