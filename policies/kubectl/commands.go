@@ -250,7 +250,7 @@ func (m *mapper) podSubresource(sub string) error {
 // authorizes as get and then checks for create too; when that fails it
 // falls back to SPDY, a POST authorized as create. So create is necessary
 // and sufficient, and get optional, for every kubectl version in support:
-// kubectl 1.29 and older speak SPDY only; from 1.30 (k8s.io/kubectl
+// kubectl 1.29 and older use SPDY unless told; from 1.30 (k8s.io/kubectl
 // pkg/cmd/exec/exec.go createExecutor at v0.31.14 and v0.36.3) a refused
 // WebSocket handshake is an UpgradeFailureError (k8s.io/client-go
 // transport/websocket/roundtripper.go) and falls back to SPDY; API servers
