@@ -181,6 +181,7 @@ func requestTerm(r kubectl.Request) *ast.Term {
 		ast.Item(ast.InternedTerm("name"), ast.StringTerm(r.Name)),
 		ast.Item(ast.InternedTerm("optional"), ast.InternedTerm(r.Optional)),
 		ast.Item(ast.InternedTerm("escalation"), ast.InternedTerm(r.Escalation)),
+		ast.Item(ast.InternedTerm("assumed"), ast.StringTerm(r.Assumed)),
 		ast.Item(ast.InternedTerm("rule"), ast.StringTerm(r.Rule())),
 	)
 }
@@ -208,7 +209,7 @@ func requestOf(t *ast.Term) (kubectl.Request, error) {
 	return kubectl.Request{
 		Group: str("group"), Resource: str("resource"), Subresource: str("subresource"), Verb: str("verb"),
 		Namespace: str("namespace"), AllNamespaces: flag("allNamespaces"), Name: str("name"), Optional: flag("optional"),
-		Escalation: flag("escalation"),
+		Escalation: flag("escalation"), Assumed: str("assumed"),
 	}, nil
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/topdown"
 
+	"github.com/jobguard/jobguard/policies/kubectl"
 	"github.com/jobguard/jobguard/policies/workload"
 )
 
@@ -46,11 +47,15 @@ type Engine struct {
 
 type options struct {
 	kubeVersion KubeVersion
-	namespace   string
-	params      map[string]map[string]any
-	disabled    map[string]bool
-	severities  map[string]Severity
-	sources     []source
+	// kubeVersionSet is true when the version was given, not DefaultKubeVersion: only then does
+	// the kubectl mapping take it as the cluster's, unless clusterVersion says otherwise.
+	kubeVersionSet bool
+	clusterVersion *KubeVersion
+	namespace      string
+	params         map[string]map[string]any
+	disabled       map[string]bool
+	severities     map[string]Severity
+	sources        []source
 	// allowedBuiltins: WithAllowedBuiltins (capabilities.go).
 	allowedBuiltins map[string]bool
 }
@@ -64,9 +69,17 @@ type source struct {
 // Option configures an Engine.
 type Option func(*options)
 
-// WithKubeVersion sets the Kubernetes version that version-dependent rules (deprecated-api) target.
-// Default: DefaultKubeVersion.
-func WithKubeVersion(v KubeVersion) Option { return func(o *options) { o.kubeVersion = v } }
+// WithKubeVersion sets the Kubernetes version that version-dependent rules (deprecated-api) target,
+// and that the kubectl mapping takes as the cluster's (the requests of kubectl rollout status and
+// wait depend on it). Default: DefaultKubeVersion for the rules, unknown for the mapping.
+func WithKubeVersion(v KubeVersion) Option {
+	return func(o *options) { o.kubeVersion, o.kubeVersionSet = v, true }
+}
+
+// WithClusterVersion sets the version of the cluster the Jobs run in, which the kubectl mapping
+// assumes (the webhook: the API server's, from discovery); it overrides WithKubeVersion there and
+// only there.
+func WithClusterVersion(v KubeVersion) Option { return func(o *options) { o.clusterVersion = &v } }
 
 // WithNamespace sets the namespace assumed for objects that name none, as kubectl's -n does.
 // Default: workload.DefaultNamespace.
@@ -359,7 +372,14 @@ func (e *Engine) Evaluate(ctx context.Context, obj ast.Object, opts ...EvalOptio
 }
 
 func (e *Engine) workloadOptions() workload.Options {
-	return workload.Options{Namespace: e.opts.namespace}
+	opts := workload.Options{Namespace: e.opts.namespace}
+	switch {
+	case e.opts.clusterVersion != nil:
+		opts.Cluster = kubectl.Version{Major: e.opts.clusterVersion.Major, Minor: e.opts.clusterVersion.Minor}
+	case e.opts.kubeVersionSet:
+		opts.Cluster = kubectl.Version{Major: e.opts.kubeVersion.Major, Minor: e.opts.kubeVersion.Minor}
+	}
+	return opts
 }
 
 // finding turns one element of a rule's deny set into a Finding.

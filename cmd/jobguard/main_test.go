@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -313,8 +314,16 @@ func TestRBACSuggest(t *testing.T) {
 			t.Errorf("no Role in namespace %s", ns)
 		}
 	}
-	if strings.Contains(got, "ClusterRole") {
+	suggested, unneeded, _ := strings.Cut(got, "# Once this RBAC is applied")
+	if strings.Contains(suggested, "ClusterRole") {
 		t.Error("suggested a ClusterRole; every command is namespaced")
+	}
+	// The seed's own ClusterRole and ClusterRoleBinding bind the default ServiceAccount, which the
+	// CronJob no longer runs as: the output says to delete them.
+	for _, want := range []string{"kubectl delete clusterrolebinding restart-binding\n", "kubectl delete clusterrole restart-role\n"} {
+		if !strings.Contains(unneeded, want) {
+			t.Errorf("the suggestion does not say %q:\n%s", want, got)
+		}
 	}
 
 	seed, _ := os.ReadFile("testdata/seeds/000-restart-cronjob.yaml")
@@ -329,6 +338,79 @@ func TestRBACSuggest(t *testing.T) {
 	}
 	if !strings.Contains(out, "in 8 objects") {
 		t.Errorf("expected the CronJob and 7 RBAC objects to be linted:\n%s", out)
+	}
+}
+
+// TestRBACKubectlVersions: for a Job whose image pins kubectl 1.31, rbac suggest grants list (and
+// says why) and rbac-insufficient reports RBAC without it; for kubectl 1.36 against a 1.36
+// cluster, neither does. Without --kube-version the cluster may not serve watch-list: list again.
+func TestRBACKubectlVersions(t *testing.T) {
+	job := func(image string) string {
+		return `apiVersion: batch/v1
+kind: Job
+metadata: {name: wait-web, namespace: team}
+spec:
+  template:
+    spec:
+      serviceAccountName: deployer
+      restartPolicy: Never
+      containers:
+        - name: wait
+          image: ` + image + `
+          command: ["sh", "-c", "kubectl rollout status deployment/web -n team"]
+`
+	}
+	const rbacWithoutList = `---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: deployer, namespace: team}
+rules:
+  - apiGroups: ["apps"]
+    resources: ["deployments"]
+    verbs: ["get", "watch"]
+    resourceNames: ["web"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: deployer, namespace: team}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: deployer}
+subjects: [{kind: ServiceAccount, name: deployer, namespace: team}]
+`
+	const listGranted = `verbs: ["get", "list", "watch"]`
+	dir := t.TempDir()
+	tests := []struct {
+		image, kubeVersion string
+		lists              bool
+		note               string
+	}{
+		{"bitnami/kubectl:1.31.0", "1.36", true, "# kubectl 1.31 lists before it watches"},
+		{"registry.k8s.io/kubectl:v1.36.3", "1.36", false, "# kubectl 1.36 streams the list over its watch on a 1.36 cluster: no list"},
+		{"registry.k8s.io/kubectl:v1.36.3", "", true, "# kubectl 1.36 lists before it watches on clusters without watch-list (set --kube-version)"},
+		{"bitnami/kubectl:latest", "1.36", true, `# image "bitnami/kubectl:latest" does not say its kubectl version`},
+	}
+	for i, tt := range tests {
+		file := filepath.Join(dir, fmt.Sprintf("job-%d.yaml", i))
+		os.WriteFile(file, []byte(job(tt.image)), 0o644)
+		args := []string{"rbac", "suggest", "--config", filepath.Join(dir, "none.yaml"), file}
+		lintArgs := []string{"lint", "--config", filepath.Join(dir, "none.yaml"), "--color", "never", "--fail-on", "none", file + ".rbac.yaml"}
+		if tt.kubeVersion != "" {
+			args = append(args[:2], append([]string{"--kube-version", tt.kubeVersion}, args[2:]...)...)
+			lintArgs = append(lintArgs[:1], append([]string{"--kube-version", tt.kubeVersion}, lintArgs[1:]...)...)
+		}
+		os.WriteFile(filepath.Join(dir, "none.yaml"), []byte("{}\n"), 0o644)
+		code, out, errOut := jobguard(t, "", args...)
+		if code != exitOK {
+			t.Fatalf("%s: exit %d: %s", tt.image, code, errOut)
+		}
+		if strings.Contains(out, listGranted) != tt.lists || !strings.Contains(out, tt.note) {
+			t.Errorf("%s, --kube-version %q: want list granted %v and %q:\n%s", tt.image, tt.kubeVersion, tt.lists, tt.note, out)
+		}
+		os.WriteFile(file+".rbac.yaml", []byte(job(tt.image)+rbacWithoutList), 0o644)
+		_, out, errOut = jobguard(t, "", lintArgs...)
+		insufficient := strings.Contains(out, "error rbac-insufficient: `kubectl rollout status deployment/web -n team` needs list on deployments")
+		if insufficient != tt.lists {
+			t.Errorf("%s, --kube-version %q: rbac-insufficient on RBAC without list: %v, want %v\n%s%s", tt.image, tt.kubeVersion, insufficient, tt.lists, out, errOut)
+		}
 	}
 }
 

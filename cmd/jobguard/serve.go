@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -143,7 +145,7 @@ Exit codes:
 
 // clusterClient connects to the cluster named by --kubeconfig, or the one the pod runs in; it
 // returns nil when there is neither, so that serve can be tried locally without a cluster.
-func clusterClient(kubeconfig string) (client.Client, error) {
+func clusterClient(kubeconfig string) (client.Client, *rest.Config, error) {
 	var cfg *rest.Config
 	var err error
 	switch {
@@ -152,13 +154,29 @@ func clusterClient(kubeconfig string) (client.Client, error) {
 	case os.Getenv("KUBERNETES_SERVICE_HOST") != "":
 		cfg, err = rest.InClusterConfig()
 	default:
-		return nil, nil
+		return nil, nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("connecting to the cluster: %w", err)
+		return nil, nil, fmt.Errorf("connecting to the cluster: %w", err)
 	}
 	// A direct client: no cache to sync, no list or watch permissions needed.
-	return client.New(cfg, client.Options{})
+	c, err := client.New(cfg, client.Options{})
+	return c, cfg, err
+}
+
+// serverVersion asks the API server its version (GET /version, which system:public-info-viewer
+// lets everyone read): the kubectl mapping depends on it.
+func serverVersion(cfg *rest.Config) (policies.KubeVersion, error) {
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return policies.KubeVersion{}, err
+	}
+	info, err := dc.ServerVersion()
+	if err != nil {
+		return policies.KubeVersion{}, err
+	}
+	// Minor is "36", or "36+" on some distributions; GitVersion may carry a suffix (v1.36.3-gke.1).
+	return policies.ParseKubeVersion(info.Major + "." + strings.TrimSuffix(info.Minor, "+"))
 }
 
 func runServe(cmd *cobra.Command, f serveFlags) error {
@@ -185,13 +203,20 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
-	cluster, err := clusterClient(f.kubeconfig)
+	cluster, clusterConfig, err := clusterClient(f.kubeconfig)
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
 	if cluster != nil {
 		opts.AccessChecker = &webhook.SubjectAccessReviewer{Client: cluster}
 		opts.Reader = cluster // the CronJob that owns a new Job (webhook.updates: changes)
+		// The Jobs run in this cluster: its version decides kubectl's requests (rbac-insufficient).
+		if v, err := serverVersion(clusterConfig); err != nil {
+			logger.Warn("cannot read the API server's version; rbac-insufficient assumes the requests of every kubectl and cluster version", "err", err)
+		} else {
+			opts.EngineOptions = append(opts.EngineOptions, policies.WithClusterVersion(v))
+			logger.Info("kubectl requests are judged for the API server's version", "version", v.String())
+		}
 	}
 	var certManager *certmgr.Manager
 	switch f.certMode {

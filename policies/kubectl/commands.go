@@ -249,7 +249,14 @@ func (m *mapper) podSubresource(sub string) error {
 // stream. kubectl first tries a WebSocket upgrade, a GET the API server
 // authorizes as get and then checks for create too; when that fails it
 // falls back to SPDY, a POST authorized as create. So create is necessary
-// and sufficient, and get optional.
+// and sufficient, and get optional, for every kubectl version in support:
+// kubectl 1.29 and older use SPDY unless told; from 1.30 (k8s.io/kubectl
+// pkg/cmd/exec/exec.go createExecutor at v0.31.14 and v0.36.3) a refused
+// WebSocket handshake is an UpgradeFailureError (k8s.io/client-go
+// transport/websocket/roundtripper.go) and falls back to SPDY; API servers
+// before 1.35 do not ask create of the upgrade
+// (AuthorizePodWebsocketUpgradeCreatePermission, pkg/features/kube_features.go),
+// where get alone would do, but create still does.
 func (m *mapper) connect(sc scope, pod, sub string) {
 	r := m.reqIn(sc, "get", pods, pod)
 	r.Subresource, r.Optional = sub, true
@@ -371,9 +378,9 @@ func (m *mapper) fetchAndPatch(kinds ...string) error {
 	return nil
 }
 
-// rolloutStatus watches each object until its rollout completes. Like
-// kubectl wait, it uses a watch-list (a watch sending the initial state);
-// it lists only when the API server does not support that.
+// rolloutStatus watches each object until its rollout completes, through
+// an informer: LIST then WATCH, or a watch-list where kubectl and the API
+// server use it (Versions.watchList).
 func (m *mapper) rolloutStatus() error {
 	targets, err := m.rolloutTargets("deployments", "daemonsets", "statefulsets")
 	if err != nil {
@@ -386,9 +393,16 @@ func (m *mapper) rolloutStatus() error {
 	return nil
 }
 
+// watchObject adds the requests of kubectl's watchtools.UntilWithSync on
+// one object (a metadata.name field selector): the watch, and the list that
+// precedes it unless kubectl streams it over the watch. A refused watch-list
+// falls back to LIST and WATCH (client-go tools/cache/reflector.go), so watch
+// is needed either way.
 func (m *mapper) watchObject(t *resourceType, name string) {
 	m.req("watch", t, name)
-	m.req("list", t, name).Optional = true
+	watchList, why := m.versions.watchList()
+	list := m.req("list", t, name)
+	list.Optional, list.Assumed = watchList, why
 }
 
 // rolloutHistory maps rollout history and undo: both read the revisions a
@@ -743,8 +757,8 @@ func (m *mapper) fetchAndCreate(t *resourceType) error {
 	return nil
 }
 
-// wait gets each object, then waits on it with a watch-list (see
-// rolloutStatus). With --timeout=0 it checks once with a get.
+// wait gets each object, then waits on it through an informer (see
+// watchObject). With --timeout=0 it checks once with a get.
 func (m *mapper) wait() error {
 	conditions := m.c.flags["for"]
 	if len(conditions) == 0 {

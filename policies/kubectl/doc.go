@@ -17,7 +17,7 @@
 // substitution, ...) is kept but marked unresolved. A variable assigned a
 // literal exactly once at the top level of the script is substituted.
 //
-// [Invocation.Requests] models what kubectl 1.36 sends for the common
+// [Invocation.RequestsFor] models what kubectl sends for the common
 // subcommands: get, describe, logs, exec, cp, attach, port-forward, scale,
 // rollout, delete, patch, label, annotate, set, create, run, expose,
 // autoscale, wait, cordon, uncordon, taint, drain, events, top, auth and
@@ -32,4 +32,12 @@
 // delete, subresource creates, and list or watch narrowed by a
 // metadata.name field selector). Requests marked Optional are made only in
 // some cluster states, or kubectl tolerates their denial.
+//
+// The requests depend on the versions of kubectl and of the cluster
+// ([Versions]): kubectl 1.35 and later stream the initial list of rollout
+// status and wait over their watch where the API server serves watch-list,
+// older ones list first. The kubectl version comes from the container's
+// image ([ImageVersion]); where a version is unknown, the requests are those
+// that work for every version in support, and [Request.Assumed] says which
+// version a request depends on.
 package kubectl

@@ -37,6 +37,10 @@ type Request struct {
 	// binding's creator: bind on the role it binds, which is not needed
 	// when the creator already holds every permission that role grants.
 	Escalation bool `json:"escalation,omitempty"`
+	// Assumed says which kubectl and cluster versions the request (or its
+	// being optional) depends on, and why, e.g. "kubectl 1.31 lists before
+	// it watches"; "" when every version makes it alike.
+	Assumed string `json:"assumed,omitempty"`
 }
 
 // ClusterScoped reports whether the request is for a cluster-scoped resource.

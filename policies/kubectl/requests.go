@@ -1,16 +1,24 @@
 package kubectl
 
 import (
+	"cmp"
 	"errors"
 	"strings"
 )
 
 // Requests returns the API requests kubectl makes for the invocation when
 // it runs with in-cluster credentials in a pod of podNamespace, which is
-// kubectl's default namespace there, in the order kubectl makes them. The
-// error is an [*UnresolvedError] when the requests cannot be known before
-// run time, or when kubectl would reject the command line.
+// kubectl's default namespace there, in the order kubectl makes them, for
+// every kubectl and cluster version in support (RequestsFor with unknown
+// versions). The error is an [*UnresolvedError] when the requests cannot be
+// known before run time, or when kubectl would reject the command line.
 func (inv Invocation) Requests(podNamespace string) ([]Request, error) {
+	return inv.RequestsFor(podNamespace, Versions{})
+}
+
+// RequestsFor is Requests for the kubectl and cluster versions given; where
+// one is unknown, the requests work for every version in support.
+func (inv Invocation) RequestsFor(podNamespace string, versions Versions) ([]Request, error) {
 	if inv.Unresolved != "" {
 		return nil, &UnresolvedError{Reason: inv.Unresolved}
 	}
@@ -18,7 +26,7 @@ func (inv Invocation) Requests(podNamespace string) ([]Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &mapper{c: c}
+	m := &mapper{c: c, versions: versions}
 	if err := m.run(podNamespace); err != nil {
 		return nil, err
 	}
@@ -35,12 +43,17 @@ type Result struct {
 }
 
 // Analyze finds the kubectl invocations of a container and maps each one
-// to its requests.
+// to its requests, for every kubectl and cluster version in support.
 func Analyze(command, args []string, podNamespace string) []Result {
+	return AnalyzeFor(command, args, podNamespace, Versions{})
+}
+
+// AnalyzeFor is Analyze for the kubectl and cluster versions given.
+func AnalyzeFor(command, args []string, podNamespace string, versions Versions) []Result {
 	invs := Find(command, args)
 	results := make([]Result, len(invs))
 	for i, inv := range invs {
-		reqs, err := inv.Requests(podNamespace)
+		reqs, err := inv.RequestsFor(podNamespace, versions)
 		results[i] = Result{Invocation: inv, Requests: reqs}
 		var unresolved *UnresolvedError
 		if errors.As(err, &unresolved) {
@@ -52,11 +65,12 @@ func Analyze(command, args []string, podNamespace string) []Result {
 }
 
 type mapper struct {
-	c      *cmdline
-	scope  scope
-	dryRun string // none, client or server
-	reqs   []Request
-	err    error // the first namespace that is not a literal
+	c        *cmdline
+	versions Versions
+	scope    scope
+	dryRun   string // none, client or server
+	reqs     []Request
+	err      error // the first namespace that is not a literal
 }
 
 // scope is where namespaced requests go.
@@ -170,20 +184,31 @@ func (m *mapper) reqIn(s scope, verb string, t *resourceType, name string) *Requ
 }
 
 // requests returns the requests in the order kubectl makes them, without
-// repeats. A request both optional and required is required.
+// repeats. A request both optional and required is required; it keeps the
+// version assumption of a required copy, and none when some command needs
+// it whatever the versions.
 func (m *mapper) requests() []Request {
 	out := []Request{}
 	seen := map[Request]int{}
 	for _, r := range m.reqs {
-		optional := r.Optional
-		r.Optional = false
-		if i, ok := seen[r]; ok {
-			out[i].Optional = out[i].Optional && optional
+		optional, assumed := r.Optional, r.Assumed
+		r.Optional, r.Assumed = false, ""
+		i, ok := seen[r]
+		if !ok {
+			seen[r] = len(out)
+			r.Optional, r.Assumed = optional, assumed
+			out = append(out, r)
 			continue
 		}
-		seen[r] = len(out)
-		r.Optional = optional
-		out = append(out, r)
+		switch prev := &out[i]; {
+		case optional && prev.Optional:
+			prev.Assumed = cmp.Or(prev.Assumed, assumed)
+		case optional: // a required copy decides
+		case prev.Optional:
+			prev.Optional, prev.Assumed = false, assumed
+		case assumed == "":
+			prev.Assumed = ""
+		}
 	}
 	return out
 }

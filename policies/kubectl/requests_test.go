@@ -7,7 +7,8 @@ import (
 )
 
 // TestRequests maps kubectl command lines, as a Job would write them in
-// sh -c, to the requests of kubectl 1.36 (see doc.go). The pod runs in the
+// sh -c, to the requests of kubectl 1.36 against a 1.36 cluster (see
+// doc.go; TestRequestsVersions covers the others). The pod runs in the
 // "jobs" namespace. Cases with a reason are unresolved.
 func TestRequests(t *testing.T) {
 	tests := []struct {
@@ -646,7 +647,7 @@ func TestRequests(t *testing.T) {
 			if len(invs) != 1 {
 				t.Fatalf("Find() found %d invocations, want 1", len(invs))
 			}
-			reqs, err := invs[0].Requests("jobs")
+			reqs, err := invs[0].RequestsFor("jobs", v136)
 			var got []string
 			for _, r := range reqs {
 				got = append(got, r.String())

@@ -1,24 +1,24 @@
 package rbac
 
 import (
-	"github.com/jobguard/jobguard/policies/workload"
-
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/jobguard/jobguard/policies/kubectl"
+	"github.com/jobguard/jobguard/policies/workload"
 )
 
 // Suggest writes the smallest RBAC that lets a workload's kubectl commands run, as ready-to-apply
 // YAML: a ServiceAccount of its own (never "default"), a Role and RoleBinding in each namespace the
 // commands touch (a ClusterRole and ClusterRoleBinding only for cluster-scoped or all-namespaces
 // requests), resourceNames wherever the target is literal, and a comment per rule naming the
-// commands that need it. Optional requests (kubectl copes without them) are left out.
+// commands that need it. Optional requests (kubectl copes without them) are left out. Where a
+// rule depends on the kubectl and cluster versions (kubectl.Request.Assumed), a comment says
+// which were assumed and why: "# kubectl 1.31 lists before it watches".
 func Suggest(w *workload.Workload) string {
-	sa := w.ServiceAccount
-	if !w.ServiceAccountSet || sa.Name == "default" {
-		sa.Name = w.Name
-	}
+	sa := suggestedAccount(w)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# RBAC for %s %s/%s, written by jobguard rbac suggest.\n", w.Kind, w.Namespace, w.Name)
 	fmt.Fprintf(&b, "# Run the pods as this ServiceAccount: set serviceAccountName: %s in the pod template.\n", sa.Name)
@@ -31,14 +31,21 @@ func Suggest(w *workload.Workload) string {
 	scopes := map[string][]suggestedRule{} // namespace, or "" for cluster-wide
 	for _, inv := range w.Invocations {
 		for _, r := range inv.Requests {
-			if r.Optional {
-				continue
-			}
 			scope := r.Namespace
 			if r.AllNamespaces {
 				scope = ""
 			}
+			if r.Optional {
+				// Left out; when that depends on the versions, say so at the rule it would join.
+				if r.Assumed != "" {
+					scopes[scope] = addNote(scopes[scope], r, fmt.Sprintf("%s: no %s", r.Assumed, r.Verb))
+				}
+				continue
+			}
 			scopes[scope] = addRequest(scopes[scope], r.Group, r.ResourcePath(), r.Verb, r.Name, inv.Invocation.Text)
+			if r.Assumed != "" {
+				scopes[scope] = addNote(scopes[scope], r, r.Assumed)
+			}
 		}
 		if note := escalationNote(inv); note != "" {
 			fmt.Fprintf(&b, "# Note: %s\n", note)
@@ -62,6 +69,9 @@ func Suggest(w *workload.Workload) string {
 		for _, r := range rules {
 			for _, c := range r.commands {
 				fmt.Fprintf(&b, "  # %s\n", c)
+			}
+			for _, n := range r.notes {
+				fmt.Fprintf(&b, "  # %s\n", n)
 			}
 			fmt.Fprintf(&b, "  - apiGroups: [%s]\n    resources: [%s]\n    verbs: [%s]\n", quoted([]string{r.group}), quoted(r.resources), quoted(r.verbs))
 			if len(r.names) > 0 {
@@ -112,6 +122,23 @@ type suggestedRule struct {
 	verbs     []string
 	names     []string // empty: all objects
 	commands  []string
+	notes     []string // the kubectl and cluster versions a verb depends on (kubectl.Request.Assumed)
+}
+
+// addNote records, at the rule for r's resource and name (added by a request before it), which
+// versions a verb of that rule, or its absence, depends on.
+func addNote(rules []suggestedRule, r kubectl.Request, note string) []suggestedRule {
+	resource, names := r.ResourcePath(), []string{}
+	if r.Name != "" {
+		names = []string{r.Name}
+	}
+	for i, rule := range rules {
+		if rule.group == r.Group && slices.Equal(rule.resources, []string{resource}) && slices.Equal(rule.names, names) {
+			rules[i].notes = appendNew(rule.notes, note)
+			return rules
+		}
+	}
+	return rules
 }
 
 // addRequest records that a command needs verb on group/resource (name "" for any object):
@@ -148,6 +175,9 @@ func mergeRules(rules []suggestedRule) []suggestedRule {
 			join(&out[i], r)
 			for _, c := range r.commands {
 				out[i].commands = appendNew(out[i].commands, c)
+			}
+			for _, n := range r.notes {
+				out[i].notes = appendNew(out[i].notes, n)
 			}
 		}
 		return out

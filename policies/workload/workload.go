@@ -74,6 +74,10 @@ func (i Invocation) Unresolved() string {
 type Options struct {
 	// Namespace is assumed for objects without metadata.namespace. Default: DefaultNamespace.
 	Namespace string
+	// Cluster is the Kubernetes version of the cluster the Job runs in, when known (--kube-version,
+	// .jobguard.yaml, the webhook's API server). kubectl's requests depend on it and on the
+	// kubectl version, read from each container's image (kubectl.ImageVersion).
+	Cluster kubectl.Version
 }
 
 // Of builds the model of a Job or CronJob (any apiVersion of group batch), or returns false for
@@ -134,7 +138,9 @@ func Of(obj ast.Object, opts Options) (*Workload, bool) {
 			if !mentionsKubectl(command) && !mentionsKubectl(args) {
 				continue
 			}
-			for _, r := range kubectl.Analyze(command, args, w.Namespace) {
+			image := str(c, "image")
+			versions := kubectl.Versions{Kubectl: kubectl.ImageVersion(image), Image: image, Cluster: opts.Cluster}
+			for _, r := range kubectl.AnalyzeFor(command, args, w.Namespace, versions) {
 				w.Invocations = append(w.Invocations, Invocation{
 					Container: len(w.Containers) - 1,
 					Path:      append(clone(path), r.Invocation.Position.Field, r.Invocation.Position.Index),

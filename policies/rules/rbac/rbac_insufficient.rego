@@ -9,6 +9,15 @@
 #   the pod, or on its ServiceAccount without a pod override) can never authenticate. When the
 #   ServiceAccount's RBAC is not available, or a command cannot be understood (kubectl apply -f
 #   "$FILE"), an info finding says so instead of guessing.
+#
+#   The requests are those of the kubectl the container's image pins (bitnami/kubectl:1.31.0,
+#   registry.k8s.io/kubectl:v1.30.2, ...) against the cluster version of --kube-version or
+#   .jobguard.yaml (the webhook: the API server's): kubectl rollout status and kubectl wait list
+#   before they watch, except kubectl 1.35 and later against an API server that serves watch-list.
+#   Where either version is unknown (image tagged latest or pinned by a digest alone, no
+#   --kube-version),
+#   they are the requests that work for every version, list included; the message says which
+#   version it assumed.
 # related_resources:
 #   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/apis/core/v1/conversion.go#L354-L358
 #     description: Convert_v1_PodSpec_To_core_PodSpec, the deprecated serviceAccount names the ServiceAccount when serviceAccountName is empty
@@ -16,6 +25,12 @@
 #     description: shouldAutomount, the pod's automountServiceAccountToken wins, then the ServiceAccount's, else the token is mounted
 #   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/pkg/registry/rbac/escalation_check.go#L101
 #     description: BindingAuthorized, creating a binding takes bind on its role unless the creator holds every permission of the role
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.35.0/staging/src/k8s.io/client-go/features/known_features.go#L101-L104
+#     description: WatchListClient, on by default from client-go 1.35 (off and Beta from 1.30 to 1.34)
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.35.0/staging/src/k8s.io/kubectl/pkg/cmd/rollout/rollout_status.go#L187
+#     description: kubectl rollout status (and wait) use watch-list semantics from 1.35; 1.34 and older pass a plain ListWatch, which lists first
+#   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/staging/src/k8s.io/apiserver/pkg/features/kube_features.go#L536-L542
+#     description: the API server's WatchList gate, on by default in 1.32 and from 1.34
 # custom:
 #   id: rbac-insufficient
 #   severity: error
@@ -67,7 +82,7 @@ deny contains result.fail(msg, inv.path) if {
 	verdict.known
 	not verdict.allowed
 	msg := sprintf("`%s` needs %s, which ServiceAccount %s/%s%s lacks%s%s; grant it %s: %s", [
-		inv.text, describe(req), namespace, service_account, assumed, escalation(req), note(verdict), where(req), req.rule,
+		inv.text, concat("", [describe(req), version(req)]), namespace, service_account, assumed, escalation(req), note(verdict), where(req), req.rule,
 	])
 }
 
@@ -98,6 +113,11 @@ default assumed := ""
 assumed := " (namespace assumed; lint -n sets it)" if workload.namespaceAssumed
 
 default escalation(_) := ""
+
+# version says which kubectl or cluster version made the request necessary, and why.
+default version(_) := ""
+
+version(req) := sprintf(" (%s)", [req.assumed]) if req.assumed != ""
 
 escalation(req) := " (the API server's escalation check asks it of whoever creates the binding, unless they already hold every permission of that role)" if req.escalation
 

@@ -124,3 +124,31 @@ any_mentions(findings, s) if {
 test_no_kubectl_allowed if {
 	count(rbac_insufficient.deny) == 0 with input as fixtures.job({}) with jobguard.rbac.check as denied_all
 }
+
+# The requests are those of the kubectl the image pins: kubectl 1.31 lists before it watches, so
+# RBAC without list fails it, and the finding says why.
+rollout_job(image) := fixtures.with_pod({
+	"serviceAccountName": "deployer",
+	"containers": [{"name": "wait", "image": image, "command": ["sh", "-c", "kubectl rollout status deploy/web"]}],
+})
+
+denied_list(_, _, req) := {"known": true, "allowed": req.verb != "list"}
+
+test_kubectl_version_from_image_lists if {
+	findings := rbac_insufficient.deny with input as rollout_job("bitnami/kubectl:1.31.0") with jobguard.rbac.check as denied_list
+	count(findings) == 1
+	some f in findings
+	startswith(f.message, "`kubectl rollout status deploy/web` needs list on deployments (group apps) \"web\" (kubectl 1.31 lists before it watches), which ServiceAccount ops/deployer lacks; grant it")
+}
+
+test_kubectl_version_unknown_lists if {
+	some f in rbac_insufficient.deny with input as rollout_job("bitnami/kubectl:latest") with jobguard.rbac.check as denied_list
+	contains(f.message, `"web" (image "bitnami/kubectl:latest" does not say its kubectl version, and kubectl before 1.35 lists before it watches), which`)
+}
+
+# Without a cluster version (Rego tests have none), even kubectl 1.36 may list: the API server
+# may not serve watch-list.
+test_cluster_version_unknown_lists if {
+	some f in rbac_insufficient.deny with input as rollout_job("registry.k8s.io/kubectl:v1.36.3") with jobguard.rbac.check as denied_list
+	contains(f.message, "\"web\" (kubectl 1.36 lists before it watches on clusters without watch-list (set --kube-version)), which")
+}

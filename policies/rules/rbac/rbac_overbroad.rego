@@ -5,7 +5,10 @@
 #   what the ServiceAccounts are granted with what their kubectl commands request: a
 #   ClusterRoleBinding where RoleBindings in the namespaces used would do, verbs and resources no
 #   command uses, and exec or scale on every object where resourceNames would do. Nothing is
-#   reported when a subject has no workload in the input or a command cannot be understood.
+#   reported when a subject has no workload in the input or a command cannot be understood. A
+#   request only some kubectl or cluster versions make (the list before kubectl rollout status
+#   and wait watch, which kubectl 1.35 and later skip on clusters that serve watch-list) counts as
+#   used: an older kubectl, or the same one on another cluster, needs it.
 # related_resources:
 #   - ref: https://github.com/kubernetes/kubernetes/blob/v1.36.3/plugin/pkg/auth/authorizer/rbac/rbac.go
 #     description: "`RulesAllow` and `RuleAllows`: a request is allowed by a rule whose verbs, apiGroups, resources and resourceNames all match it; what no request of the workloads matches is granted for nothing."
