@@ -324,11 +324,15 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 				if err != nil {
 					errs = append(errs, &InputError{File: o.File, Line: o.Line, Message: err.Error()})
 				}
+				placeNow := place
 				switch {
 				case !waits:
 				case now != nil:
-					// A Job that runs kubectl: its inventory rules run later, on the model.
-					place.waiting = waitingPositions(o)
+					// A Job that runs kubectl is evaluated now on its whole node tree, and its
+					// inventory rules later on the model: what waits keeps only the pruned tree.
+					whole := *place
+					placeNow = &whole
+					place.yamlNode, place.waiting = nil, waitingPositions(o)
 				case from.doc.text != nil:
 					// An RBAC object waits as its document's text.
 					if last == nil || last.line != from.doc.line {
@@ -343,7 +347,7 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 					return true
 				}
 				select {
-				case tasks <- task{eval: now, place: place, count: true}:
+				case tasks <- task{eval: now, place: placeNow, count: true}:
 					return true
 				case <-ctx.Done():
 					return false

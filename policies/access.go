@@ -1,6 +1,8 @@
 package policies
 
 import (
+	"github.com/jobguard/jobguard/internal/memo"
+
 	"context"
 	"fmt"
 	"strings"
@@ -139,11 +141,11 @@ func builtinKubectlAnalyze(_ rego.BuiltinContext, command, args, namespace *ast.
 		return nil, err
 	}
 	key := strings.Join(cmd, "\x00") + "\x01" + strings.Join(arg, "\x00") + "\x01" + ns
-	return analyzeCache.get(key, func() *ast.Term { return analyzeTerm(kubectl.Analyze(cmd, arg, ns)) }), nil
+	return analyzeCache.Get(key, func() *ast.Term { return analyzeTerm(kubectl.Analyze(cmd, arg, ns)) }), nil
 }
 
 // analyzeCache keeps the terms of recent analyses: terms are immutable once built.
-var analyzeCache = newMemo[*ast.Term](4096)
+var analyzeCache = memo.New[*ast.Term](4096)
 
 func analyzeTerm(results []kubectl.Result) *ast.Term {
 	invocations := make([]*ast.Term, len(results))

@@ -1,6 +1,8 @@
 package policies
 
 import (
+	"github.com/jobguard/jobguard/internal/memo"
+
 	"fmt"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -105,7 +107,7 @@ func builtinCronCheck(_ rego.BuiltinContext, schedule *ast.Term) (*ast.Term, err
 	if err != nil {
 		return nil, err
 	}
-	return cronCache.get(s, func() *ast.Term {
+	return cronCache.Get(s, func() *ast.Term {
 		errs := ScheduleErrors(s)
 		fires := len(errs) > 0 || ScheduleFires(s) // an invalid schedule is not reported as never firing too
 		return ast.ObjectTerm(
@@ -115,7 +117,7 @@ func builtinCronCheck(_ rego.BuiltinContext, schedule *ast.Term) (*ast.Term, err
 	}), nil
 }
 
-var cronCache = newMemo[*ast.Term](4096)
+var cronCache = memo.New[*ast.Term](4096)
 
 // stringsBuiltin adapts a func(string) []string check to a one-argument builtin.
 func stringsBuiltin(decl *rego.Function, check func(string) []string) rego.Builtin1 {

@@ -6,6 +6,10 @@
 package workload
 
 import (
+	"fmt"
+
+	"github.com/jobguard/jobguard/internal/memo"
+
 	"cmp"
 	"strings"
 
@@ -140,7 +144,7 @@ func Of(obj ast.Object, opts Options) (*Workload, bool) {
 			}
 			image := str(c, "image")
 			versions := kubectl.Versions{Kubectl: kubectl.ImageVersion(image), Image: image, Cluster: opts.Cluster}
-			for _, r := range kubectl.AnalyzeFor(command, args, w.Namespace, versions) {
+			for _, r := range analyze(command, args, w.Namespace, versions) {
 				w.Invocations = append(w.Invocations, Invocation{
 					Container: len(w.Containers) - 1,
 					Path:      append(clone(path), r.Invocation.Position.Field, r.Invocation.Position.Index),
@@ -227,3 +231,12 @@ func strs(v ast.Value) []string {
 }
 
 func clone(p []any) []any { return append(make([]any, 0, len(p)+3), p...) }
+
+// analyses keeps the kubectl analyses of recent scripts: the same script runs in many Jobs (a
+// chart's hooks, a fleet of generated CronJobs), and an analysis parses shell.
+var analyses = memo.New[[]kubectl.Result](4096)
+
+func analyze(command, args []string, namespace string, versions kubectl.Versions) []kubectl.Result {
+	key := fmt.Sprintf("%q\x01%q\x01%s\x01%+v", command, args, namespace, versions)
+	return analyses.Get(key, func() []kubectl.Result { return kubectl.AnalyzeFor(command, args, namespace, versions) })
+}
