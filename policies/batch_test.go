@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"sigs.k8s.io/yaml"
@@ -128,5 +129,43 @@ func TestBatchWaitsOnlyWhenNeeded(t *testing.T) {
 	}
 	if !slices.Equal(remaining, []string{"role"}) || !slices.Equal(reloaded, []string{"role"}) {
 		t.Errorf("remaining %v, reloaded %v; want the Role, reloaded", remaining, reloaded)
+	}
+}
+
+// TestModelOnlyForRulesThatReadIt: the engine builds input.workload only for queries whose rules
+// read it, and a custom rule that reads it gets it.
+func TestModelOnlyForRulesThatReadIt(t *testing.T) {
+	const rule = `# METADATA
+# title: T
+# description: D
+# custom:
+#   id: runs-as
+#   severity: info
+#   kinds: [Job]
+#   remediation: R.
+package jobguard.rules.custom.runs_as
+
+deny contains {"message": input.workload.serviceAccount.name, "path": []}
+`
+	engine, err := New(WithPolicies(fstest.MapFS{"runs_as.rego": {Data: []byte(rule)}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	job := ast.MustParseTerm(`{"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j"},
+		"spec": {"template": {"spec": {"serviceAccount": "deployer", "containers": []}}}}`).Value.(ast.Object)
+	found, err := engine.Evaluate(context.Background(), job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(found, func(f Finding) bool { return f.Rule == "runs-as" && f.Message == "deployer" }) {
+		t.Errorf("the custom rule did not read the model: %+v", found)
+	}
+	for gk, q := range engine.queries {
+		if want := gk.Group == "batch" && (gk.Kind == "Job" || gk.Kind == "CronJob"); q.workload != want {
+			t.Errorf("query of %s reads the model: %t, want %t", gk, q.workload, want)
+		}
+	}
+	if engine.partial[NonInventoryRules][GroupKind{Group: "batch", Kind: "CronJob"}].workload {
+		t.Error("the CronJob's non-inventory rules build the model, which none of them reads")
 	}
 }

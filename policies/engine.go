@@ -38,9 +38,9 @@ const IgnoreAnnotation = "jobguard.io/ignore"
 type Engine struct {
 	rules   []*Rule // sorted by id
 	byID    map[string]*Rule
-	queries map[GroupKind]rego.PreparedEvalQuery
+	queries map[GroupKind]query
 	// partial holds the queries of WithRuleSet, by rule set and kind (ruleset.go).
-	partial map[RuleSet]map[GroupKind]rego.PreparedEvalQuery
+	partial map[RuleSet]map[GroupKind]query
 	opts    options
 	caps    *ast.Capabilities // the compiler's, also what builtins see (allow_net)
 }
@@ -146,7 +146,7 @@ func New(opts ...Option) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{byID: map[string]*Rule{}, queries: map[GroupKind]rego.PreparedEvalQuery{}, opts: o}
+	e := &Engine{byID: map[string]*Rule{}, queries: map[GroupKind]query{}, opts: o}
 	for _, name := range slices.Sorted(maps.Keys(modules)) {
 		r, err := ruleFromModule(name, modules[name])
 		if err != nil {
@@ -158,8 +158,17 @@ func New(opts ...Option) (*Engine, error) {
 		if prev, dup := e.byID[r.ID]; dup {
 			return nil, fmt.Errorf("rule id %q is defined twice: %s and %s", r.ID, prev.File, r.File)
 		}
+		r.readsWorkload = readsWorkload(modules[name])
 		e.byID[r.ID] = r
 		e.rules = append(e.rules, r)
+	}
+	for _, m := range modules {
+		if !m.Package.Path.HasPrefix(rulesPrefix) && readsWorkload(m) {
+			// A library reads the model: any rule may, through it.
+			for _, r := range e.rules {
+				r.readsWorkload = true
+			}
+		}
 	}
 	slices.SortFunc(e.rules, func(a, b *Rule) int { return strings.Compare(a.ID, b.ID) })
 	if err := e.checkOptions(); err != nil {
@@ -274,7 +283,33 @@ func queryFor[Q any](queries map[GroupKind]Q, gk GroupKind) (Q, bool) {
 }
 
 // prepare builds one query that collects every rule's deny set into an object keyed by rule id.
-func (e *Engine) prepare(compiler *ast.Compiler, store storage.Store, rules []*Rule) (rego.PreparedEvalQuery, error) {
+// query is one prepared query, and whether one of its rules reads input.workload: the model is
+// built only for queries that read it.
+type query struct {
+	rego.PreparedEvalQuery
+	workload bool
+}
+
+// workloadRef is input.workload, which only rules that read the model pay for.
+var workloadRef = ast.MustParseRef("input.workload")
+
+// readsWorkload reports whether a module refers to input.workload.
+func readsWorkload(m *ast.Module) bool {
+	found := false
+	ast.WalkRefs(m, func(r ast.Ref) bool {
+		if r.HasPrefix(workloadRef) {
+			found = true
+		}
+		return found
+	})
+	return found
+}
+
+func (e *Engine) prepare(compiler *ast.Compiler, store storage.Store, rules []*Rule) (query, error) {
+	q := query{}
+	for _, r := range rules {
+		q.workload = q.workload || r.readsWorkload
+	}
 	items := make([][2]*ast.Term, len(rules))
 	for i, r := range rules {
 		items[i] = ast.Item(ast.StringTerm(r.ID), ast.RefTerm(r.pkg.Append(ast.StringTerm("deny"))...))
@@ -287,7 +322,9 @@ func (e *Engine) prepare(compiler *ast.Compiler, store storage.Store, rules []*R
 		rego.StoreReadAST(true),
 		rego.ParsedQuery(query),
 	}, BuiltinOptions()...)
-	return rego.New(opts...).PrepareForEval(context.Background())
+	pq, err := rego.New(opts...).PrepareForEval(context.Background())
+	q.PreparedEvalQuery = pq
+	return q, err
 }
 
 // Rules returns the metadata of every loaded rule, sorted by id, disabled ones included.
@@ -321,7 +358,9 @@ func (e *Engine) Evaluate(ctx context.Context, obj ast.Object, opts ...EvalOptio
 		ctx = context.WithValue(ctx, accessKey{}, eo.access)
 	}
 	model := eo.model
-	if model == nil {
+	if !pq.workload {
+		model = nil
+	} else if model == nil {
 		model, _ = workload.Of(obj, e.workloadOptions())
 	}
 	input := inputTerm(obj, model)

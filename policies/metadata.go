@@ -35,6 +35,10 @@ type Rule struct {
 	Inventory bool `json:"inventory,omitempty"`
 
 	pkg ast.Ref // data.jobguard.rules.<area>.<id with underscores>
+
+	// readsWorkload: the rule refers to input.workload (the model is built for it).
+
+	readsWorkload bool
 }
 
 // FixSpec documents a rule's fix: which field it sets and to what.

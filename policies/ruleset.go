@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 )
 
@@ -40,9 +39,9 @@ func WithRuleSet(s RuleSet) EvalOption { return func(o *evalOptions) { o.rules =
 // preparePartial prepares, for each kind and rule set, the query of the kind's rules in the set:
 // the kind's whole query when they all are, none when none is.
 func (e *Engine) preparePartial(compiler *ast.Compiler, store storage.Store) error {
-	e.partial = map[RuleSet]map[GroupKind]rego.PreparedEvalQuery{}
+	e.partial = map[RuleSet]map[GroupKind]query{}
 	for set, in := range inSet {
-		e.partial[set] = map[GroupKind]rego.PreparedEvalQuery{}
+		e.partial[set] = map[GroupKind]query{}
 		for gk, rules := range e.rulesByKind() {
 			subset := slices.DeleteFunc(slices.Clone(rules), func(r *Rule) bool { return !in(r) })
 			switch len(subset) {
@@ -63,6 +62,6 @@ func (e *Engine) preparePartial(compiler *ast.Compiler, store storage.Store) err
 }
 
 // partialQuery returns the query of a kind for a rule set other than AllRules.
-func (e *Engine) partialQuery(gk GroupKind, set RuleSet) (rego.PreparedEvalQuery, bool) {
+func (e *Engine) partialQuery(gk GroupKind, set RuleSet) (query, bool) {
 	return queryFor(e.partial[set], gk)
 }
