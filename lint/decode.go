@@ -5,12 +5,15 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
 
+	"github.com/agnivade/levenshtein"
 	"github.com/open-policy-agent/opa/v1/ast"
 	"gopkg.in/yaml.v3"
 
@@ -63,7 +66,7 @@ func (e *InputError) Position() policies.Position {
 // is not UTF-8 (a binary file?) is reported and ends the stream.
 func Decode(file string, data []byte) ([]Object, []*InputError) {
 	var objects []Object
-	errs := decodeDocuments(file, &documentReader{data: data}, func(o Object, _ origin) bool {
+	errs, _ := decodeDocuments(file, &documentReader{data: data}, func(o Object, _ origin) bool {
 		objects = append(objects, o)
 		return true
 	})
@@ -82,28 +85,32 @@ type origin struct {
 // soon as its document is decoded, so that only one document's nodes and values are held at a
 // time: memory grows with the largest document, not with the stream. It stops early when yield
 // returns false. Text that is not valid UTF-8 (a binary file?) ends the stream with an error at
-// its line; the documents before it have been handed over.
-func decodeStream(file string, r io.Reader, yield func(Object, origin) bool) []*InputError {
+// its line; the documents before it have been handed over. skipped counts the documents that are
+// not Kubernetes objects (a values file, a list at the top).
+func decodeStream(file string, r io.Reader, yield func(Object, origin) bool) (errs []*InputError, skipped int) {
 	docs, release := newDocumentReader(r)
 	defer release()
 	return decodeDocuments(file, docs, yield)
 }
 
-func decodeDocuments(file string, docs *documentReader, yield func(Object, origin) bool) []*InputError {
-	var errs []*InputError
+func decodeDocuments(file string, docs *documentReader, yield func(Object, origin) bool) (errs []*InputError, skipped int) {
 	for {
 		doc, ok := docs.next()
 		if !ok {
 			break
 		}
 		objs, err := decodeDocument(file, doc)
-		if err != nil {
+		switch {
+		case err == errNotAnObject:
+			skipped++
+			continue
+		case err != nil:
 			errs = append(errs, err)
 			continue
 		}
 		for i, o := range objs {
 			if !yield(o, origin{doc, i}) {
-				return errs
+				return errs, skipped
 			}
 		}
 	}
@@ -113,18 +120,23 @@ func decodeDocuments(file string, docs *documentReader, yield func(Object, origi
 	case docs.err != nil:
 		errs = append(errs, &InputError{File: file, Line: docs.line, Message: "cannot read: " + describeIOError(docs.err)})
 	}
-	return errs
+	return errs, skipped
 }
 
+// errNotAnObject is decodeDocument's answer for a document that is not empty but holds no
+// Kubernetes object: not an error to report, a document to count as skipped.
+var errNotAnObject = &InputError{Message: "not a Kubernetes object"}
+
 // decodeDocument parses one document into its objects (several for a List, none for an empty
-// document or one that is not a Kubernetes object).
+// document); a document that is not a Kubernetes object returns errNotAnObject, and one that
+// looks like a kind jobguard checks but is not (kind: job, a Job without apiVersion) an error.
 func decodeDocument(file string, doc document) ([]Object, *InputError) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(doc.text, &root); err != nil {
 		return nil, parseError(file, doc, err)
 	}
-	if len(root.Content) == 0 {
-		return nil, nil // empty document
+	if len(root.Content) == 0 || root.Content[0].ShortTag() == "!!null" {
+		return nil, nil // empty, or only comments
 	}
 	if doc.line > 1 {
 		shiftLines(&root, doc.line-1)
@@ -136,10 +148,16 @@ func decodeDocument(file string, doc document) ([]Object, *InputError) {
 	}
 	obj, ok := value.(ast.Object)
 	if !ok {
-		return nil, nil // a scalar or a list at the top: not a Kubernetes object
+		return nil, errNotAnObject // a scalar or a list at the top
 	}
 	// Every object of the document carries its `# Source:` comment (sourceComment, source.go).
-	objs := expandList(file, root.Content[0], obj)
+	objs, err := expandList(file, root.Content[0], obj)
+	if err != nil {
+		return nil, err
+	}
+	if len(objs) == 0 && !isObject(obj) {
+		return nil, errNotAnObject
+	}
 	if src := sourceComment(doc.text); src != "" {
 		for i := range objs {
 			objs[i].Source = src
@@ -148,8 +166,12 @@ func decodeDocument(file string, doc document) ([]Object, *InputError) {
 	return objs, nil
 }
 
-// expandList returns the items of a List, or the object itself.
-func expandList(file string, node *yaml.Node, obj ast.Object) []Object {
+// expandList returns the items of a List, or the object itself; an item or object that looks
+// like a checked kind but is not (misspeltKind) is an error.
+func expandList(file string, node *yaml.Node, obj ast.Object) ([]Object, *InputError) {
+	if err := misspeltKind(file, node, obj); err != nil {
+		return nil, err
+	}
 	if isObject(obj) {
 		kind, _ := obj.Get(ast.InternedTerm("kind")).Value.(ast.String)
 		var items *ast.Array
@@ -161,16 +183,98 @@ func expandList(file string, node *yaml.Node, obj ast.Object) []Object {
 			var out []Object
 			for i := range items.Len() {
 				item, ok := items.Elem(i).Value.(ast.Object)
-				if !ok || !isObject(item) || i >= len(itemsNode.Content) {
+				if !ok || i >= len(itemsNode.Content) {
+					continue
+				}
+				if err := misspeltKind(file, itemsNode.Content[i], item); err != nil {
+					return nil, err
+				}
+				if !isObject(item) {
 					continue
 				}
 				out = append(out, Object{Value: item, Node: itemsNode.Content[i], File: file, Line: itemsNode.Content[i].Line})
 			}
-			return out
+			return out, nil
 		}
-		return []Object{{Value: obj, Node: node, File: file, Line: node.Line}}
+		return []Object{{Value: obj, Node: node, File: file, Line: node.Line}}, nil
 	}
-	return nil
+	return nil, nil
+}
+
+// builtinKinds are the kinds the built-in rules check, by name, with their API group.
+var builtinKinds = policies.BuiltinKinds()
+
+// misspeltKind reports a mapping that means to be a Job, CronJob or RBAC object but that
+// kubectl and the API server would not take as one, so no rule would check it: a kind in the
+// wrong case or plural (kind: job, kind: CronJobs; kinds are case-sensitive and singular), a
+// near miss in a group that has the kind (batch/v1 Jbo), one of these kinds without apiVersion,
+// or apiVersion batch/... or rbac.authorization.k8s.io/... without kind. An unknown version of a
+// known kind (batch/v2 Job) is left to the deprecated-api rule.
+func misspeltKind(file string, node *yaml.Node, obj ast.Object) *InputError {
+	apiVersion, hasVersion := stringField(obj, "apiVersion")
+	kind, hasKind := stringField(obj, "kind")
+	group, _, _ := strings.Cut(apiVersion, "/")
+	if !strings.Contains(apiVersion, "/") {
+		group = "" // the core group: "v1"
+	}
+	at := func(key string) (int, int) {
+		if n := valueNode(node, key); n.Line > 0 {
+			return n.Line, n.Column
+		}
+		return node.Line, node.Column
+	}
+	if !hasKind {
+		if hasVersion && (group == "batch" || group == "rbac.authorization.k8s.io") {
+			line, col := at("apiVersion")
+			return &InputError{File: file, Line: line, Column: col, Message: fmt.Sprintf("apiVersion %s without kind, so no rule checks it and kubectl rejects it (Object 'Kind' is missing); add the kind (Job, CronJob, Role...)", apiVersion)}
+		}
+		return nil
+	}
+	if wantGroup, known := builtinKinds[kind]; known {
+		if hasVersion {
+			return nil
+		}
+		line, col := at("kind")
+		return &InputError{File: file, Line: line, Column: col, Message: fmt.Sprintf("%s without apiVersion, so no rule checks it and kubectl rejects it (Object 'apiVersion' is missing); add apiVersion: %s/v1", kind, wantGroup)}
+	}
+	meant, wantGroup := closestKind(kind, group, hasVersion)
+	if meant == "" {
+		return nil
+	}
+	line, col := at("kind")
+	if !hasVersion {
+		return &InputError{File: file, Line: line, Column: col, Message: fmt.Sprintf("kind %q without apiVersion is not a Kubernetes object; did you mean kind: %s with apiVersion: %s/v1?", kind, meant, wantGroup)}
+	}
+	return &InputError{File: file, Line: line, Column: col, Message: fmt.Sprintf("kind %q is not a kind of %s, so no rule checks it and kubectl rejects it (no matches for kind %q); kinds are case-sensitive and singular: did you mean %s?", kind, apiVersion, kind, meant)}
+}
+
+// closestKind returns the built-in kind that kind misspells, and its group, or "". A different
+// case or a plural counts in any group; in the kind's own group (or without apiVersion), an edit
+// away counts too, for kinds long enough that one edit does not reach another real kind.
+func closestKind(kind, group string, hasVersion bool) (string, string) {
+	lower := strings.ToLower(kind)
+	for _, k := range slices.Sorted(maps.Keys(builtinKinds)) {
+		want := strings.ToLower(k)
+		if lower == want || lower == want+"s" {
+			return k, builtinKinds[k]
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(builtinKinds)) {
+		if (!hasVersion || group == builtinKinds[k]) && len(k) >= 6 && levenshtein.ComputeDistance(lower, strings.ToLower(k)) <= 1 {
+			return k, builtinKinds[k]
+		}
+	}
+	return "", ""
+}
+
+// stringField returns a top-level string field and whether it is set and not empty.
+func stringField(obj ast.Object, key string) (string, bool) {
+	t := obj.Get(ast.InternedTerm(key))
+	if t == nil {
+		return "", false
+	}
+	s, ok := t.Value.(ast.String)
+	return string(s), ok && s != ""
 }
 
 // isObject reports whether a mapping has the apiVersion and kind of a Kubernetes object.

@@ -198,7 +198,7 @@ func TestDecodeStreamHoldsOneDocument(t *testing.T) {
 	}
 	r := &countingReader{r: strings.NewReader(src.String())}
 	var readWhenYielded []int64
-	errs := decodeStream("f.yaml", r, func(o Object, from origin) bool {
+	errs, _ := decodeStream("f.yaml", r, func(o Object, from origin) bool {
 		if from.item != 0 || from.doc.line != o.Line-1 {
 			t.Errorf("object at line %d: origin %+v", o.Line, from)
 		}
@@ -222,4 +222,54 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p[:min(len(p), 512)])
 	c.n += int64(n)
 	return n, err
+}
+
+// TestDecodeMisspeltKinds: documents that mean to be a Job, CronJob or RBAC object but that
+// no rule would check are input errors at the kind (or apiVersion); an unknown version of a known
+// kind, a kind of another group and documents that are no Kubernetes object are not.
+func TestDecodeMisspeltKinds(t *testing.T) {
+	tests := []struct {
+		doc      string
+		wantLine int
+		wantCol  int
+		want     string // "" for no error
+	}{
+		{"apiVersion: batch/v1\nkind: job\nmetadata: {name: a}\n", 2, 7, `kind "job" is not a kind of batch/v1`},
+		{"apiVersion: batch/v1\nkind: CronJobs\n", 2, 7, "did you mean CronJob?"},
+		{"apiVersion: rbac.authorization.k8s.io/v1\nkind: Rolebinding\n", 2, 7, "did you mean RoleBinding?"},
+		{"apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBindin\n", 2, 7, "did you mean ClusterRoleBinding?"},
+		{"kind: Job\nmetadata: {name: a}\n", 1, 7, "Job without apiVersion"},
+		{"metadata: {name: a}\nkind: Cronjob\n", 2, 7, "did you mean kind: CronJob with apiVersion: batch/v1?"},
+		{"apiVersion: batch/v1\nmetadata: {name: a}\n", 1, 13, "apiVersion batch/v1 without kind"},
+		{"apiVersion: v1\nkind: List\nitems:\n- apiVersion: batch/v1\n  kind: jobs\n", 5, 9, "did you mean Job?"},
+		{"apiVersion: batch/v2\nkind: Job\n", 0, 0, ""},                  // deprecated-api's
+		{"apiVersion: batch.volcano.sh/v1alpha1\nkind: Job\n", 0, 0, ""}, // another group's Job
+		{"apiVersion: example.com/v1\nkind: CronTab\n", 0, 0, ""},        // one edit from nothing
+		{"apiVersion: v1\nkind: Node\n", 0, 0, ""},                       // two edits from Role
+		{"apiVersion: apps/v1\nkind: Deployment\n", 0, 0, ""},
+		{"image: {tag: latest}\nreplicas: 2\n", 0, 0, ""}, // a values file
+	}
+	for _, tt := range tests {
+		_, errs := Decode("f.yaml", []byte(tt.doc))
+		switch {
+		case tt.want == "" && len(errs) > 0:
+			t.Errorf("%q: unexpected errors %v", tt.doc, errs)
+		case tt.want == "":
+		case len(errs) != 1:
+			t.Errorf("%q: errors %v, want one saying %q", tt.doc, errs, tt.want)
+		case !strings.Contains(errs[0].Message, tt.want) || errs[0].Line != tt.wantLine || errs[0].Column != tt.wantCol:
+			t.Errorf("%q: got %d:%d %s, want %d:%d …%s…", tt.doc, errs[0].Line, errs[0].Column, errs[0].Message, tt.wantLine, tt.wantCol, tt.want)
+		}
+	}
+}
+
+// TestDecodeStreamCountsSkippedDocuments: documents that are no Kubernetes object are counted,
+// empty ones and comments are not.
+func TestDecodeStreamCountsSkippedDocuments(t *testing.T) {
+	src := "# only a comment\n---\nfoo: 1\n---\n- a list\n---\napiVersion: v1\nkind: ConfigMap\n---\n"
+	n := 0
+	errs, skipped := decodeStream("f.yaml", strings.NewReader(src), func(Object, origin) bool { n++; return true })
+	if len(errs) > 0 || n != 1 || skipped != 2 {
+		t.Errorf("errors %v, %d objects, %d skipped; want none, 1 (the ConfigMap), 2 (the mapping and the list)", errs, n, skipped)
+	}
 }

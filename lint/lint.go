@@ -32,7 +32,10 @@ type Report struct {
 	// InputErrors are sources that could not be read and documents that did not parse.
 	InputErrors []*InputError
 	Files       int
-	Objects     int
+	// Objects counts the objects of kinds an enabled rule checks; Skipped the other documents and
+	// objects (ConfigMaps, a values file, a List's items of other kinds), which nothing checked.
+	Objects int
+	Skipped int
 	// Checked lists every object evaluated, findings or not, sorted by file and line; only with
 	// WithCheckedObjects (it grows with the input).
 	Checked []CheckedObject
@@ -293,7 +296,6 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 				}
 				report.Suppressed = append(report.Suppressed, suppressed...)
 				if t.count {
-					report.Objects++
 					if l.checked {
 						report.Checked = append(report.Checked, CheckedObject{
 							Object:   policies.ObjectRefOf(t.eval.Object()),
@@ -318,7 +320,13 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 			defer func() { <-sem }()
 			var errs []*InputError
 			var last *heldDocument
-			errs = append(errs, l.each(f, func(o Object, from origin) bool {
+			var objects, skipped int
+			fileErrs, skippedDocs := l.each(f, func(o Object, from origin) bool {
+				if ref := policies.ObjectRefOf(o.Value); l.engine.Checks(ref.APIVersion, ref.Kind) {
+					objects++
+				} else {
+					skipped++
+				}
 				place := &placement{file: o.File, line: o.Line, source: o.Source, yamlNode: o.Node}
 				now, waits, err := batch.Add(o.Value, place)
 				if err != nil {
@@ -352,12 +360,13 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 				case <-ctx.Done():
 					return false
 				}
-			})...)
-			if len(errs) > 0 {
-				mu.Lock()
-				report.InputErrors = append(report.InputErrors, errs...)
-				mu.Unlock()
-			}
+			})
+			errs = append(errs, fileErrs...)
+			mu.Lock()
+			report.InputErrors = append(report.InputErrors, errs...)
+			report.Objects += objects
+			report.Skipped += skipped + skippedDocs
+			mu.Unlock()
 		})
 	}
 	readers.Wait()
@@ -448,8 +457,9 @@ type task struct {
 }
 
 // each hands every object of one entry of Files to yield, in order, as it is decoded (chart and
-// kustomization renders are decoded whole), and returns the input errors.
-func (l *Linter) each(file string, yield func(Object, origin) bool) []*InputError {
+// kustomization renders are decoded whole), and returns the input errors and how many documents
+// were not Kubernetes objects.
+func (l *Linter) each(file string, yield func(Object, origin) bool) ([]*InputError, int) {
 	var r io.Reader = l.stdin
 	if file != StdinName {
 		f, err := os.Open(file)
@@ -468,9 +478,9 @@ func (l *Linter) each(file string, yield func(Object, origin) bool) []*InputErro
 						break
 					}
 				}
-				return errs
+				return errs, 0
 			}
-			return []*InputError{{File: file, Message: "cannot read: " + describeIOError(err)}}
+			return []*InputError{{File: file, Message: "cannot read: " + describeIOError(err)}}, 0
 		}
 		r = f
 	} else {
@@ -481,7 +491,7 @@ func (l *Linter) each(file string, yield func(Object, origin) bool) []*InputErro
 
 func (l *Linter) read(file string) ([]Object, []*InputError) {
 	var objs []Object
-	errs := l.each(file, func(o Object, _ origin) bool {
+	errs, _ := l.each(file, func(o Object, _ origin) bool {
 		objs = append(objs, o)
 		return true
 	})

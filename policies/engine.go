@@ -336,6 +336,13 @@ func (e *Engine) Rule(id string) *Rule { return e.byID[id] }
 // Enabled reports whether a rule is loaded and not disabled.
 func (e *Engine) Enabled(id string) bool { return e.byID[id] != nil && !e.opts.disabled[id] }
 
+// Checks reports whether an enabled rule checks objects of this apiVersion and kind; lint counts
+// the others as skipped.
+func (e *Engine) Checks(apiVersion, kind string) bool {
+	_, ok := queryFor(e.queries, groupKindOf(ObjectRef{APIVersion: apiVersion, Kind: kind}))
+	return ok
+}
+
 // Evaluate runs the rules that apply to obj's kind and returns their findings, without positions.
 // Objects of kinds no rule checks return no findings; obj must be an OPA object (see ast.InterfaceToValue
 // or ast.ValueFromReader).

@@ -3,6 +3,7 @@ package policies
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -85,6 +86,10 @@ var knownGroups = map[string]string{
 	"RoleBinding":        "rbac.authorization.k8s.io",
 	"ClusterRoleBinding": "rbac.authorization.k8s.io",
 }
+
+// BuiltinKinds lists the kinds the built-in rules know with their API group (Job: batch), so that
+// readers can tell a misspelt kind from one nothing checks.
+func BuiltinKinds() map[string]string { return maps.Clone(knownGroups) }
 
 // parseGroupKind reads "Kind" (group from knownGroups, else core), "group/Kind" or "*/Kind".
 func parseGroupKind(s string) GroupKind {

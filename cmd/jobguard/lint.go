@@ -167,6 +167,9 @@ func runLint(cmd *cobra.Command, stdin io.Reader, args []string, f lintFlags) er
 		return &exitError{exitUsage, err}
 	}
 	defer report.Close()
+	if msg := output.NothingChecked(report); msg != "" {
+		fmt.Fprintln(cmd.ErrOrStderr(), "jobguard:", msg)
+	}
 	if err := output.WriteAll(specs, cmd.OutOrStdout(), report, output.Options{Color: color, Version: buildVersion()}); err != nil {
 		return &exitError{exitUsage, err}
 	}

@@ -27,6 +27,7 @@ type JSONReport struct {
 type JSONSummary struct {
 	Files       int `json:"files"`
 	Objects     int `json:"objects"`
+	Skipped     int `json:"skipped"`
 	Findings    int `json:"findings"`
 	Errors      int `json:"errors"`
 	Warnings    int `json:"warnings"`
@@ -39,7 +40,7 @@ type jsonFormatter struct{}
 func (jsonFormatter) Format(w io.Writer, r *lint.Report) error {
 	count := r.Count()
 	summary := JSONSummary{
-		Files: r.Files, Objects: r.Objects, Findings: count.Total, InputErrors: len(r.InputErrors),
+		Files: r.Files, Objects: r.Objects, Skipped: r.Skipped, Findings: count.Total, InputErrors: len(r.InputErrors),
 		Errors: count.Errors, Warnings: count.Warnings, Info: count.Info,
 	}
 	// A JSONReport, written a finding at a time, as json.Encoder with two-space indentation

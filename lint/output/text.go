@@ -89,18 +89,37 @@ func (t textFormatter) source(f policies.Finding) string {
 // Summary is the closing line: what was found, in how much input.
 func Summary(r *lint.Report) string {
 	c := r.Count()
-	s := fmt.Sprintf("%d %s (%d %s, %d %s, %d info) in %d %s from %d %s",
+	s := fmt.Sprintf("%d %s (%d %s, %d %s, %d info) in %d checked %s from %d %s",
 		c.Total, plural(c.Total, "finding", "findings"),
 		c.Errors, plural(c.Errors, "error", "errors"),
 		c.Warnings, plural(c.Warnings, "warning", "warnings"),
 		c.Info,
 		r.Objects, plural(r.Objects, "object", "objects"),
 		r.Files, plural(r.Files, "file", "files"))
+	if r.Skipped > 0 {
+		s += fmt.Sprintf("; %d %s of other kinds skipped", r.Skipped, plural(r.Skipped, "document", "documents"))
+	}
 	if n := len(r.Suppressed); n > 0 {
 		s += fmt.Sprintf("; %d suppressed by %s comments", n, lint.IgnoreDirective)
 	}
 	if n := len(r.InputErrors); n > 0 {
-		s += fmt.Sprintf("; %d %s could not be read", n, plural(n, "input", "inputs"))
+		s += fmt.Sprintf("; %d input %s", n, plural(n, "error", "errors"))
+	}
+	return s
+}
+
+// NothingChecked is what lint says on standard error when the input held no object any rule
+// checks, so that a CI gate that checked nothing does not pass in silence; "" otherwise.
+func NothingChecked(r *lint.Report) string {
+	if r.Objects > 0 {
+		return ""
+	}
+	if r.Files == 0 {
+		return "nothing checked: no .yaml, .yml or .json file found"
+	}
+	s := fmt.Sprintf("nothing checked: no Job, CronJob or RBAC object found in %d %s", r.Files, plural(r.Files, "file", "files"))
+	if r.Skipped > 0 {
+		s += fmt.Sprintf(" (%d %s of other kinds skipped)", r.Skipped, plural(r.Skipped, "document", "documents"))
 	}
 	return s
 }

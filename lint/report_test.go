@@ -1,0 +1,41 @@
+package lint_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/jobguard/jobguard/lint"
+	"github.com/jobguard/jobguard/policies"
+)
+
+// TestReportCountsCheckedAndSkipped: Objects counts the objects some rule checks, Skipped the
+// documents and objects nothing checks, so that a run that checked nothing can say so.
+func TestReportCountsCheckedAndSkipped(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"job.yaml":      "apiVersion: batch/v1\nkind: Job\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n",
+		"rbac.yaml":     "apiVersion: v1\nkind: List\nitems:\n- apiVersion: rbac.authorization.k8s.io/v1\n  kind: Role\n  metadata: {name: r}\n- apiVersion: v1\n  kind: Service\n  metadata: {name: s}\n",
+		"values.yaml":   "image: {tag: latest}\n",
+		"comments.yaml": "# nothing here\n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	engine, err := policies.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	report, err := lint.New(engine).Lint(context.Background(), []string{dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer report.Close()
+	if report.Files != 4 || report.Objects != 2 || report.Skipped != 3 || len(report.InputErrors) > 0 {
+		t.Errorf("files %d, objects %d, skipped %d, input errors %v; want 4, 2 (the Job, the Role), 3 (ConfigMap, Service, values file), none",
+			report.Files, report.Objects, report.Skipped, report.InputErrors)
+	}
+}
