@@ -25,6 +25,9 @@ type lintFlags struct {
 	disable     []string
 	requireWhy  bool
 	fix         bool
+	verbose     bool
+	quiet       bool
+	severity    string
 	policyDirs  []string
 	// allowBuiltins: --allow-builtin, never the repository's configuration.
 	allowBuiltins []string
@@ -89,6 +92,9 @@ limit to trade memory for speed.`,
 	fl.StringArrayVarP(&f.outputs, "output", "o", []string{output.Text},
 		"FORMAT, or FORMAT=PATH to write a file; repeat for several, at most one to standard output (formats: "+strings.Join(output.Names, ", ")+")")
 	fl.StringVar(&f.failOn, "fail-on", string(policies.SeverityError), "exit 1 when a finding is at least this severe: error, warning, info, or none")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "text output: print each message whole, with the rule's fix (by default, its first clause)")
+	fl.StringVar(&f.severity, "severity", "info", "show only findings at least this severe in the text and HTML reports: error, warning, info (--fail-on is unchanged)")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "show only errors (--severity error), without the summary table and hints")
 	fl.StringVar(&f.color, "color", "auto", "colour the text output: auto (on a terminal, unless NO_COLOR is set), always, never")
 	fl.Var(kubeVersionFlag(&f.kubeVersion), "kube-version", "the Kubernetes version the manifests target (version-dependent rules such as deprecated-api use it)")
 	fl.StringSliceVar(&f.disable, "disable", nil, "rule ids not to run (repeat or separate with commas)")
@@ -123,6 +129,16 @@ func runLint(cmd *cobra.Command, stdin io.Reader, args []string, f lintFlags) er
 	color, err := useColor(f.color, cmd.OutOrStdout())
 	if err != nil {
 		return &exitError{exitUsage, err}
+	}
+	minSeverity, err := policies.ParseSeverity(f.severity)
+	if err != nil {
+		return &exitError{exitUsage, fmt.Errorf("--severity: %w", err)}
+	}
+	if f.quiet {
+		if cmd.Flags().Changed("severity") {
+			return &exitError{exitUsage, fmt.Errorf("-q shows only errors: give -q or --severity, not both")}
+		}
+		minSeverity = policies.SeverityError
 	}
 	specs, err := output.ParseSpecs(f.outputs)
 	if err != nil {
@@ -170,7 +186,8 @@ func runLint(cmd *cobra.Command, stdin io.Reader, args []string, f lintFlags) er
 	if msg := output.NothingChecked(report); msg != "" {
 		fmt.Fprintln(cmd.ErrOrStderr(), "jobguard:", msg)
 	}
-	if err := output.WriteAll(specs, cmd.OutOrStdout(), report, output.Options{Color: color, Version: buildVersion()}); err != nil {
+	opts := output.Options{Color: color, Version: buildVersion(), Verbose: f.verbose, Quiet: f.quiet, MinSeverity: minSeverity, ScreenLines: screenLines(cmd.OutOrStdout())}
+	if err := output.WriteAll(specs, cmd.OutOrStdout(), report, opts); err != nil {
 		return &exitError{exitUsage, err}
 	}
 	switch {
@@ -259,6 +276,19 @@ func useColor(mode string, w io.Writer) (bool, error) {
 		return ok && os.Getenv("NO_COLOR") == "" && term.IsTerminal(int(file.Fd())), nil
 	}
 	return false, fmt.Errorf("--color: unknown value %q (valid: auto, always, never)", mode)
+}
+
+// screenLines is the height of the terminal w is, or 0.
+func screenLines(w io.Writer) int {
+	file, ok := w.(*os.File)
+	if !ok || !term.IsTerminal(int(file.Fd())) {
+		return 0
+	}
+	_, height, err := term.GetSize(int(file.Fd()))
+	if err != nil {
+		return 0
+	}
+	return height
 }
 
 func count(list []string, s string) int {

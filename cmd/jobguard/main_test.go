@@ -417,7 +417,7 @@ subjects: [{kind: ServiceAccount, name: deployer, namespace: team}]
 // TestSeedRBACFindings pins the RBAC mistakes ../shared/SEEDS.md lists for seed 000.
 func TestSeedRBACFindings(t *testing.T) {
 	t.Chdir("../..")
-	_, out, _ := jobguard(t, "", "lint", "--color", "never", "testdata/seeds/000-restart-cronjob.yaml")
+	_, out, _ := jobguard(t, "", "lint", "--color", "never", "--verbose", "testdata/seeds/000-restart-cronjob.yaml")
 	for _, want := range []string{
 		"000-restart-cronjob.yaml:69:26: warning rbac-unknown-verb:",
 		"000-restart-cronjob.yaml:73:15: warning rbac-pods-exec:",
@@ -440,7 +440,7 @@ func TestSeedRBACFindings(t *testing.T) {
 
 func TestCustomPolicy(t *testing.T) {
 	t.Chdir("../..")
-	code, out, _ := jobguard(t, "", "lint", "--color", "never", "--fail-on", "warning", "--policy", "testdata/custom-policy/policy", "testdata/custom-policy")
+	code, out, _ := jobguard(t, "", "lint", "--color", "never", "--verbose", "--fail-on", "warning", "--policy", "testdata/custom-policy/policy", "testdata/custom-policy")
 	if code != exitFindings || !strings.Contains(out, "cronjobs.yaml:4:1: warning team-label-required: no \"team\" label: nobody owns this CronJob") ||
 		strings.Count(out, "team-label-required") != 1 {
 		t.Errorf("exit %d:\n%s", code, out)

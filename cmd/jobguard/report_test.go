@@ -18,6 +18,13 @@ var reportCases = []struct {
 	{"no-yaml", []string{"lint", "cmd/jobguard/testdata/report/no-yaml"}},
 	{"not-kubernetes", []string{"lint", "cmd/jobguard/testdata/report/not-kubernetes"}},
 	{"misspelt-kinds", []string{"lint", "--fail-on", "none", "cmd/jobguard/testdata/report/misspelt-kinds.yaml"}},
+	// The short report: first clauses, rbac-insufficient's permissions merged per command. The
+	// summary table of a longer run: testdata/golden/seeds.txt.
+	{"short", []string{"lint", "testdata/seeds/000-restart-cronjob.yaml"}},
+	{"verbose", []string{"lint", "--verbose", "testdata/seeds/000-restart-cronjob.yaml"}},
+	{"severity-warning", []string{"lint", "--severity", "warning", "testdata/seeds/001-book-notes.yaml"}},
+	{"quiet", []string{"lint", "-q", "testdata/seeds"}},
+	{"quiet-and-severity", []string{"lint", "-q", "--severity", "info", "testdata/seeds"}},
 }
 
 // TestGoldenReport compares each case with its golden file; -update rewrites them (make golden).

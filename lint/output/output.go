@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/jobguard/jobguard/lint"
+	"github.com/jobguard/jobguard/policies"
 )
 
 // Formatter writes a report in one format.
@@ -21,6 +22,17 @@ type Options struct {
 	// Version is jobguard's version, for formats that name the tool that wrote them (SARIF).
 	// Empty leaves it out.
 	Version string
+	// Verbose makes the text format print every message whole, with the rule's fix; by default
+	// it prints each message's first clause.
+	Verbose bool
+	// MinSeverity hides less severe findings from the reports people read (text, HTML); the
+	// machine formats keep every finding. Empty shows all.
+	MinSeverity policies.Severity
+	// Quiet leaves out of the text format what is not a finding or the summary: the table, hints.
+	Quiet bool
+	// ScreenLines is the height of the terminal the text format is written to, 0 when unknown:
+	// a longer report ends with a table of findings per rule and file.
+	ScreenLines int
 }
 
 // The format names accepted by -o.
@@ -39,7 +51,7 @@ var Names = []string{Text, JSON, SARIF, JUnit, GitHub}
 func Get(name string, opts Options) (Formatter, error) {
 	switch name {
 	case Text:
-		return textFormatter{color: opts.Color}, nil
+		return textFormatter{color: opts.Color, verbose: opts.Verbose, quiet: opts.Quiet, minSeverity: opts.MinSeverity, screenLines: opts.ScreenLines}, nil
 	case JSON:
 		return jsonFormatter{}, nil
 	case SARIF:

@@ -2,15 +2,28 @@ package output
 
 import (
 	"bufio"
+	"cmp"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/jobguard/jobguard/lint"
 	"github.com/jobguard/jobguard/policies"
 )
 
-// textFormatter writes `file:line:col: severity rule-id: message`, a header per object, and a summary.
-type textFormatter struct{ color bool }
+// textFormatter writes `file:line:col: severity rule-id: message`, a header per object, and a
+// summary: by default the message's first clause (shortClause), with the findings of one rule at
+// one place on one line; verbose, every message whole with the rule's fix.
+type textFormatter struct {
+	color, verbose, quiet bool
+	// minSeverity hides less severe findings; "" shows all.
+	minSeverity policies.Severity
+	// screenLines is the report's length past which it ends with a table; 0: defaultScreenLines.
+	screenLines int
+}
 
 const (
 	ansiReset = "\x1b[0m"
@@ -43,6 +56,7 @@ func (t textFormatter) Format(w io.Writer, r *lint.Report) error {
 	for _, e := range r.InputErrors {
 		fmt.Fprintf(bw, "%s: %s %s: %s\n", e.Position(), t.severity(policies.SeverityError), t.paint(ansiDim, "input"), e.Message)
 	}
+	lines := len(r.InputErrors)
 	count := r.Count()
 	if len(r.InputErrors) > 0 && count.Total > 0 {
 		fmt.Fprintln(bw)
@@ -52,25 +66,141 @@ func (t textFormatter) Format(w io.Writer, r *lint.Report) error {
 		obj  policies.ObjectRef
 	}
 	var current *group
-	err := r.EachFinding(func(f policies.Finding) error {
+	var tally tally
+	var same []policies.Finding // findings of one rule at one place, merged into one line
+	shortened := false
+	flush := func() {
+		if len(same) == 0 {
+			return
+		}
+		f := same[0]
 		if g := (group{f.Position.File, f.Object}); current == nil || *current != g {
 			if current != nil {
 				fmt.Fprintln(bw)
+				lines++
 			}
 			current = &g
 			fmt.Fprintln(bw, t.paint(ansiBold, f.Object.String())+t.paint(ansiDim, " ("+f.Object.APIVersion+")"))
+			lines++
 		}
-		fmt.Fprintf(bw, "%s%s: %s %s: %s\n", f.Position, t.source(f), t.severity(f.Severity), t.paint(ansiDim, f.Rule), f.Message)
+		if t.verbose {
+			for _, f := range same {
+				fmt.Fprintf(bw, "%s%s: %s %s: %s\n", f.Position, t.source(f), t.severity(f.Severity), t.paint(ansiDim, f.Rule), f.Message)
+				lines++
+			}
+			if f.Remediation != "" {
+				fmt.Fprintf(bw, "    %s %s\n", t.paint(ansiDim, "fix:"), f.Remediation)
+				lines++
+			}
+		} else {
+			msg := mergeClauses(same)
+			shortened = shortened || len(same) > 1 || msg != same[0].Message
+			fmt.Fprintf(bw, "%s%s: %s %s: %s\n", f.Position, t.source(f), t.severity(f.Severity), t.paint(ansiDim, f.Rule), msg)
+			lines++
+		}
+		same = same[:0]
+	}
+	err := r.EachFinding(func(f policies.Finding) error {
+		if !f.Severity.AtLeast(t.minSeverity) {
+			tally.hidden++
+			return nil
+		}
+		tally.add(f)
+		if len(same) > 0 && (same[0].Rule != f.Rule || same[0].Position != f.Position || same[0].Object != f.Object || same[0].Severity != f.Severity) {
+			flush()
+		}
+		same = append(same, f)
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if count.Total > 0 {
+	flush()
+	if tally.shown > 0 {
 		fmt.Fprintln(bw)
 	}
-	fmt.Fprintln(bw, Summary(r))
+	screen := t.screenLines
+	if screen <= 0 {
+		screen = defaultScreenLines
+	}
+	if !t.quiet && lines > screen {
+		t.table(bw, &tally)
+	}
+	summary := Summary(r)
+	if tally.hidden > 0 {
+		summary += fmt.Sprintf("; %d below %s not shown", tally.hidden, t.minSeverity)
+	}
+	fmt.Fprintln(bw, summary)
+	if shortened && !t.quiet {
+		fmt.Fprintln(bw, t.paint(ansiDim, "Messages are shortened: --verbose prints them whole with the fix, jobguard explain RULE-ID documents a rule."))
+	}
 	return bw.Flush()
+}
+
+// defaultScreenLines is the screenful past which the report ends with a table, when the
+// terminal's height is not known (output piped to a file or a CI log).
+const defaultScreenLines = 40
+
+// tally counts the findings a text report shows, for its closing table.
+type tally struct {
+	shown, hidden int
+	byRule        map[string]*[3]int // error, warning, info
+	byFile        map[string]int
+}
+
+func (c *tally) add(f policies.Finding) {
+	if c.byRule == nil {
+		c.byRule, c.byFile = map[string]*[3]int{}, map[string]int{}
+	}
+	c.shown++
+	counts := c.byRule[f.Rule]
+	if counts == nil {
+		counts = new([3]int)
+		c.byRule[f.Rule] = counts
+	}
+	counts[3-min(3, max(1, f.Severity.Rank()))]++
+	c.byFile[f.Position.File]++
+}
+
+// table writes the findings per rule and severity (most first) and the files with most findings.
+func (t textFormatter) table(w io.Writer, c *tally) {
+	if c.shown == 0 {
+		return
+	}
+	rules := slices.Collect(maps.Keys(c.byRule))
+	total := func(id string) int { n := c.byRule[id]; return n[0] + n[1] + n[2] }
+	slices.SortFunc(rules, func(a, b string) int {
+		return cmp.Or(cmp.Compare(total(b), total(a)), strings.Compare(a, b))
+	})
+	width := len("rule")
+	for _, id := range rules {
+		width = max(width, len(id))
+	}
+	cell := func(n int) string {
+		if n == 0 {
+			return "-"
+		}
+		return strconv.Itoa(n)
+	}
+	fmt.Fprintln(w, t.paint(ansiBold, "Findings by rule"))
+	fmt.Fprintf(w, "  %-*s %7s %7s %7s\n", width, "rule", "error", "warning", "info")
+	for _, id := range rules {
+		n := c.byRule[id]
+		fmt.Fprintf(w, "  %-*s %7s %7s %7s\n", width, id, cell(n[0]), cell(n[1]), cell(n[2]))
+	}
+	files := slices.Collect(maps.Keys(c.byFile))
+	slices.SortFunc(files, func(a, b string) int {
+		return cmp.Or(cmp.Compare(c.byFile[b], c.byFile[a]), strings.Compare(a, b))
+	})
+	const topFiles = 5
+	fmt.Fprintln(w, t.paint(ansiBold, "Files with most findings"))
+	for _, f := range files[:min(topFiles, len(files))] {
+		fmt.Fprintf(w, "  %5d  %s\n", c.byFile[f], f)
+	}
+	if len(files) > topFiles {
+		fmt.Fprintf(w, "  (%d more %s)\n", len(files)-topFiles, plural(len(files)-topFiles, "file", "files"))
+	}
+	fmt.Fprintln(w)
 }
 
 // source names the template a finding's document was rendered from, after its position:

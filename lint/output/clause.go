@@ -1,0 +1,138 @@
+package output
+
+import (
+	"strings"
+
+	"github.com/jobguard/jobguard/lint"
+	"github.com/jobguard/jobguard/policies"
+)
+
+// maxAside is the longest parenthesised aside a short message keeps: "(group apps)" stays, the
+// API server's explanation of a name format goes.
+const maxAside = 40
+
+// shortClause returns a message's first clause: the text before the first ", ", ": ", "; " or
+// " — " that is not inside quotes, backticks or brackets, without long parenthesised asides.
+// A note lint adds about an ignore comment without a reason is kept.
+func shortClause(message string) string {
+	message, note := splitIgnoreNote(message)
+	var out strings.Builder
+	depth, asideStart := 0, -1
+	var quote rune
+	runes := []rune(message)
+	for i := 0; i < len(runes); i++ {
+		r := runes[i]
+		switch {
+		case quote != 0:
+			if r == '\\' && quote == '"' && i+1 < len(runes) {
+				out.WriteRune(r)
+				i++
+				r = runes[i]
+			} else if r == quote {
+				quote = 0
+			}
+		case r == '"' || r == '`':
+			quote = r
+		case r == '(' || r == '[' || r == '{':
+			if depth == 0 && r == '(' {
+				asideStart = out.Len()
+			}
+			depth++
+		case r == ')' || r == ']' || r == '}':
+			depth = max(0, depth-1)
+			if depth == 0 && r == ')' && asideStart >= 0 {
+				if out.Len()+1-asideStart > maxAside {
+					kept := strings.TrimRight(out.String()[:asideStart], " ")
+					out.Reset()
+					out.WriteString(kept)
+					asideStart = -1
+					continue
+				}
+				asideStart = -1
+			}
+		case depth == 0 && i+1 < len(runes) && runes[i+1] == ' ' && (r == ',' || r == ':' || r == ';'):
+			return strings.TrimSpace(out.String()) + note
+		case depth == 0 && r == ' ' && i+2 < len(runes) && runes[i+1] == '—' && runes[i+2] == ' ':
+			return strings.TrimSpace(out.String()) + note
+		}
+		out.WriteRune(r)
+	}
+	return strings.TrimSpace(out.String()) + note
+}
+
+// splitIgnoreNote separates the note lint appends to a message when an ignore comment gives no
+// reason (lint.Linter, WithRequireReasons): it says why the comment did not apply, which a short
+// message must keep.
+func splitIgnoreNote(message string) (string, string) {
+	if i := strings.LastIndex(message, " (the "+lint.IgnoreDirective+" comment on line "); i >= 0 && strings.HasSuffix(message, ")") {
+		return message[:i], message[i:]
+	}
+	return message, ""
+}
+
+// maxMergedWords bounds what may differ between findings merged into one line: a permission
+// ("patch on deployments/scale"), not a sentence.
+const maxMergedWords = 6
+
+// mergeClauses is the short message of findings of one rule at one place: one finding's first
+// clause, or, for several that differ only in a few words (the permissions a kubectl command
+// lacks), the clause with the differing words listed: "`kubectl scale …` needs get on
+// deployments, patch on deployments/scale (group apps) "web"". Findings that differ more are
+// joined with "; ".
+func mergeClauses(findings []policies.Finding) string {
+	var clauses []string
+	for _, f := range findings {
+		c := shortClause(f.Message)
+		if len(clauses) == 0 || !contains(clauses, c) {
+			clauses = append(clauses, c)
+		}
+	}
+	if len(clauses) == 1 {
+		return clauses[0]
+	}
+	words := make([][]string, len(clauses))
+	for i, c := range clauses {
+		words[i] = strings.Split(c, " ")
+	}
+	shortest := len(words[0])
+	for _, w := range words {
+		shortest = min(shortest, len(w))
+	}
+	prefix := 0
+	for prefix < shortest && allEqual(words, func(w []string) string { return w[prefix] }) {
+		prefix++
+	}
+	suffix := 0
+	for suffix < shortest-prefix && allEqual(words, func(w []string) string { return w[len(w)-1-suffix] }) {
+		suffix++
+	}
+	var middles []string
+	for _, w := range words {
+		middle := w[prefix : len(w)-suffix]
+		if len(middle) == 0 || len(middle) > maxMergedWords || prefix == 0 {
+			return strings.Join(clauses, "; ")
+		}
+		middles = append(middles, strings.Join(middle, " "))
+	}
+	parts := append(append(append([]string{}, words[0][:prefix]...), strings.Join(middles, ", ")), words[0][len(words[0])-suffix:]...)
+	return strings.Join(parts, " ")
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func allEqual(words [][]string, at func([]string) string) bool {
+	first := at(words[0])
+	for _, w := range words[1:] {
+		if at(w) != first {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,54 @@
+package output
+
+import (
+	"testing"
+
+	"github.com/jobguard/jobguard/policies"
+)
+
+func TestShortClause(t *testing.T) {
+	tests := []struct{ message, want string }{
+		{"concurrencyPolicy is not set, so it is Allow, and no activeDeadlineSeconds ends a hung run: the next run starts beside it", "concurrencyPolicy is not set"},
+		{`image "bitnami/kubectl:latest" uses the latest tag, which can change between runs`, `image "bitnami/kubectl:latest" uses the latest tag`},
+		// separators inside quotes, backticks and brackets do not end the clause
+		{"`sh -c 'a; b'` needs get on pods \"x, y\" (group: apps), which it lacks", "`sh -c 'a; b'` needs get on pods \"x, y\" (group: apps)"},
+		// long asides go, short ones stay
+		{`namespace "Bad" is not a valid namespace name (a lowercase RFC 1123 label must consist of lower case alphanumeric characters): it never matches`, `namespace "Bad" is not a valid namespace name`},
+		{"3 containers (\"scale-down-service\", \"redis-flush-all\", \"scale-up-service\") start together and run at the same time, not in order", "3 containers start together and run at the same time"},
+		{"no separator at all", "no separator at all"},
+		{"a dash — then more", "a dash"},
+		{`escaped \"quote, inside" still one, clause`, `escaped \"quote, inside" still one`},
+		// the note about an ignore comment without a reason is kept
+		{"image \"x\" has no tag, so it means :latest (the jobguard:ignore comment on line 3 gives no reason, so it does not apply)", "image \"x\" has no tag (the jobguard:ignore comment on line 3 gives no reason, so it does not apply)"},
+	}
+	for _, tt := range tests {
+		if got := shortClause(tt.message); got != tt.want {
+			t.Errorf("shortClause(%q)\n got %q\nwant %q", tt.message, got, tt.want)
+		}
+	}
+}
+
+func TestMergeClauses(t *testing.T) {
+	f := func(msg string) policies.Finding { return policies.Finding{Message: msg} }
+	tests := []struct {
+		messages []string
+		want     string
+	}{
+		{[]string{"`kubectl scale deployment web` needs get on deployments (group apps) \"web\", which it lacks", "`kubectl scale deployment web` needs patch on deployments/scale (group apps) \"web\", which it lacks"},
+			"`kubectl scale deployment web` needs get on deployments, patch on deployments/scale (group apps) \"web\""},
+		{[]string{"same clause, one reason", "same clause, another reason"}, "same clause"},
+		// nothing in common at the start: listed, not merged
+		{[]string{"get is missing", "patch is missing"}, "get is missing; patch is missing"},
+		// the difference is more than a few words: listed
+		{[]string{"x needs a b c d e f g h", "x needs i j k l m n o p"}, "x needs a b c d e f g h; x needs i j k l m n o p"},
+	}
+	for _, tt := range tests {
+		var findings []policies.Finding
+		for _, m := range tt.messages {
+			findings = append(findings, f(m))
+		}
+		if got := mergeClauses(findings); got != tt.want {
+			t.Errorf("mergeClauses(%q)\n got %q\nwant %q", tt.messages, got, tt.want)
+		}
+	}
+}
