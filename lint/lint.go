@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"gopkg.in/yaml.v3"
@@ -105,7 +106,20 @@ type Linter struct {
 	checked bool
 	// placers: where the findings of rendered objects go (origin.go), by objectKey.
 	placers sync.Map
+	// progress: WithProgress.
+	progress *Progress
 }
+
+// Progress counts what a running Lint has done, for a progress line; read it from any goroutine.
+type Progress struct {
+	// Files is how many files (or charts, kustomizations) there are to read, once known.
+	Files atomic.Int64
+	// FilesRead and Evaluated grow as the lint goes.
+	FilesRead, Evaluated atomic.Int64
+}
+
+// WithProgress has the Linter count its progress in p.
+func WithProgress(p *Progress) Option { return func(l *Linter) { l.progress = p } }
 
 // Option configures a Linter.
 type Option func(*Linter)
@@ -255,6 +269,11 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 		files = slices.DeleteFunc(files, func(f string) bool { return f != StdinName && l.skip(f) })
 	}
 	report := &Report{InputErrors: inputErrs, Files: len(files)}
+	progress := l.progress
+	if progress == nil {
+		progress = &Progress{}
+	}
+	progress.Files.Store(int64(len(files)))
 	store := &findingStore{dir: l.spillDir, spillAfter: l.spillAfter}
 	defer func() {
 		if report.spilled != store {
@@ -286,6 +305,9 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 		evaluators.Go(func() {
 			for t := range tasks {
 				found, suppressed, err := l.check(ctx, t.eval, t.place)
+				if t.count {
+					progress.Evaluated.Add(1)
+				}
 				mu.Lock()
 				if err == nil {
 					err = store.add(found)
@@ -362,6 +384,7 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 				}
 			})
 			errs = append(errs, fileErrs...)
+			progress.FilesRead.Add(1)
 			mu.Lock()
 			report.InputErrors = append(report.InputErrors, errs...)
 			report.Objects += objects

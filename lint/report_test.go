@@ -29,7 +29,8 @@ func TestReportCountsCheckedAndSkipped(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	report, err := lint.New(engine).Lint(context.Background(), []string{dir})
+	var progress lint.Progress
+	report, err := lint.New(engine, lint.WithProgress(&progress)).Lint(context.Background(), []string{dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -37,5 +38,8 @@ func TestReportCountsCheckedAndSkipped(t *testing.T) {
 	if report.Files != 4 || report.Objects != 2 || report.Skipped != 3 || len(report.InputErrors) > 0 {
 		t.Errorf("files %d, objects %d, skipped %d, input errors %v; want 4, 2 (the Job, the Role), 3 (ConfigMap, Service, values file), none",
 			report.Files, report.Objects, report.Skipped, report.InputErrors)
+	}
+	if progress.Files.Load() != 4 || progress.FilesRead.Load() != 4 || progress.Evaluated.Load() != 4 {
+		t.Errorf("progress: %d/%d files read, %d objects evaluated; want 4/4 and 4", progress.FilesRead.Load(), progress.Files.Load(), progress.Evaluated.Load())
 	}
 }

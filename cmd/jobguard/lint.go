@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -168,17 +169,24 @@ func runLint(cmd *cobra.Command, stdin io.Reader, args []string, f lintFlags) er
 	if err := f.render.Check(); err != nil {
 		return &exitError{exitUsage, err}
 	}
+	progress := &lint.Progress{}
 	junit := slices.ContainsFunc(specs, func(s output.Spec) bool { return s.Format == "junit" })
 	linter := lint.New(engine, lint.WithStdin(stdin), lint.WithSkip(cfg.Ignored), lint.WithRequireReasons(f.requireWhy), lint.WithRender(f.render),
 		lint.WithSpillDir(os.TempDir()), // large inputs: findings wait on disk, not in memory
-		lint.WithCheckedObjects(junit))  // JUnit lists every object checked
+		lint.WithCheckedObjects(junit),  // JUnit lists every object checked
+		lint.WithProgress(progress))
 
 	if f.fix {
 		if err := fixFiles(cmd, linter, cfg, args); err != nil {
 			return err
 		}
 	}
+	stopProgress := func() {}
+	if isTerminal(cmd.ErrOrStderr()) {
+		stopProgress = showProgress(cmd.ErrOrStderr(), progress, progressDelay, 200*time.Millisecond)
+	}
 	report, err := linter.Lint(cmd.Context(), args)
+	stopProgress()
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
@@ -272,19 +280,17 @@ func useColor(mode string, w io.Writer) (bool, error) {
 	case "never":
 		return false, nil
 	case "auto":
-		file, ok := w.(*os.File)
-		return ok && os.Getenv("NO_COLOR") == "" && term.IsTerminal(int(file.Fd())), nil
+		return os.Getenv("NO_COLOR") == "" && isTerminal(w), nil
 	}
 	return false, fmt.Errorf("--color: unknown value %q (valid: auto, always, never)", mode)
 }
 
 // screenLines is the height of the terminal w is, or 0.
 func screenLines(w io.Writer) int {
-	file, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(file.Fd())) {
+	if !isTerminal(w) {
 		return 0
 	}
-	_, height, err := term.GetSize(int(file.Fd()))
+	_, height, err := term.GetSize(int(w.(*os.File).Fd()))
 	if err != nil {
 		return 0
 	}
