@@ -42,10 +42,11 @@ const (
 	SARIF  = "sarif"
 	JUnit  = "junit"
 	GitHub = "github"
+	HTML   = "html"
 )
 
 // Names lists the formats, for help text and errors.
-var Names = []string{Text, JSON, SARIF, JUnit, GitHub}
+var Names = []string{Text, JSON, SARIF, JUnit, GitHub, HTML}
 
 // Get returns the formatter called name, or an error listing the valid names.
 func Get(name string, opts Options) (Formatter, error) {
@@ -60,6 +61,8 @@ func Get(name string, opts Options) (Formatter, error) {
 		return junitFormatter{}, nil
 	case GitHub:
 		return githubFormatter{}, nil
+	case HTML:
+		return htmlFormatter{minSeverity: opts.MinSeverity, version: opts.Version}, nil
 	}
 	return nil, unknownFormat(name)
 }

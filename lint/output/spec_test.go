@@ -32,7 +32,7 @@ func TestParseSpec(t *testing.T) {
 		"":           "no format",
 		"=out.json":  "no format",
 		"sarif=":     "no file after the =",
-		"xml":        `unknown output format "xml" (valid: text, json, sarif, junit, github)`,
+		"xml":        `unknown output format "xml" (valid: text, json, sarif, junit, github, html)`,
 		"xml=out.x":  `unknown output format "xml"`,
 		"SARIF=a.sf": `unknown output format "SARIF"`,
 	} {

@@ -1,0 +1,51 @@
+package output
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/jobguard/jobguard/lint"
+	"github.com/jobguard/jobguard/policies"
+)
+
+// TestHTMLEscapesAndPlacesSource: text from manifests (names, messages, source lines) is
+// escaped, the finding's line is marked among its neighbours, and standard input has no source.
+func TestHTMLEscapesAndPlacesSource(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "job.yaml")
+	os.WriteFile(file, []byte("a: 1\nb: 2\nc: <script>alert(1)</script>\nd: 4\ne: 5\nf: 6\n"), 0o644)
+	finding := func(file string, line int) policies.Finding {
+		return policies.Finding{Rule: "r", Severity: policies.SeverityWarning, Message: `name "<img onerror=x>" is bad, really`,
+			Object: policies.ObjectRef{Kind: "Job", Name: "<b>j</b>", APIVersion: "batch/v1"}, Position: policies.Position{File: file, Line: line, Column: 1}}
+	}
+	report := &lint.Report{Findings: []policies.Finding{finding(file, 3), finding(lint.StdinName, 2)},
+		Rules: []*policies.Rule{{ID: "r", Title: "A rule", Description: "Why it matters.", Remediation: "Do this."}}}
+	var out bytes.Buffer
+	if err := (htmlFormatter{}).Format(&out, report); err != nil {
+		t.Fatal(err)
+	}
+	page := out.String()
+	for _, raw := range []string{"<script>alert", "<img onerror", "<b>j</b>"} {
+		if strings.Contains(page, raw) {
+			t.Errorf("%q is not escaped", raw)
+		}
+	}
+	for _, want := range []string{
+		`<span><i>1</i>a: 1</span>`, `<span class="mark"><i>3</i>c: &lt;script&gt;alert(1)&lt;/script&gt;</span>`, `<span><i>5</i>e: 5</span>`,
+		`<div class="msg">name &#34;&lt;img onerror=x&gt;&#34; is bad</div>`, "Why it matters.", "Fix: Do this.",
+		`data-file="stdin"`,
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+	if strings.Contains(page, "<i>6</i>") {
+		t.Error("more than two lines of context after the finding")
+	}
+	if n := strings.Count(page, `<pre class="src">`); n != 2 { // the file's finding, in both views; stdin has none
+		t.Errorf("%d source blocks, want 2", n)
+	}
+}
