@@ -435,14 +435,27 @@ func shiftLines(n *yaml.Node, by int) {
 // parseError turns a yaml.v3 error into an InputError with the line counted in the whole file.
 func parseError(file string, doc document, err error) *InputError {
 	msg := strings.TrimPrefix(err.Error(), "yaml: ")
-	line := doc.line
+	line, hadLine := doc.line, false
 	if rest, ok := strings.CutPrefix(msg, "line "); ok {
 		if n, tail, ok := strings.Cut(rest, ": "); ok {
 			if l, convErr := strconv.Atoi(n); convErr == nil {
-				line, msg = doc.line+l-1, tail
+				line, msg, hadLine = doc.line+l-1, tail, true
 			}
 		}
 	}
+	if isParserError(msg) {
+		if hadLine {
+			line++
+		}
+		// yaml.v3 gives the 0-based line where the enclosing mapping or list starts, which can
+		// be far above the bad line: name the first line at which the text fails this way.
+		if len(doc.text) <= maxBisectBytes {
+			if k := firstFailingLine(doc.text, msg); k > 0 {
+				line = doc.line + k - 1
+			}
+		}
+	}
+	column := 0
 	hint := "check the indentation and quoting"
 	switch {
 	case strings.Contains(msg, "control characters"):
@@ -455,8 +468,80 @@ func parseError(file string, doc document, err error) *InputError {
 		hint = "the document nests lists or mappings too deeply to be a manifest"
 	case strings.Contains(msg, "tab") || bytes.Contains(lineAt(doc.text, line-doc.line+1), []byte("\t")):
 		hint = "YAML does not allow tabs for indentation; indent with spaces"
+		// yaml.v3 names the line where the value before the tab starts: point at the tab.
+		if at, col := firstIndentTab(doc.text, line-doc.line+1); at > 0 {
+			line, column = doc.line+at-1, col
+		}
 	}
-	return &InputError{File: file, Line: line, Message: fmt.Sprintf("not valid YAML (%s); %s", msg, hint)}
+	return &InputError{File: file, Line: line, Column: column, Message: fmt.Sprintf("not valid YAML (%s); %s", msg, hint)}
+}
+
+// parserProblems are the messages of yaml.v3's parser (parserc.go), whose line it gives 0-based;
+// every other message is its scanner's, whose line is 1-based.
+var parserProblems = []string{
+	"did not find expected <stream-start>", "did not find expected <document start>", "found undefined tag handle",
+	"did not find expected node content", "did not find expected '-' indicator", "did not find expected key",
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'", "found duplicate %YAML directive",
+	"found incompatible YAML document", "found duplicate %TAG directive",
+}
+
+func isParserError(msg string) bool {
+	return slices.Contains(parserProblems, msg)
+}
+
+// maxBisectBytes bounds the documents firstFailingLine parses again (a dozen times for a
+// thousand lines); a larger broken document keeps yaml.v3's line.
+const maxBisectBytes = 1 << 20
+
+// firstFailingLine returns the smallest k such that the first k lines of text fail to parse
+// with msg, by bisection (a prefix that fails stays failing as lines are added, for the
+// parser's errors), or 0 when the whole text does not fail so.
+func firstFailingLine(text []byte, msg string) int {
+	var ends []int // ends[k-1]: the length of the first k lines
+	for i, b := range text {
+		if b == '\n' {
+			ends = append(ends, i+1)
+		}
+	}
+	if len(ends) == 0 || ends[len(ends)-1] != len(text) {
+		ends = append(ends, len(text))
+	}
+	fails := func(k int) bool {
+		var n yaml.Node
+		err := yaml.Unmarshal(text[:ends[k-1]], &n)
+		return err != nil && strings.HasSuffix(err.Error(), msg)
+	}
+	if !fails(len(ends)) {
+		return 0
+	}
+	lo, hi := 1, len(ends)
+	for lo < hi {
+		if mid := (lo + hi) / 2; fails(mid) {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return lo
+}
+
+// firstIndentTab finds the first tab in the indentation of a line, from line from (1-based, in
+// text) on, and returns its line and 1-based column; 0, 0 when there is none.
+func firstIndentTab(text []byte, from int) (int, int) {
+	for n, line := 1, text; len(line) > 0; n++ {
+		next := []byte(nil)
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line, next = line[:i], line[i+1:]
+		}
+		if n >= from {
+			indent := len(line) - len(bytes.TrimLeft(line, " \t"))
+			if i := bytes.IndexByte(line[:indent], '\t'); i >= 0 {
+				return n, i + 1
+			}
+		}
+		line = next
+	}
+	return 0, 0
 }
 
 func lineAt(text []byte, n int) []byte {

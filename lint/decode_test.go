@@ -273,3 +273,27 @@ func TestDecodeStreamCountsSkippedDocuments(t *testing.T) {
 		t.Errorf("errors %v, %d objects, %d skipped; want none, 1 (the ConfigMap), 2 (the mapping and the list)", errs, n, skipped)
 	}
 }
+
+// TestParseErrorLines: syntax errors name the bad line, as an editor counts, not the line
+// before it or where the enclosing mapping starts; a tab in the indentation has its column.
+func TestParseErrorLines(t *testing.T) {
+	tests := []struct {
+		name, doc  string
+		line, col  int
+		wantInText string
+	}{
+		{"indentation of a key", "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: a\n  labels:\n    a: b\n   bad: x\nspec: {}\n", 7, 0, "did not find expected key"},
+		{"a list item out of line", "apiVersion: batch/v1\nkind: Job\nspec:\n  template:\n    spec:\n      containers:\n      - name: a\n        image: b\n       - name: c\n", 9, 0, "did not find expected key"},
+		{"unclosed flow list", "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: a\nspec:\n  template: [unclosed\n  foo: bar\n", 6, 0, "did not find expected ',' or ']'"},
+		{"tab", "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: a\n\tlabels: {}\n", 5, 1, "tab"},
+		{"tab after spaces", "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: a\n  \tlabels: {}\n", 5, 3, "tab"},
+		{"mapping in a value (scanner)", "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: a\n   bad: indent\n", 5, 0, "mapping values are not allowed"},
+		{"in a later document", "apiVersion: v1\nkind: ConfigMap\n---\napiVersion: batch/v1\nkind: Job\nmetadata:\n  name: a\n  labels:\n    a: b\n   bad: x\n", 10, 0, "did not find expected key"},
+	}
+	for _, tt := range tests {
+		_, errs := Decode("f.yaml", []byte(tt.doc))
+		if len(errs) != 1 || errs[0].Line != tt.line || errs[0].Column != tt.col || !strings.Contains(errs[0].Message, tt.wantInText) {
+			t.Errorf("%s: %v; want %d:%d …%s…", tt.name, errs, tt.line, tt.col, tt.wantInText)
+		}
+	}
+}

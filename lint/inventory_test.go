@@ -244,11 +244,11 @@ func TestWaitingPositionsMatchObject(t *testing.T) {
 			workloads++
 			whole := &placement{file: o.File, line: o.Line, source: o.Source, yamlNode: o.Node}
 			pruned := &placement{file: o.File, line: o.Line, source: o.Source, waiting: waitingPositions(o)}
-			wantF, wantS, err := l.check(context.Background(), eval, whole)
+			wantF, wantS, _, err := l.check(context.Background(), eval, whole)
 			if err != nil {
 				t.Fatal(err)
 			}
-			gotF, gotS, err := l.check(context.Background(), eval, pruned)
+			gotF, gotS, _, err := l.check(context.Background(), eval, pruned)
 			if err != nil {
 				t.Fatal(err)
 			}

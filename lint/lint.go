@@ -304,7 +304,7 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 	for range l.workers {
 		evaluators.Go(func() {
 			for t := range tasks {
-				found, suppressed, err := l.check(ctx, t.eval, t.place)
+				found, suppressed, ruleErrs, err := l.check(ctx, t.eval, t.place)
 				if t.count {
 					progress.Evaluated.Add(1)
 				}
@@ -317,6 +317,7 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 					cancel()
 				}
 				report.Suppressed = append(report.Suppressed, suppressed...)
+				report.InputErrors = append(report.InputErrors, ruleErrs...)
 				if t.count {
 					if l.checked {
 						report.Checked = append(report.Checked, CheckedObject{
@@ -523,10 +524,20 @@ func (l *Linter) read(file string) ([]Object, []*InputError) {
 
 // check runs one evaluation, places its findings in the source and sets aside those that an
 // ignore comment exempts.
-func (l *Linter) check(ctx context.Context, eval *policies.Evaluation, place *placement) ([]policies.Finding, []Suppression, error) {
+// A rule that fails on the object (policies.RuleErrors) is an input error at the object; the
+// other rules' findings are kept.
+func (l *Linter) check(ctx context.Context, eval *policies.Evaluation, place *placement) ([]policies.Finding, []Suppression, []*InputError, error) {
 	findings, err := eval.Run(ctx)
+	var inputErrs []*InputError
+	if ruleErrs, ok := errors.AsType[*policies.RuleErrors](err); ok {
+		for _, re := range ruleErrs.Errors {
+			inputErrs = append(inputErrs, &InputError{File: place.file, Line: place.line,
+				Message: fmt.Sprintf("rule %s failed on %s, which it could not check: %v; the other rules checked it (fix the rule, or --disable %s)", re.Rule, ruleErrs.Object, re.Err, re.Rule)})
+		}
+		err = nil
+	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s:%d: %w", place.file, place.line, err)
+		return nil, nil, nil, fmt.Errorf("%s:%d: %w", place.file, place.line, err)
 	}
 	node := place.node()
 	kept := findings[:0]
@@ -544,5 +555,5 @@ func (l *Linter) check(ctx context.Context, eval *policies.Evaluation, place *pl
 		}
 		kept = append(kept, f)
 	}
-	return kept, suppressed, nil
+	return kept, suppressed, inputErrs, nil
 }

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/metrics"
@@ -43,6 +44,11 @@ type Engine struct {
 	partial map[RuleSet]map[GroupKind]query
 	opts    options
 	caps    *ast.Capabilities // the compiler's, also what builtins see (allow_net)
+	// compiler, store and single: each rule's own query, prepared the first time an evaluation
+	// fails, to tell which rule failed (evaluateEach).
+	compiler *ast.Compiler
+	store    storage.Store
+	single   sync.Map // rule id -> *singleQuery
 }
 
 type options struct {
@@ -194,6 +200,7 @@ func New(opts ...Option) (*Engine, error) {
 	if err := e.preparePartial(compiler, store); err != nil {
 		return nil, err
 	}
+	e.compiler, e.store = compiler, store
 	return e, nil
 }
 
@@ -382,8 +389,18 @@ func (e *Engine) Evaluate(ctx context.Context, obj ast.Object, opts ...EvalOptio
 		rego.EvalGenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("evaluating %s: %w", ref, err)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("evaluating %s: %w", ref, err)
+		}
+		// A rule failed at run time (a conflict, a type error): the query holds every rule of
+		// the kind, so run them one by one to keep the others' findings and name the one.
+		return e.evaluateEach(ctx, obj, ref, eo, model)
 	}
+	return e.findingsOf(rs, ref, ignoredRules(obj))
+}
+
+// findingsOf reads the findings out of a query's result: an object of deny sets by rule id.
+func (e *Engine) findingsOf(rs rego.ResultSet, ref ObjectRef, ignored map[string]bool) ([]Finding, error) {
 	if len(rs) != 1 {
 		return nil, fmt.Errorf("evaluating %s: the query returned %d results, want 1", ref, len(rs))
 	}
@@ -392,7 +409,6 @@ func (e *Engine) Evaluate(ctx context.Context, obj ast.Object, opts ...EvalOptio
 	if !ok {
 		return nil, fmt.Errorf("evaluating %s: the query result is %v, want an object", ref, result)
 	}
-	ignored := ignoredRules(obj)
 	var out []Finding
 	var ruleErr error
 	byRule.Foreach(func(k, v *ast.Term) { // keys are sorted: findings come out by rule id

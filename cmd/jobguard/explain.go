@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/agnivade/levenshtein"
 	"github.com/spf13/cobra"
 
 	"github.com/jobguard/jobguard/policies"
@@ -24,14 +25,41 @@ type examples struct {
 	Good string `json:"good"`
 }
 
+// closestIDs returns the rule ids nearest to id: those within a third of its length in edits,
+// closest first, at most three; an id that contains the word typed (ttl, wildcard) counts too.
+func closestIDs(id string, ids []string) []string {
+	type scored struct {
+		id       string
+		distance int
+	}
+	var near []scored
+	limit := max(2, len(id)/3)
+	for _, candidate := range ids {
+		d := levenshtein.ComputeDistance(id, candidate)
+		if len(id) >= 3 && strings.Contains(candidate, id) {
+			d = min(d, limit)
+		}
+		if d <= limit {
+			near = append(near, scored{candidate, d})
+		}
+	}
+	slices.SortStableFunc(near, func(a, b scored) int { return a.distance - b.distance })
+	var out []string
+	for _, s := range near[:min(3, len(near))] {
+		out = append(out, s.id)
+	}
+	return out
+}
+
 func newExplainCommand() *cobra.Command {
 	var policyDirs []string
 	cmd := &cobra.Command{
-		Use:   "explain RULE",
-		Short: "Show a rule's documentation, with an example that fires it and one that passes",
-		Example: `  jobguard explain job-restart-policy
+		Use:   "explain [RULE]",
+		Short: "Show a rule's documentation, with an example that fires it and one that passes; without RULE, list the rules",
+		Example: `  jobguard explain
+  jobguard explain job-restart-policy
   jobguard explain rbac-insufficient`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.MaximumNArgs(1),
 		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 			engine, err := policies.New()
 			if err != nil {
@@ -48,11 +76,21 @@ func newExplainCommand() *cobra.Command {
 			if err != nil {
 				return &exitError{exitUsage, err}
 			}
+			if len(args) == 0 {
+				if err := writeRulesText(cmd.OutOrStdout(), engine.Rules()); err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), "\njobguard explain RULE shows one rule's documentation and examples.")
+				return nil
+			}
 			r := engine.Rule(args[0])
 			if r == nil {
 				var ids []string
 				for _, r := range engine.Rules() {
 					ids = append(ids, r.ID)
+				}
+				if close := closestIDs(args[0], ids); len(close) > 0 {
+					return &exitError{exitUsage, fmt.Errorf("no rule %q; did you mean %s? (jobguard explain lists the rules)", args[0], strings.Join(close, " or "))}
 				}
 				return &exitError{exitUsage, fmt.Errorf("no rule %q; the rules are: %s", args[0], strings.Join(ids, ", "))}
 			}

@@ -100,7 +100,7 @@ limit to trade memory for speed.`,
 	fl.Var(kubeVersionFlag(&f.kubeVersion), "kube-version", "the Kubernetes version the manifests target (version-dependent rules such as deprecated-api use it)")
 	fl.StringSliceVar(&f.disable, "disable", nil, "rule ids not to run (repeat or separate with commas)")
 	fl.BoolVar(&f.fix, "fix", false, "write the rules' declared defaults (the mutating webhook's) into the files first, keeping comments and layout; then lint the result")
-	fl.BoolVar(&f.requireWhy, "require-reasons", false, "a `# jobguard:ignore <rule-id> <reason>` comment without a reason exempts nothing")
+	fl.BoolVar(&f.requireWhy, "require-reasons", false, "a \"# jobguard:ignore RULE-ID REASON\" comment without a reason exempts nothing")
 	fl.StringArrayVar(&f.policyDirs, "policy", nil, "directory of custom Rego rules to load beside the built-in ones, anywhere (repeatable; see README, Custom rules)")
 	addAllowBuiltinFlag(fl, &f.allowBuiltins)
 	fl.StringArrayVarP(&f.render.ValuesFiles, "values", "f", nil, "Helm values file for chart directories, merged over the chart's values.yaml (repeatable; later wins)")

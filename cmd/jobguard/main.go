@@ -95,5 +95,25 @@ The same rules run offline (jobguard lint) and in the cluster as an admission we
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(newLintCommand(stdin), newRulesCommand(), newExplainCommand(), newScheduleCommand(), newRBACCommand(stdin), newTestCommand(), newMutateCommand(stdin), newServeCommand(), certs.NewCommand(), newVersionCommand())
+	keepUsageHintForCobra(root)
 	return root
+}
+
+// keepUsageHintForCobra makes an error a command returns once it runs (certs generate's "exists:
+// pass --force") an exitError, so that run prints it without the "Run 'jobguard --help'" line,
+// which is for cobra's own errors: unknown flags, wrong argument counts.
+func keepUsageHintForCobra(cmd *cobra.Command) {
+	if runE := cmd.RunE; runE != nil {
+		cmd.RunE = func(c *cobra.Command, args []string) error {
+			err := runE(c, args)
+			var ee *exitError
+			if err != nil && !errors.As(err, &ee) {
+				return &exitError{exitUsage, err}
+			}
+			return err
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		keepUsageHintForCobra(sub)
+	}
 }

@@ -128,7 +128,7 @@ func TestLintUnparsableFileStillLintsTheRest(t *testing.T) {
 	if code != exitUsage {
 		t.Errorf("exit %d, want %d (an input could not be parsed)", code, exitUsage)
 	}
-	if !strings.Contains(out, "a-broken.yaml:4: error input: not valid YAML") {
+	if !strings.Contains(out, "a-broken.yaml:4:1: error input: not valid YAML") {
 		t.Errorf("parse error not reported with file and line:\n%s", out)
 	}
 	if !strings.Contains(out, "b-jobs.yaml:24:11: error job-restart-policy:") {

@@ -51,3 +51,103 @@ func TestGoldenReport(t *testing.T) {
 		})
 	}
 }
+
+// TestCustomRuleFailingOnOneObject: a custom rule that fails at run time on one object (two
+// values for one complete rule) is an input error for that object and rule; its findings on the
+// other objects, and the built-in rules' on all of them, are still reported, and lint exits 2.
+func TestCustomRuleFailingOnOneObject(t *testing.T) {
+	dir := t.TempDir()
+	policy := filepath.Join(dir, "policy")
+	os.Mkdir(policy, 0o755)
+	os.WriteFile(filepath.Join(policy, "owner.rego"), []byte(`# METADATA
+# title: Jobs name their owner
+# description: An owner label.
+# custom:
+#   id: owner-label
+#   severity: warning
+#   kinds: [Job]
+#   remediation: Add an owner label.
+package jobguard.rules.custom.owner_label
+
+import data.jobguard.lib.result
+
+owner := "one" if input.object.metadata.name != ""
+
+owner := "two" if input.object.metadata.name == "broken"
+
+deny contains result.fail(sprintf("no owner label (owner %s)", [owner]), ["metadata"]) if {
+	not input.object.metadata.labels.owner
+}
+`), 0o644)
+	jobs := filepath.Join(dir, "jobs.yaml")
+	os.WriteFile(jobs, []byte(`apiVersion: batch/v1
+kind: Job
+metadata: {name: fine}
+spec: {template: {spec: {restartPolicy: Never, containers: [{name: a, image: "busybox:1.36"}]}}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: broken}
+spec: {template: {spec: {restartPolicy: Always, containers: [{name: a, image: "busybox:1.36"}]}}}
+`), 0o644)
+	code, out, stderr := jobguard(t, "", "lint", "--color", "never", "--policy", policy, jobs)
+	for _, want := range []string{
+		jobs + `:6: error input: rule owner-label failed on Job broken, which it could not check: eval_conflict_error: rule data.jobguard.rules.custom.owner_label.owner produced conflicting values: "one" at ` + filepath.Join(policy, "owner.rego") + `:13 "two" at `,
+		jobs + ":3:1: warning owner-label: no owner label (owner one)",        // the rule on the other Job
+		jobs + ":9:26: error job-restart-policy: restartPolicy \"Always\" is", // built-in rules on the broken one
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+	if code != exitUsage {
+		t.Errorf("exit %d, want %d\n%s%s", code, exitUsage, out, stderr)
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", out)
+	}
+}
+
+// TestPapercuts: explain without a rule lists the rules, an unknown id suggests the closest;
+// certs generate over existing files says "pass --force" without cobra's usage line; lint
+// --help shows --require-reasons as a flag without an argument.
+func TestPapercuts(t *testing.T) {
+	code, out, _ := jobguard(t, "", "explain")
+	if code != exitOK || !strings.Contains(out, "job-restart-policy") || !strings.Contains(out, "cron-timezone-invalid") || !strings.Contains(out, "jobguard explain RULE") {
+		t.Errorf("explain without a rule: exit %d:\n%s", code, out)
+	}
+	for typed, want := range map[string]string{
+		"job-restart-polcy": `no rule "job-restart-polcy"; did you mean job-restart-policy?`,
+		"ttl":               "did you mean job-missing-ttl?",
+		"rbac-wildcards":    "did you mean rbac-wildcard?",
+	} {
+		if code, _, stderr := jobguard(t, "", "explain", typed); code != exitUsage || !strings.Contains(stderr, want) {
+			t.Errorf("explain %s: exit %d, %q; want %q", typed, code, stderr, want)
+		}
+	}
+
+	dir := t.TempDir()
+	args := []string{"certs", "generate", "--service", "s", "--namespace", "n", "--out", dir}
+	if code, _, stderr := jobguard(t, "", args...); code != exitOK {
+		t.Fatalf("certs generate: exit %d: %s", code, stderr)
+	}
+	code, _, stderr := jobguard(t, "", args...)
+	if code != exitUsage || !strings.Contains(stderr, "exists: pass --force to overwrite it") || strings.Contains(stderr, "--help") {
+		t.Errorf("certs generate again: exit %d, %q; want the --force message alone", code, stderr)
+	}
+	if _, _, stderr := jobguard(t, "", "certs", "generate", "--frobnicate"); !strings.Contains(stderr, "Run 'jobguard --help' for usage.") {
+		t.Errorf("cobra's own errors keep the usage hint: %q", stderr)
+	}
+
+	_, help, _ := jobguard(t, "", "lint", "--help")
+	for _, line := range strings.Split(help, "\n") {
+		if strings.Contains(line, "--require-reasons") {
+			if fields := strings.Fields(line); fields[0] != "--require-reasons" || fields[1] != "a" {
+				t.Errorf("--require-reasons is shown with an argument: %q", line)
+			}
+			if col := strings.Index(line, " a "); col > 40 {
+				t.Errorf("the help column starts at %d: %q", col, line)
+			}
+		}
+	}
+}
