@@ -19,11 +19,11 @@ import (
 // chromium is Debian's package; `make test` installs nothing, so the test skips without it.
 const chromium = "/usr/bin/chromium"
 
-// TestHTMLReportInChromium renders `lint -o html=…` of the seeds in headless Chromium, filtered
+// TestGoldenHTMLReportInChromium renders `lint -o html=…` of the seeds in headless Chromium, filtered
 // by the address (#severity=warning), and checks the page's DOM after its script ran against
 // testdata/golden/report-html-dom.txt and a screenshot's pixels: the header, the severity
 // colours.
-func TestHTMLReportInChromium(t *testing.T) {
+func TestGoldenHTMLReportInChromium(t *testing.T) {
 	if _, err := os.Stat(chromium); err != nil {
 		t.Skipf("%s is absent: apt-get install chromium to render the HTML report", chromium)
 	}
