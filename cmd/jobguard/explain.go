@@ -89,8 +89,8 @@ func newExplainCommand() *cobra.Command {
 				for _, r := range engine.Rules() {
 					ids = append(ids, r.ID)
 				}
-				if close := closestIDs(args[0], ids); len(close) > 0 {
-					return &exitError{exitUsage, fmt.Errorf("no rule %q; did you mean %s? (jobguard explain lists the rules)", args[0], strings.Join(close, " or "))}
+				if near := closestIDs(args[0], ids); len(near) > 0 {
+					return &exitError{exitUsage, fmt.Errorf("no rule %q; did you mean %s? (jobguard explain lists the rules)", args[0], strings.Join(near, " or "))}
 				}
 				return &exitError{exitUsage, fmt.Errorf("no rule %q; the rules are: %s", args[0], strings.Join(ids, ", "))}
 			}
