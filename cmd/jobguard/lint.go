@@ -57,8 +57,10 @@ from the current directory) the finding names the template line too. --fix does 
 rendered output: it names where each default belongs.
 
 Each finding is printed as file:line:column: severity rule-id: message, under the object it is
-about. Severities: error (the API server rejects it, or it can never work), warning (accepted
-but risky), info (advice).
+about; the message is its first clause (--verbose: whole, with the fix; jobguard explain RULE-ID
+documents the rule). Severities: error (the API server rejects it, or it can never work), warning
+(accepted but risky), info (advice); --severity and -q hide the less severe ones from the report.
+When no object any rule checks was found, lint says so on standard error.
 
 Exemptions: the annotation jobguard.io/ignore: "rule-id[,rule-id...]" exempts a whole object;
 a comment "# jobguard:ignore rule-id[,rule-id...] reason" on the line above a field exempts
@@ -67,7 +69,8 @@ that field and everything under it.
 Exit codes:
   0  nothing at or above --fail-on was found
   1  findings at or above --fail-on
-  2  usage error, or an input that could not be read or parsed (the rest is still checked)
+  2  usage error, or an input that could not be read, parsed or checked (a misspelt kind, a custom
+     rule that failed on it); the rest is still checked
 
 Memory: past 20,000 findings, the findings wait in a temporary file (in $TMPDIR) until the
 sorted report is written; RBAC objects and summaries of Jobs that run kubectl stay in memory
