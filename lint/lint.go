@@ -557,3 +557,7 @@ func (l *Linter) check(ctx context.Context, eval *policies.Evaluation, place *pl
 	}
 	return kept, suppressed, inputErrs, nil
 }
+
+// ValuesNote is what lint appended to a finding's message about the Helm values its field came
+// from (" (.Values.image.tag from values.yaml:4:3)"), or "": reports that shorten messages keep it.
+func ValuesNote(f policies.Finding) string { return describeValues(f.Related) }

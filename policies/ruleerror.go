@@ -40,7 +40,7 @@ func (e *RuleErrors) Error() string {
 
 type singleQuery struct {
 	once sync.Once
-	pq   rego.PreparedEvalQuery
+	pq   query
 	err  error
 }
 
@@ -48,7 +48,8 @@ type singleQuery struct {
 // that succeed, and a *RuleErrors naming those that fail.
 func (e *Engine) evaluateEach(ctx context.Context, obj ast.Object, ref ObjectRef, eo evalOptions, model *workload.Workload) ([]Finding, error) {
 	var rules []*Rule
-	for _, r := range e.rulesByKind()[groupKindOf(ref)] {
+	ofKind, _ := queryFor(e.rulesByKind(), groupKindOf(ref))
+	for _, r := range ofKind {
 		if eo.rules == AllRules || inSet[eo.rules](r) {
 			rules = append(rules, r)
 		}

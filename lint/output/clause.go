@@ -1,6 +1,7 @@
 package output
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/jobguard/jobguard/lint"
@@ -60,6 +61,18 @@ func shortClause(message string) string {
 	return strings.TrimSpace(out.String()) + note
 }
 
+// shortMessage is a finding's short message: its first clause, with the notes lint appended
+// that say where to fix it (the Helm values the field came from) or why an ignore comment did
+// not apply.
+func shortMessage(f policies.Finding) string {
+	msg, ignoreNote := splitIgnoreNote(f.Message)
+	values := lint.ValuesNote(f)
+	if rest, ok := strings.CutSuffix(msg, values); ok && values != "" {
+		return shortClause(rest) + values + ignoreNote
+	}
+	return shortClause(msg) + ignoreNote
+}
+
 // splitIgnoreNote separates the note lint appends to a message when an ignore comment gives no
 // reason (lint.Linter, WithRequireReasons): it says why the comment did not apply, which a short
 // message must keep.
@@ -82,8 +95,8 @@ const maxMergedWords = 6
 func mergeClauses(findings []policies.Finding) string {
 	var clauses []string
 	for _, f := range findings {
-		c := shortClause(f.Message)
-		if len(clauses) == 0 || !contains(clauses, c) {
+		c := shortMessage(f)
+		if !slices.Contains(clauses, c) {
 			clauses = append(clauses, c)
 		}
 	}
@@ -116,15 +129,6 @@ func mergeClauses(findings []policies.Finding) string {
 	}
 	parts := append(append(append([]string{}, words[0][:prefix]...), strings.Join(middles, ", ")), words[0][len(words[0])-suffix:]...)
 	return strings.Join(parts, " ")
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func allEqual(words [][]string, at func([]string) string) bool {

@@ -52,3 +52,17 @@ func TestMergeClauses(t *testing.T) {
 		}
 	}
 }
+
+// TestShortMessageKeepsWhereToFix: the Helm values note lint appends (where the field's value
+// was set) survives shortening, and so does the note about an ignore comment without a reason.
+func TestShortMessageKeepsWhereToFix(t *testing.T) {
+	related := []policies.RelatedLocation{{Position: policies.Position{File: "values.yaml", Line: 3, Column: 1}, Role: policies.RoleValues, Message: ".Values.restartPolicy"}}
+	f := policies.Finding{Related: related, Message: `restartPolicy "Always" is not valid for a Job; valid values: "OnFailure", "Never" (.Values.restartPolicy from values.yaml:3:1)`}
+	if got, want := shortMessage(f), `restartPolicy "Always" is not valid for a Job (.Values.restartPolicy from values.yaml:3:1)`; got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+	f.Message += " (the jobguard:ignore comment on line 2 gives no reason, so it does not apply)"
+	if got, want := shortMessage(f), `restartPolicy "Always" is not valid for a Job (.Values.restartPolicy from values.yaml:3:1) (the jobguard:ignore comment on line 2 gives no reason, so it does not apply)`; got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}

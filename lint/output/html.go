@@ -73,7 +73,7 @@ func (h htmlFormatter) Format(w io.Writer, r *lint.Report) error {
 	byRule := map[string]*htmlGroup{}
 	err := r.EachFinding(func(f policies.Finding) error {
 		hf := &htmlFinding{
-			Rule: f.Rule, Severity: string(f.Severity), Short: shortClause(f.Message), Message: f.Message,
+			Rule: f.Rule, Severity: string(f.Severity), Short: shortMessage(f), Message: f.Message,
 			Remediation: f.Remediation, Object: f.Object.String() + " (" + f.Object.APIVersion + ")",
 			Position: f.Position.String(), Source: f.Position.Source,
 			Lines: sources.around(f.Position.File, f.Position.Line),
