@@ -51,6 +51,8 @@ func shortClause(message string) string {
 				}
 				asideStart = -1
 			}
+		case depth == 0 && i+1 < len(runes) && runes[i+1] == ' ' && r == ':' && !hasVerb(out.String()):
+			// "label team: value "x/y" is not valid": the part before the colon names the subject
 		case depth == 0 && i+1 < len(runes) && runes[i+1] == ' ' && (r == ',' || r == ':' || r == ';'):
 			return strings.TrimSpace(out.String()) + note
 		case depth == 0 && r == ' ' && i+2 < len(runes) && runes[i+1] == '—' && runes[i+2] == ' ':
@@ -71,6 +73,24 @@ func shortMessage(f policies.Finding) string {
 		return shortClause(rest) + values + ignoreNote
 	}
 	return shortClause(msg) + ignoreNote
+}
+
+// verbs are the verbs rule messages state things with; a clause without one only names its
+// subject ("env 0 of container "main"") and goes on after its colon.
+var verbs = map[string]bool{
+	"is": true, "are": true, "was": true, "has": true, "have": true, "must": true, "needs": true,
+	"grants": true, "uses": true, "does": true, "can": true, "cannot": true, "lacks": true, "never": true,
+	"starts": true, "runs": true, "fires": true, "matches": true, "binds": true, "gives": true,
+	"sets": true, "holds": true, "allows": true, "requires": true, "rejects": true, "names": true,
+}
+
+func hasVerb(clause string) bool {
+	for _, w := range strings.Fields(clause) {
+		if verbs[w] {
+			return true
+		}
+	}
+	return false
 }
 
 // splitIgnoreNote separates the note lint appends to a message when an ignore comment gives no

@@ -66,3 +66,16 @@ func TestShortMessageKeepsWhereToFix(t *testing.T) {
 		t.Errorf("got %q\nwant %q", got, want)
 	}
 }
+
+func TestShortClauseGoesOnAfterASubject(t *testing.T) {
+	tests := []struct{ message, want string }{
+		{`label team: value "platform/data" is not valid: a valid label must be`, `label team: value "platform/data" is not valid`},
+		{`env 0 of container "main": name "MODE=fast" is not valid: a valid name`, `env 0 of container "main": name "MODE=fast" is not valid`},
+		{`backoffLimit is -1: it must be 0 or more`, `backoffLimit is -1`},
+	}
+	for _, tt := range tests {
+		if got := shortClause(tt.message); got != tt.want {
+			t.Errorf("shortClause(%q)\n got %q\nwant %q", tt.message, got, tt.want)
+		}
+	}
+}
