@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/jobguard/jobguard/lint"
 	"github.com/jobguard/jobguard/policies"
@@ -96,6 +97,9 @@ func Summary(r *lint.Report) string {
 		c.Info,
 		r.Objects, plural(r.Objects, "object", "objects"),
 		r.Files, plural(r.Files, "file", "files"))
+	if r.Cluster != "" {
+		s = s[:strings.LastIndex(s, " from ")] + " from cluster " + r.Cluster
+	}
 	if n := len(r.Suppressed); n > 0 {
 		s += fmt.Sprintf("; %d suppressed by %s comments", n, lint.IgnoreDirective)
 	}
