@@ -23,8 +23,8 @@ test: ## run every test: Go, Rego rules, fixtures, golden files, docs, real-API-
 	$(ENVTEST_ENV) $(GO) test -count=1 ./...
 	GO=$(GO) FUZZTIME=$(FUZZTIME) hack/fuzz.sh
 
-test-envtest: ## only the real-API-server tests (webhook, kubectl RBAC mapping with kubectl 1.36 and 1.31, certs)
-	$(ENVTEST_ENV) $(GO) test -count=1 -run Envtest -v ./webhook/ ./policies/kubectl/ ./certs/
+test-envtest: ## only the real-API-server tests (webhook, kubectl RBAC mapping with kubectl 1.36 and 1.31, certs, audit)
+	$(ENVTEST_ENV) $(GO) test -count=1 -run Envtest -v ./webhook/ ./policies/kubectl/ ./certs/ ./audit/ ./cmd/jobguard/
 
 # The soak test also runs in `make test`, for 12 seconds; this is the long run issue 6 asks for.
 soak: ## 10 minutes of mixed load on loopback while the config is reloaded and the certificate rotated

@@ -22,14 +22,14 @@ import (
 	"github.com/jobguard/jobguard/lint/output"
 )
 
-// TestAuditCommand runs `jobguard audit` against a real API server (envtest, from
+// TestEnvtestAuditCommand runs `jobguard audit` against a real API server (envtest, from
 // $KUBEBUILDER_ASSETS; skipped without it) through a kubeconfig, as a user would. What the audit
 // finds is tested in audit/envtest_test.go; this is the command: kubeconfig, scope, formats,
 // exit codes.
-func TestAuditCommand(t *testing.T) {
+func TestEnvtestAuditCommand(t *testing.T) {
 	assets := os.Getenv("KUBEBUILDER_ASSETS")
 	if assets == "" {
-		t.Skip("KUBEBUILDER_ASSETS is not set: run `KUBEBUILDER_ASSETS=$(hack/envtest-binaries.sh) go test ./cmd/jobguard -run Audit` (make test does)")
+		t.Skip("KUBEBUILDER_ASSETS is not set: run `KUBEBUILDER_ASSETS=$(hack/envtest-binaries.sh) go test ./cmd/jobguard -run EnvtestAudit` (make test does)")
 	}
 	env := &envtest.Environment{UseExistingCluster: ptr.To(false), BinaryAssetsDirectory: assets, ControlPlaneStartTimeout: time.Minute, ControlPlaneStopTimeout: time.Minute}
 	cfg, err := env.Start()
