@@ -101,6 +101,16 @@ func TestHelmChartValues(t *testing.T) {
 			t.Errorf("the Deployment lacks %s", want)
 		}
 	}
+	monitoring := normalized(t, renderForTest(t, "monitoring.serviceMonitor.enabled=true", "monitoring.prometheusRule.enabled=true", "monitoring.grafanaDashboard.enabled=true"))
+	if rule := monitoring["monitoring.coreos.com/v1/PrometheusRule jobguard-system/jobguard"]; !strings.Contains(rule, `"alert":"JobguardAuditFailing"`) {
+		t.Errorf("the PrometheusRule holds files/prometheus-rules.yaml: %s", rule)
+	}
+	if sm := monitoring["monitoring.coreos.com/v1/ServiceMonitor jobguard-system/jobguard"]; !strings.Contains(sm, `"honorLabels":true`) {
+		t.Errorf("the ServiceMonitor keeps jobguard's namespace label: %s", sm)
+	}
+	if cm := monitoring["v1/ConfigMap jobguard-system/jobguard-grafana-dashboard"]; !strings.Contains(cm, `jobguard_audit_findings`) {
+		t.Errorf("the dashboard ConfigMap holds files/grafana-dashboard.json: %.200s", cm)
+	}
 	if _, _, errs := (RenderOptions{Set: []string{"certificates.mode=vault"}}).renderChart(jobguardChart); len(errs) == 0 || !strings.Contains(errs[0].Message, "certificates.mode") {
 		t.Errorf("an unknown certificates.mode is an error that names it: %v", errs)
 	}

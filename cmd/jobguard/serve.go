@@ -280,6 +280,9 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 			logger.Error("certificate watcher stopped", "error", err)
 		}
 	}()
+	if err := srv.ObserveCertificate(func() (time.Time, error) { return servingNotAfter(certs) }); err != nil {
+		return &exitError{exitUsage, err}
+	}
 	if err := startBackgroundAudit(ctx, cmd, f, srv, clusterConfig, logger); err != nil {
 		return &exitError{exitUsage, err}
 	}
@@ -291,18 +294,9 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 
 // certificateUsable reports whether the watcher holds a certificate that is valid now.
 func certificateUsable(certs *certwatcher.CertWatcher, now time.Time) error {
-	c, err := certs.GetCertificate(nil)
+	leaf, err := servingLeaf(certs)
 	if err != nil {
 		return err
-	}
-	if c == nil || len(c.Certificate) == 0 {
-		return errors.New("no serving certificate loaded")
-	}
-	leaf := c.Leaf
-	if leaf == nil {
-		if leaf, err = x509.ParseCertificate(c.Certificate[0]); err != nil {
-			return fmt.Errorf("the serving certificate does not parse: %w", err)
-		}
 	}
 	switch {
 	case now.Before(leaf.NotBefore):
@@ -311,4 +305,32 @@ func certificateUsable(certs *certwatcher.CertWatcher, now time.Time) error {
 		return fmt.Errorf("the serving certificate expired at %s; renew it (jobguard certs generate --force)", leaf.NotAfter.UTC().Format(time.RFC3339))
 	}
 	return nil
+}
+
+// servingLeaf is the certificate the watcher serves.
+func servingLeaf(certs *certwatcher.CertWatcher) (*x509.Certificate, error) {
+	c, err := certs.GetCertificate(nil)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil || len(c.Certificate) == 0 {
+		return nil, errors.New("no serving certificate loaded")
+	}
+	if c.Leaf != nil {
+		return c.Leaf, nil
+	}
+	leaf, err := x509.ParseCertificate(c.Certificate[0])
+	if err != nil {
+		return nil, fmt.Errorf("the serving certificate does not parse: %w", err)
+	}
+	return leaf, nil
+}
+
+// servingNotAfter is when the served certificate expires, for the expiry metric.
+func servingNotAfter(certs *certwatcher.CertWatcher) (time.Time, error) {
+	leaf, err := servingLeaf(certs)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return leaf.NotAfter, nil
 }
