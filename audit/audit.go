@@ -33,8 +33,8 @@ type Kind struct {
 	Namespaced bool
 }
 
-// Kinds are the kinds audit lists, in the order it lists them: CronJobs before Jobs, so that a
-// Job a CronJob owns is known as such.
+// Kinds are the kinds audit lists. CronJobs come right before Jobs: they are listed first, so
+// that a Job a CronJob owns is known as such (listGroups).
 var Kinds = []Kind{
 	{schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "cronjobs"}, "CronJob", true},
 	{schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}, "Job", true},
@@ -168,40 +168,51 @@ func (a *Auditor) Audit(ctx context.Context) (*lint.Report, error) {
 	}
 
 	batch := policies.NewBatch[tag](a.engine)
-	cronJobs := map[types.UID]bool{}
-	for _, k := range Kinds {
-		if ctx.Err() != nil {
-			break
-		}
-		err := a.list(ctx, k, func(u *unstructured.Unstructured) error {
-			if k.Kind == "CronJob" {
-				cronJobs[u.GetUID()] = true
-			}
-			if k.Kind == "Job" && ownedByListedCronJob(u, cronJobs) {
-				return nil // reported on its CronJob, whose template it was made from
-			}
-			obj, err := toAST(u)
-			if err != nil {
-				report.InputErrors = append(report.InputErrors, &lint.InputError{File: Location(refOf(u)), Message: "cannot read: " + err.Error()})
-				return nil
-			}
-			t := tag{ref: refOf(u), report: (k.Namespaced || a.ns == "") && (a.bootstrap || !bootstrapPolicy(u))}
-			now, _, err := batch.Add(obj, t)
-			if err != nil {
-				report.InputErrors = append(report.InputErrors, &lint.InputError{File: Location(t.ref), Message: err.Error()})
-			}
-			if now == nil {
-				return nil
-			}
-			if !send(task{eval: now, tag: t}) {
-				return ctx.Err()
-			}
-			return nil
-		})
-		if err != nil && ctx.Err() == nil {
-			report.InputErrors = append(report.InputErrors, &lint.InputError{File: k.Kind + " (" + k.Resource.GroupVersion().String() + ")", Message: describeListError(err, k)})
-		}
+	inputError := func(e *lint.InputError) {
+		mu.Lock()
+		defer mu.Unlock()
+		report.InputErrors = append(report.InputErrors, e)
 	}
+	// The kinds are listed at the same time, so that the API server's time to answer overlaps
+	// with the evaluation and with each other; Jobs after CronJobs, to know which Jobs a CronJob
+	// controls.
+	var listers sync.WaitGroup
+	for _, group := range listGroups() {
+		listers.Go(func() {
+			cronJobs := map[types.UID]bool{}
+			for _, k := range group {
+				if ctx.Err() != nil {
+					return
+				}
+				err := a.list(ctx, k, func(u *unstructured.Unstructured) error {
+					if k.Kind == "CronJob" {
+						cronJobs[u.GetUID()] = true
+					}
+					if k.Kind == "Job" && ownedByListedCronJob(u, cronJobs) {
+						return nil // reported on its CronJob, whose template it was made from
+					}
+					obj, err := toAST(u)
+					if err != nil {
+						inputError(&lint.InputError{File: Location(refOf(u)), Message: "cannot read: " + err.Error()})
+						return nil
+					}
+					t := tag{ref: refOf(u), report: (k.Namespaced || a.ns == "") && (a.bootstrap || !bootstrapPolicy(u))}
+					now, _, err := batch.Add(obj, t)
+					if err != nil {
+						inputError(&lint.InputError{File: Location(t.ref), Message: err.Error()})
+					}
+					if now != nil && !send(task{eval: now, tag: t}) {
+						return ctx.Err()
+					}
+					return nil
+				})
+				if err != nil && ctx.Err() == nil {
+					inputError(&lint.InputError{File: k.Kind + " (" + k.Resource.GroupVersion().String() + ")", Message: describeListError(err, k)})
+				}
+			}
+		})
+	}
+	listers.Wait()
 	for t, eval := range batch.Remaining() {
 		if ctx.Err() != nil {
 			break
@@ -222,6 +233,19 @@ func (a *Auditor) Audit(ctx context.Context) (*lint.Report, error) {
 	policies.SortFindings(report.Findings)
 	slices.SortFunc(report.InputErrors, func(a, b *lint.InputError) int { return strings.Compare(a.File, b.File) })
 	return report, nil
+}
+
+// listGroups are the kinds listed one after the other: each alone, but Jobs after CronJobs.
+func listGroups() [][]Kind {
+	var groups [][]Kind
+	for _, k := range Kinds {
+		if k.Kind == "Job" && len(groups) > 0 && groups[len(groups)-1][0].Kind == "CronJob" {
+			groups[len(groups)-1] = append(groups[len(groups)-1], k)
+			continue
+		}
+		groups = append(groups, []Kind{k})
+	}
+	return groups
 }
 
 // list pages through one kind (Limit and Continue; a continue token that expired starts a full
