@@ -59,6 +59,8 @@ type Auditor struct {
 	skipNS   func(string) bool
 	// bootstrap: WithBootstrapRBAC.
 	bootstrap bool
+	// checked: WithCheckedObjects.
+	checked bool
 }
 
 // Option configures an Auditor.
@@ -86,6 +88,10 @@ func WithExcludedNamespaces(skip func(string) bool) Option {
 // WithBootstrapRBAC reports the API server's own default roles and bindings too (see
 // bootstrapPolicy). Default: they judge the other objects but are not reported themselves.
 func WithBootstrapRBAC(report bool) Option { return func(a *Auditor) { a.bootstrap = report } }
+
+// WithCheckedObjects fills Report.Checked with every object reported on, findings or not (for
+// JUnit, as lint.WithCheckedObjects).
+func WithCheckedObjects(checked bool) Option { return func(a *Auditor) { a.checked = checked } }
 
 // New returns an Auditor that lists with client and evaluates with engine.
 func New(engine *policies.Engine, client dynamic.Interface, opts ...Option) *Auditor {
@@ -152,6 +158,9 @@ func (a *Auditor) Audit(ctx context.Context) (*lint.Report, error) {
 					}
 					if !t.tag.counted {
 						report.Objects++
+						if a.checked {
+							report.Checked = append(report.Checked, lint.CheckedObject{Object: t.tag.ref, Position: policies.Position{File: Location(t.tag.ref)}})
+						}
 					}
 				}
 				mu.Unlock()
@@ -231,6 +240,7 @@ func (a *Auditor) Audit(ctx context.Context) (*lint.Report, error) {
 		return nil, err
 	}
 	policies.SortFindings(report.Findings)
+	slices.SortFunc(report.Checked, func(a, b lint.CheckedObject) int { return strings.Compare(a.Position.File, b.Position.File) })
 	slices.SortFunc(report.InputErrors, func(a, b *lint.InputError) int { return strings.Compare(a.File, b.File) })
 	return report, nil
 }
@@ -259,6 +269,9 @@ func (a *Auditor) list(ctx context.Context, k Kind, fn func(*unstructured.Unstru
 		return ri.List(ctx, opts)
 	}))
 	p.PageSize = a.pageSize
+	// One page fetched ahead while the current one is evaluated, not the pager's default ten:
+	// the kinds are listed at once, and ten pages each would hold the whole of a large cluster.
+	p.PageBufferSize = 1
 	return p.EachListItem(ctx, metav1.ListOptions{}, func(o k8sruntime.Object) error {
 		u, ok := o.(*unstructured.Unstructured)
 		if !ok {

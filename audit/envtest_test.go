@@ -214,8 +214,15 @@ func TestEnvtest(t *testing.T) {
 	})
 
 	t.Run("one namespace", func(t *testing.T) {
-		report := runAudit(t, cfg, audit.WithNamespace(ns))
+		report := runAudit(t, cfg, audit.WithNamespace(ns), audit.WithCheckedObjects(true))
 		keys, _ := findings(report)
+		var checked []string
+		for _, c := range report.Checked {
+			checked = append(checked, c.Position.File)
+		}
+		if !slices.Contains(checked, "team-a/ServiceAccount/lister") || len(checked) != report.Objects {
+			t.Errorf("Checked lists every object reported on, findings or not (%d objects): %v", report.Objects, checked)
+		}
 		for _, k := range keys {
 			if !strings.HasPrefix(k, ns+"/") {
 				t.Errorf("%s: auditing namespace %s reports only its objects", k, ns)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -149,7 +150,8 @@ func runAudit(cmd *cobra.Command, f auditFlags) error {
 	if err != nil {
 		return &exitError{exitUsage, fmt.Errorf("kubeconfig: %w", err)}
 	}
-	opts := []audit.Option{audit.WithPageSize(f.pageSize), audit.WithBootstrapRBAC(f.bootstrapRBAC), audit.WithCluster(clusterName(kube, f.context, restConfig))}
+	junit := slices.ContainsFunc(specs, func(s output.Spec) bool { return s.Format == output.JUnit })
+	opts := []audit.Option{audit.WithPageSize(f.pageSize), audit.WithBootstrapRBAC(f.bootstrapRBAC), audit.WithCheckedObjects(junit), audit.WithCluster(clusterName(kube, f.context, restConfig))}
 	if namespace != "" {
 		opts = append(opts, audit.WithNamespace(namespace))
 	}

@@ -144,6 +144,12 @@ func TestEnvtestAuditCommand(t *testing.T) {
 		t.Errorf("audit with deploy/audit/clusterrole.yaml: exit %d, want %d and no input errors\n%s%s", code, exitFindings, out, errOut)
 	}
 
+	// JUnit lists every object checked, with or without findings, as lint's does.
+	code, out, _ = jobguard(t, "", "audit", "--kubeconfig", "kubeconfig", "-n", "team-a", "-o", "junit")
+	if code != exitFindings || !strings.Contains(out, `team-a/CronJob/leap`) || !strings.Contains(out, "<failure") {
+		t.Errorf("audit -o junit: exit %d\n%s", code, out)
+	}
+
 	if code, _, errOut := jobguard(t, "", "audit", "--kubeconfig", "missing", "-A"); code != exitUsage || !strings.Contains(errOut, "missing") {
 		t.Errorf("a kubeconfig that does not exist: exit %d, %q", code, errOut)
 	}

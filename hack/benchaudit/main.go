@@ -50,6 +50,7 @@ func main() {
 	runs := flag.Int("runs", 3, "audits to run; each is printed, then the median by wall time")
 	binary := flag.String("jobguard", "", "jobguard binary (default: build ./cmd/jobguard)")
 	workers := flag.Int("create-workers", 16, "concurrent create requests while filling the cluster")
+	flag.BoolVar(&showStderr, "stderr", false, "pass the audit's standard error through (with GODEBUG=gctrace=1: the heap after each collection)")
 	flag.Parse()
 	if err := run(*objects, *runs, *binary, *workers); err != nil {
 		fmt.Fprintln(os.Stderr, "benchaudit:", err)
@@ -217,6 +218,9 @@ func resourceOf(u *unstructured.Unstructured) schema.GroupVersionResource {
 	return gv.WithResource(strings.ToLower(u.GetKind()) + "s")
 }
 
+// showStderr: -stderr.
+var showStderr bool
+
 type result struct {
 	wall, cpu time.Duration
 	maxRSS    int64
@@ -231,6 +235,9 @@ func audit(binary, dir string) (result, error) {
 	cmd.Dir = dir
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
+	if showStderr {
+		cmd.Stderr = io.MultiWriter(&stderr, os.Stderr)
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return r, err
