@@ -104,7 +104,8 @@ func (s *Server) AuditMetrics() *AuditMetrics { return s.auditMetrics.Load() }
 // goroutine (start it in its own), with its own clients, and reads the policy the handlers use
 // only to evaluate with the same rules and configuration. When this replica loses the Lease
 // (or never gets it, or the API server cannot be reached), it stops auditing and stands for
-// election again after a pause.
+// election again after a pause that doubles, up to a minute, while that keeps happening at once.
+// Call it once per Server: it registers the audit's metrics.
 func (s *Server) StartAudit(ctx context.Context, opts AuditOptions) error {
 	if opts.Config == nil || opts.LeaseNamespace == "" || opts.Interval <= 0 {
 		return errors.New("background audit: a cluster connection, the Lease namespace and an interval above 0 are required")
@@ -126,11 +127,10 @@ func (s *Server) StartAudit(ctx context.Context, opts AuditOptions) error {
 	a := &auditor{s: s, opts: opts, client: client, metrics: m, log: log,
 		reports: &reportWriter{client: client, config: opts.Config, log: log}}
 
-	pause := opts.RetryPeriod
-	if pause <= 0 {
-		pause = 2 * time.Second
-	}
+	firstPause := cmp.Or(opts.RetryPeriod, 2*time.Second)
+	pause := firstPause
 	for ctx.Err() == nil {
+		started := time.Now()
 		mgr, err := manager.New(opts.Config, manager.Options{
 			Scheme:                        scheme.Scheme,
 			Metrics:                       metricsserver.Options{BindAddress: "0"},
@@ -153,11 +153,15 @@ func (s *Server) StartAudit(ctx context.Context, opts AuditOptions) error {
 		if ctx.Err() != nil {
 			break
 		}
+		if time.Since(started) > time.Minute {
+			pause = firstPause // it ran for a while: a new failure, not the same one again
+		}
 		a.log.Warn("background audit stopped; standing for election again", "error", err, "after", pause)
 		select {
 		case <-ctx.Done():
 		case <-time.After(pause):
 		}
+		pause = min(2*pause, time.Minute)
 	}
 	return nil
 }
