@@ -86,7 +86,7 @@ func TestHelmChartValues(t *testing.T) {
 		}
 	}
 	config := objs["v1/ConfigMap jobguard-system/jobguard-config"]
-	for _, want := range []string{`"mode":"warn"`, `"interval":"0"`} {
+	for _, want := range []string{`"mode":"warn"`, `"interval":"0"`, `"excludedNamespaces":["team-x"]`} {
 		if !strings.Contains(config, want) {
 			t.Errorf("the configuration lacks %s: %s", want, config)
 		}
