@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -63,7 +64,11 @@ func envtestBackgroundAudit(t *testing.T, ec *envtestCluster) {
 			}},
 		},
 	}
-	for _, o := range []client.Object{&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, never, latest} {
+	wildcard := &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: "background-audit-wildcard"},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"*"}}},
+	}
+	for _, o := range []client.Object{&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, never, latest, wildcard} {
 		if err := unreviewed.Create(ctx, o); err != nil {
 			t.Fatal(err)
 		}
@@ -151,8 +156,8 @@ func envtestBackgroundAudit(t *testing.T, ec *envtestCluster) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	results := func() (map[string]bool, error) {
-		r, err := reports.Resource(webhook.PolicyReportResource).Namespace(ns).Get(ctx, webhook.ReportName, metav1.GetOptions{})
+	resultsOf := func(ri dynamic.ResourceInterface) (map[string]bool, error) {
+		r, err := ri.Get(ctx, webhook.ReportName, metav1.GetOptions{})
 		if err != nil {
 			return nil, err
 		}
@@ -167,6 +172,9 @@ func envtestBackgroundAudit(t *testing.T, ec *envtestCluster) {
 		}
 		return got, nil
 	}
+	results := func() (map[string]bool, error) {
+		return resultsOf(reports.Resource(webhook.PolicyReportResource).Namespace(ns))
+	}
 	var got map[string]bool
 	waitUntil(t, 30*time.Second, "PolicyReport "+ns+"/jobguard with the CronJob's and the Job's findings", func() bool {
 		got, err = results()
@@ -174,6 +182,12 @@ func envtestBackgroundAudit(t *testing.T, ec *envtestCluster) {
 			t.Fatal(err)
 		}
 		return got["CronJob/never cron-schedule-never-runs fail"] && got["Job/latest image-latest-tag warn"]
+	})
+
+	// Cluster-scoped objects go to the ClusterPolicyReport.
+	waitUntil(t, 30*time.Second, "ClusterPolicyReport jobguard with the ClusterRole's findings", func() bool {
+		got, err := resultsOf(reports.Resource(webhook.ClusterPolicyReportResource))
+		return err == nil && got["ClusterRole/background-audit-wildcard rbac-wildcard warn"]
 	})
 
 	// Fixed: the CronJob's result goes away, in the same report.
