@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -72,6 +73,7 @@ type Config struct {
 	Policies []string `yaml:"policies"`
 	Lint     Lint     `yaml:"lint"`
 	Webhook  Webhook  `yaml:"webhook"`
+	Audit    Audit    `yaml:"audit"`
 
 	// File is where the configuration was read from; empty for the default.
 	File string `yaml:"-"`
@@ -120,6 +122,30 @@ type Webhook struct {
 	AllowBuiltins []string `yaml:"allowBuiltins"`
 	// Updates is what an UPDATE is judged on: changes (default) or all.
 	Updates Updates `yaml:"updates"`
+}
+
+// Audit configures the background audit of jobguard serve.
+type Audit struct {
+	// Interval between two audits of the cluster ("10m"); 0 turns the audit off. Nil: the
+	// default, 10 minutes. serve reads it when it starts; --audit-interval overrides it.
+	Interval *Duration `yaml:"interval"`
+}
+
+// Duration is a time.Duration written as Go writes one ("10m", "90s"), or 0.
+type Duration time.Duration
+
+// UnmarshalYAML reads "10m", "1h30m", "0".
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode && n.Value == "0" {
+		*d = 0
+		return nil
+	}
+	v, err := time.ParseDuration(n.Value)
+	if n.Kind != yaml.ScalarNode || err != nil {
+		return fmt.Errorf("line %d: %q is not a duration such as 10m or 90s", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
 }
 
 // Mutation configures the defaults the mutating webhook injects.
@@ -298,6 +324,9 @@ func (c *Config) check() error {
 		if rc.Mode != "" && !slices.Contains(modes, rc.Mode) {
 			errs = append(errs, fmt.Errorf("%s: rules.%s.mode: unknown mode %q (valid: enforce, warn, audit)", c.at(id), id, rc.Mode))
 		}
+	}
+	if c.Audit.Interval != nil && *c.Audit.Interval < 0 {
+		errs = append(errs, fmt.Errorf("%s: audit.interval: %s is negative (0 turns the audit off)", c.File, time.Duration(*c.Audit.Interval)))
 	}
 	if c.Webhook.Mode != "" && !slices.Contains(modes, c.Webhook.Mode) {
 		errs = append(errs, fmt.Errorf("%s: webhook.mode: unknown mode %q (valid: enforce, warn, audit)", c.File, c.Webhook.Mode))

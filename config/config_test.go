@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jobguard/jobguard/policies"
 )
@@ -29,6 +30,8 @@ webhook:
   excludedNamespaces: [kube-system]
   mutation:
     optIn: [cron-concurrency-unset]
+audit:
+  interval: 30m
 `
 
 func TestParse(t *testing.T) {
@@ -151,5 +154,21 @@ func TestIgnored(t *testing.T) {
 		if got := c.Ignored(filepath.Join(root, path)); got != want {
 			t.Errorf("Ignored(%s) = %v, want %v", path, got, want)
 		}
+	}
+}
+
+func TestAuditInterval(t *testing.T) {
+	c, err := Parse("x.yaml", []byte("audit:\n  interval: 90s\n"))
+	if err != nil || c.Audit.Interval == nil || time.Duration(*c.Audit.Interval) != 90*time.Second {
+		t.Fatalf("audit.interval 90s: %v, %v", c, err)
+	}
+	if c, err := Parse("x.yaml", []byte("audit:\n  interval: 0\n")); err != nil || c.Audit.Interval == nil || *c.Audit.Interval != 0 {
+		t.Errorf("audit.interval 0 turns the audit off: %v", err)
+	}
+	if _, err := Parse("x.yaml", []byte("audit:\n  interval: -1m\n")); err == nil || !strings.Contains(err.Error(), "audit.interval") {
+		t.Errorf("a negative interval: %v", err)
+	}
+	if _, err := Parse("x.yaml", []byte("audit:\n  interval: often\n")); err == nil {
+		t.Error("an interval that is no duration is an error")
 	}
 }

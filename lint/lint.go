@@ -44,6 +44,9 @@ type Report struct {
 	Suppressed []Suppression
 	// Rules is the metadata of every enabled rule, for formats that describe them (SARIF).
 	Rules []*policies.Rule
+	// Cluster, set by jobguard audit, names the cluster the objects were listed from; findings
+	// then name their object (namespace/Kind/name) where a file would be, and Files is 0.
+	Cluster string
 }
 
 // EachFinding calls fn with every finding, in order, whether the report holds them (Findings) or

@@ -18,6 +18,8 @@ package webhook_test
 //	              and existed before jobguard can still be changed; what a change introduces is judged
 //	KubectlRBAC   (envtest_rbac_test.go) the Role kubectl.Analyze maps a command to is sufficient
 //	              and minimal, asked through SubjectAccessReview
+//	BackgroundAudit  (envtest_audit_test.go) two servers' background audits: one leader,
+//	              metrics, PolicyReports written, updated and cleaned
 
 import (
 	"bufio"
@@ -98,6 +100,7 @@ func TestEnvtest(t *testing.T) {
 	t.Run("Differential", func(t *testing.T) { envtestDifferential(t, ec) })
 	t.Run("KubectlRBAC", func(t *testing.T) { envtestKubectlRBAC(t, ec) })
 	t.Run("SuggestBinds", func(t *testing.T) { envtestSuggestBinds(t, ec) })
+	t.Run("BackgroundAudit", func(t *testing.T) { envtestBackgroundAudit(t, ec) })
 }
 
 // envtestStart starts the API server with jobguard's webhook configurations and jobguard's

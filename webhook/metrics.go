@@ -39,6 +39,10 @@ type Metrics struct {
 	// before the request ("true": an UPDATE's old object, or the jobTemplate of the CronJob that
 	// owns a new Job, had the same finding; such findings are never denied) or not ("false").
 	Findings *prometheus.CounterVec
+	// Errors is jobguard_admission_errors_total{webhook}: reviews answered with a server error
+	// (500: an evaluation that failed or ran out of time); the API server then applies the
+	// webhook's failurePolicy. Also counted in Requests, as not allowed.
+	Errors *prometheus.CounterVec
 	// Reloads is jobguard_config_reloads_total{result}: configuration reloads, by result
 	// (success, failure).
 	Reloads *prometheus.CounterVec
@@ -59,12 +63,16 @@ func newMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "jobguard_rule_findings_total",
 			Help: "Rule findings at admission, by rule, severity, action (denied, warned, audited, mutated) and existing (the object had the finding before the request).",
 		}, []string{"rule", "severity", "action", "existing"}),
+		Errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "jobguard_admission_errors_total",
+			Help: "Admission reviews answered with a server error (the evaluation failed or timed out), by webhook.",
+		}, []string{"webhook"}),
 		Reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "jobguard_config_reloads_total",
 			Help: "Configuration reloads, by result (success, failure).",
 		}, []string{"result"}),
 	}
-	reg.MustRegister(m.Requests, m.Duration, m.Findings, m.Reloads)
+	reg.MustRegister(m.Requests, m.Duration, m.Findings, m.Errors, m.Reloads)
 	return m
 }
 
@@ -78,6 +86,9 @@ func newRegistry() *prometheus.Registry {
 func (m *Metrics) observe(webhook string, req admission.Request, resp admission.Response, took time.Duration) {
 	m.Requests.WithLabelValues(webhook, label(string(req.Operation), knownOperations), label(req.Kind.Kind, knownKinds), strconv.FormatBool(resp.Allowed)).Inc()
 	m.Duration.WithLabelValues(webhook).Observe(took.Seconds())
+	if resp.Result != nil && resp.Result.Code >= 500 {
+		m.Errors.WithLabelValues(webhook).Inc()
+	}
 }
 
 // Label values come from requests, which anyone who reaches the webhook can make up: values

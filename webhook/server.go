@@ -52,6 +52,9 @@ type Server struct {
 
 	accessOnce sync.Once
 
+	// auditMetrics: StartAudit's (audit.go).
+	auditMetrics atomic.Pointer[AuditMetrics]
+
 	// beforeReview, when set (tests), runs first in every review.
 	beforeReview func(context.Context, admission.Request)
 }

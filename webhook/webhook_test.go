@@ -735,6 +735,9 @@ func TestEvalTimeout(t *testing.T) {
 	if resp.Allowed || code(resp) != 500 || !strings.Contains(message(resp), "took longer than 50ms") {
 		t.Errorf("allowed=%v code=%d %q, want a 500 about the timeout", resp.Allowed, code(resp), message(resp))
 	}
+	if n := testutil.ToFloat64(s.Metrics().Errors.WithLabelValues("validate")); n != 1 {
+		t.Errorf("jobguard_admission_errors_total{webhook=validate} = %v, want 1", n)
+	}
 }
 
 // denyPatch is an AccessChecker (as the SubjectAccessReviewer would answer) that allows every

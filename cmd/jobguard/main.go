@@ -94,7 +94,7 @@ The same rules run offline (jobguard lint) and in the cluster as an admission we
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newLintCommand(stdin), newRulesCommand(), newExplainCommand(), newScheduleCommand(), newRBACCommand(stdin), newTestCommand(), newMutateCommand(stdin), newServeCommand(), certs.NewCommand(), newVersionCommand())
+	root.AddCommand(newLintCommand(stdin), newAuditCommand(), newRulesCommand(), newExplainCommand(), newScheduleCommand(), newRBACCommand(stdin), newTestCommand(), newMutateCommand(stdin), newServeCommand(), certs.NewCommand(), newVersionCommand())
 	keepUsageHintForCobra(root)
 	return root
 }

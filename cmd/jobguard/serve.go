@@ -42,6 +42,8 @@ type serveFlags struct {
 	drain       time.Duration
 	// allowBuiltins: --allow-builtin (the configuration's webhook.allowBuiltins adds to it).
 	allowBuiltins []string
+	// auditInterval: --audit-interval (serve_audit.go).
+	auditInterval time.Duration
 
 	// Self-managed certificates (--cert-mode=self-managed).
 	certMode   string
@@ -93,6 +95,12 @@ kubectl commands make; without one that check is skipped, which is logged once.
 --cert-mode=self-managed keeps the CA and serving certificate in a Secret, renews them and
 injects the CA into the webhook configurations (deploy/base does this).
 
+With a cluster connection and --namespace, one replica (elected on the Lease jobguard-audit
+in that namespace) audits the cluster every --audit-interval (config: audit.interval; default
+10m; 0 turns it off) as jobguard audit -A does, skipping webhook.excludedNamespaces: metrics
+jobguard_audit_*, and PolicyReports when the wgpolicyk8s.io CRD is installed. Reviews never wait
+for it.
+
 SIGTERM or SIGINT first drains for --shutdown-drain (default 3s): the server keeps accepting and
 answering, but /readyz fails and every answer says "Connection: close", so that clients such as
 the API server close their kept-alive connections after their next answer and go to another
@@ -134,10 +142,11 @@ Exit codes:
 	fl.Var(kubeVersionFlag(&f.kubeVersion), "kube-version", "the Kubernetes version of the cluster, for version-dependent rules such as deprecated-api; overrides the config's kubeVersion")
 	fl.DurationVar(&f.drain, "shutdown-drain", defaultShutdownDrain, `on SIGTERM or SIGINT, how long to keep serving with /readyz failing and every answer saying "Connection: close" before shutting down; 0 shuts down at once`)
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig of the cluster to ask SubjectAccessReviews (default: the in-cluster ServiceAccount when running in a pod, else no cluster connection)")
+	addAuditFlags(fl, &f)
 	fl.StringVar(&f.certMode, "cert-mode", certModeFiles, `where the serving certificate comes from: "files" (tls.crt and tls.key in --cert-dir, from jobguard certs generate or cert-manager) or "self-managed" (kept in --cert-secret, renewed and rotated, CA injected into the webhook configurations; needs a cluster connection)`)
 	fl.StringVar(&f.certSecret, "cert-secret", "jobguard-webhook-certs", "with --cert-mode=self-managed: the kubernetes.io/tls Secret that holds the CA and serving certificate")
 	fl.StringVar(&f.service, "service", "jobguard-webhook", "with --cert-mode=self-managed: the Service in front of the webhook; the certificate covers its DNS names")
-	fl.StringVar(&f.namespace, "namespace", os.Getenv("POD_NAMESPACE"), "with --cert-mode=self-managed: namespace of the Secret and the Service (default $POD_NAMESPACE)")
+	fl.StringVar(&f.namespace, "namespace", os.Getenv("POD_NAMESPACE"), "jobguard's namespace: with --cert-mode=self-managed, of the Secret and the Service; for the background audit, of its Lease (default $POD_NAMESPACE)")
 	fl.StringVar(&f.validating, "validating-webhook-configuration", "jobguard", `with --cert-mode=self-managed: ValidatingWebhookConfiguration that gets the CA bundle ("" for none)`)
 	fl.StringVar(&f.mutating, "mutating-webhook-configuration", "jobguard", `with --cert-mode=self-managed: MutatingWebhookConfiguration that gets the CA bundle ("" for none)`)
 	return cmd
@@ -271,6 +280,12 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 			logger.Error("certificate watcher stopped", "error", err)
 		}
 	}()
+	if err := srv.ObserveCertificate(func() (time.Time, error) { return servingNotAfter(certs) }); err != nil {
+		return &exitError{exitUsage, err}
+	}
+	if err := startBackgroundAudit(ctx, cmd, f, srv, clusterConfig, logger); err != nil {
+		return &exitError{exitUsage, err}
+	}
 	if err := srv.Start(ctx); err != nil {
 		return &exitError{exitServeFailed, err}
 	}
@@ -279,18 +294,9 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 
 // certificateUsable reports whether the watcher holds a certificate that is valid now.
 func certificateUsable(certs *certwatcher.CertWatcher, now time.Time) error {
-	c, err := certs.GetCertificate(nil)
+	leaf, err := servingLeaf(certs)
 	if err != nil {
 		return err
-	}
-	if c == nil || len(c.Certificate) == 0 {
-		return errors.New("no serving certificate loaded")
-	}
-	leaf := c.Leaf
-	if leaf == nil {
-		if leaf, err = x509.ParseCertificate(c.Certificate[0]); err != nil {
-			return fmt.Errorf("the serving certificate does not parse: %w", err)
-		}
 	}
 	switch {
 	case now.Before(leaf.NotBefore):
@@ -299,4 +305,32 @@ func certificateUsable(certs *certwatcher.CertWatcher, now time.Time) error {
 		return fmt.Errorf("the serving certificate expired at %s; renew it (jobguard certs generate --force)", leaf.NotAfter.UTC().Format(time.RFC3339))
 	}
 	return nil
+}
+
+// servingLeaf is the certificate the watcher serves.
+func servingLeaf(certs *certwatcher.CertWatcher) (*x509.Certificate, error) {
+	c, err := certs.GetCertificate(nil)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil || len(c.Certificate) == 0 {
+		return nil, errors.New("no serving certificate loaded")
+	}
+	if c.Leaf != nil {
+		return c.Leaf, nil
+	}
+	leaf, err := x509.ParseCertificate(c.Certificate[0])
+	if err != nil {
+		return nil, fmt.Errorf("the serving certificate does not parse: %w", err)
+	}
+	return leaf, nil
+}
+
+// servingNotAfter is when the served certificate expires, for the expiry metric.
+func servingNotAfter(certs *certwatcher.CertWatcher) (time.Time, error) {
+	leaf, err := servingLeaf(certs)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return leaf.NotAfter, nil
 }

@@ -6,9 +6,11 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -165,6 +167,27 @@ func TestServe(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
+	// The serving certificate's expiry, for alerts (deploy/monitoring).
+	resp, err := http.Get("http://" + metrics + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	exposition, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var expiry float64
+	for line := range strings.Lines(string(exposition)) {
+		if rest, ok := strings.CutPrefix(line, "jobguard_certificate_expiry_timestamp_seconds "); ok {
+			expiry, _ = strconv.ParseFloat(strings.TrimSpace(rest), 64)
+		}
+	}
+	pair, err := tls.LoadX509KeyPair(filepath.Join(certDir, "tls.crt"), filepath.Join(certDir, "tls.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := float64(pair.Leaf.NotAfter.Unix()); expiry != want {
+		t.Errorf("jobguard_certificate_expiry_timestamp_seconds = %v, want the certificate's notAfter, %v", expiry, want)
+	}
+
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	// post returns the answer's response and whether it said "Connection: close".
 	post := func(object string) (map[string]any, bool) {
@@ -216,7 +239,7 @@ func TestServe(t *testing.T) {
 			t.Errorf("serve returned %v after cancellation, want nil; logs:\n%s", r.err, r.logs)
 		}
 		t.Logf("logs:\n%s", r.logs)
-		for _, want := range []string{"jobguard webhook starting", "SubjectAccessReview checks are skipped", "jobguard webhook draining", "jobguard webhook stopped"} {
+		for _, want := range []string{"jobguard webhook starting", "SubjectAccessReview checks are skipped", "background audit off: it needs a cluster connection", "jobguard webhook draining", "jobguard webhook stopped"} {
 			if !strings.Contains(r.logs.String(), want) {
 				t.Errorf("logs lack %q:\n%s", want, r.logs)
 			}

@@ -25,14 +25,17 @@ type JSONReport struct {
 
 // JSONSummary counts what the report holds.
 type JSONSummary struct {
-	Files       int `json:"files"`
-	Objects     int `json:"objects"`
-	Skipped     int `json:"skipped"`
-	Findings    int `json:"findings"`
-	Errors      int `json:"errors"`
-	Warnings    int `json:"warnings"`
-	Info        int `json:"info"`
-	InputErrors int `json:"inputErrors"`
+	// Cluster names the cluster jobguard audit listed the objects from (files is then 0, and each
+	// finding's position.file is its object's namespace/Kind/name).
+	Cluster     string `json:"cluster,omitempty"`
+	Files       int    `json:"files"`
+	Objects     int    `json:"objects"`
+	Skipped     int    `json:"skipped"`
+	Findings    int    `json:"findings"`
+	Errors      int    `json:"errors"`
+	Warnings    int    `json:"warnings"`
+	Info        int    `json:"info"`
+	InputErrors int    `json:"inputErrors"`
 }
 
 type jsonFormatter struct{}
@@ -40,7 +43,7 @@ type jsonFormatter struct{}
 func (jsonFormatter) Format(w io.Writer, r *lint.Report) error {
 	count := r.Count()
 	summary := JSONSummary{
-		Files: r.Files, Objects: r.Objects, Skipped: r.Skipped, Findings: count.Total, InputErrors: len(r.InputErrors),
+		Cluster: r.Cluster, Files: r.Files, Objects: r.Objects, Skipped: r.Skipped, Findings: count.Total, InputErrors: len(r.InputErrors),
 		Errors: count.Errors, Warnings: count.Warnings, Info: count.Info,
 	}
 	// A JSONReport, written a finding at a time, as json.Encoder with two-space indentation

@@ -226,6 +226,9 @@ func Summary(r *lint.Report) string {
 		c.Info,
 		r.Objects, plural(r.Objects, "object", "objects"),
 		r.Files, plural(r.Files, "file", "files"))
+	if r.Cluster != "" {
+		s = s[:strings.LastIndex(s, " from ")] + " from cluster " + r.Cluster
+	}
 	if r.Skipped > 0 {
 		s += fmt.Sprintf("; %d %s of other kinds skipped", r.Skipped, plural(r.Skipped, "document", "documents"))
 	}

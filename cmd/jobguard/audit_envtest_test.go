@@ -1,0 +1,169 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/yaml"
+
+	"github.com/jobguard/jobguard/lint/output"
+)
+
+// TestEnvtestAuditCommand runs `jobguard audit` against a real API server (envtest, from
+// $KUBEBUILDER_ASSETS; skipped without it) through a kubeconfig, as a user would. What the audit
+// finds is tested in audit/envtest_test.go; this is the command: kubeconfig, scope, formats,
+// exit codes.
+func TestEnvtestAuditCommand(t *testing.T) {
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		t.Skip("KUBEBUILDER_ASSETS is not set: run `KUBEBUILDER_ASSETS=$(hack/envtest-binaries.sh) go test ./cmd/jobguard -run EnvtestAudit` (make test does)")
+	}
+	env := &envtest.Environment{UseExistingCluster: ptr.To(false), BinaryAssetsDirectory: assets, ControlPlaneStartTimeout: time.Minute, ControlPlaneStopTimeout: time.Minute}
+	cfg, err := env.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	c, err := client.New(cfg, client.Options{Scheme: scheme.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, err := env.AddUser(envtest.User{Name: "auditor", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig, err := user.KubeConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := repoRoot(t)
+	dir := t.TempDir()
+	t.Chdir(dir) // no .jobguard.yaml above
+	if err := os.WriteFile(filepath.Join(dir, "kubeconfig"), kubeconfig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx := context.Background()
+	for _, o := range []client.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-a"}},
+		&batchv1.CronJob{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "leap"},
+			Spec: batchv1.CronJobSpec{
+				Schedule: "0 0 30 2 *", ConcurrencyPolicy: batchv1.ForbidConcurrent, StartingDeadlineSeconds: ptr.To[int64](100),
+				JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{
+					ActiveDeadlineSeconds: ptr.To[int64](60),
+					Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+						RestartPolicy: corev1.RestartPolicyNever,
+						Containers:    []corev1.Container{{Name: "c", Image: "busybox:1.36"}},
+					}},
+				}},
+			},
+		},
+	} {
+		if err := c.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	code, out, errOut := jobguard(t, "", "audit", "--kubeconfig", "kubeconfig", "-A")
+	if code != exitFindings || !strings.Contains(out, "team-a/CronJob/leap: error cron-schedule-never-runs: ") {
+		t.Errorf("audit -A: exit %d, want %d and the CronJob's finding\n%s%s", code, exitFindings, out, errOut)
+	}
+	if !strings.Contains(out, " from cluster ") {
+		t.Errorf("the summary names the cluster:\n%s", out)
+	}
+
+	code, out, errOut = jobguard(t, "", "audit", "--kubeconfig", "kubeconfig", "-n", "default", "-o", "json")
+	var report output.JSONReport
+	if err := json.Unmarshal([]byte(out), &report); err != nil {
+		t.Fatalf("audit -o json: %v\n%s%s", err, out, errOut)
+	}
+	if code != exitOK || report.Summary.Findings != 0 || report.Summary.Cluster == "" {
+		t.Errorf("audit -n default: exit %d, summary %+v; namespace default holds nothing to report\n%s", code, report.Summary, errOut)
+	}
+
+	code, out, _ = jobguard(t, "", "audit", "--kubeconfig", "kubeconfig", "-n", "team-a", "-o", "json", "--fail-on", "none")
+	report = output.JSONReport{}
+	if err := json.Unmarshal([]byte(out), &report); err != nil {
+		t.Fatal(err)
+	}
+	if code != exitOK || len(report.Findings) == 0 || report.Findings[0].Position.File != "team-a/CronJob/leap" || report.Findings[0].Object.Name != "leap" {
+		t.Errorf("audit -n team-a -o json: exit %d, findings %+v", code, report.Findings)
+	}
+
+	// A user with no rights: every kind is reported as not listable, exit 2. Bound to the
+	// ClusterRole deploy/ ships for audit, the same user audits the whole cluster.
+	reader, err := env.AddUser(envtest.User{Name: "reader"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	readerConfig, err := reader.KubeConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "reader"), readerConfig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = jobguard(t, "", "audit", "--kubeconfig", "reader", "-A")
+	if code != exitUsage || !strings.Contains(out, "Job (batch/v1): error input: cannot list jobs: ") || !strings.Contains(out, "deploy/audit/clusterrole.yaml") {
+		t.Errorf("audit without rights: exit %d, want %d and what is missing\n%s", code, exitUsage, out)
+	}
+	role, err := os.ReadFile(filepath.Join(root, "deploy/audit/clusterrole.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cr rbacv1.ClusterRole
+	if err := yaml.UnmarshalStrict(role, &cr); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(ctx, &cr); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(ctx, &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "reader-audits"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: cr.Name},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "reader"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = jobguard(t, "", "audit", "--kubeconfig", "reader", "-A")
+	if code != exitFindings || strings.Contains(out, " input: ") || !strings.Contains(out, "team-a/CronJob/leap: error cron-schedule-never-runs: ") {
+		t.Errorf("audit with deploy/audit/clusterrole.yaml: exit %d, want %d and no input errors\n%s%s", code, exitFindings, out, errOut)
+	}
+
+	// JUnit lists every object checked, with or without findings, as lint's does.
+	code, out, _ = jobguard(t, "", "audit", "--kubeconfig", "kubeconfig", "-n", "team-a", "-o", "junit")
+	if code != exitFindings || !strings.Contains(out, `team-a/CronJob/leap`) || !strings.Contains(out, "<failure") {
+		t.Errorf("audit -o junit: exit %d\n%s", code, out)
+	}
+
+	if code, _, errOut := jobguard(t, "", "audit", "--kubeconfig", "missing", "-A"); code != exitUsage || !strings.Contains(errOut, "missing") {
+		t.Errorf("a kubeconfig that does not exist: exit %d, %q", code, errOut)
+	}
+	if code, _, _ := jobguard(t, "", "audit", "--kubeconfig", "kubeconfig", "-A", "-n", "x"); code != exitUsage {
+		t.Errorf("-A with -n: exit %d, want %d", code, exitUsage)
+	}
+}
+
+// repoRoot is the repository's root, two directories above this package.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return root
+}

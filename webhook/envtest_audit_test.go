@@ -1,0 +1,296 @@
+package webhook_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/jobguard/jobguard/webhook"
+)
+
+// envtestBackgroundAudit: objects created without review, then two servers audit in the
+// background with one Lease: only one audits; with the CRD of deploy/components/policy-reports
+// installed, the leader writes a PolicyReport, updates it when an object is fixed and drops the
+// results of a deleted object; when the leader stops, the other takes over.
+func envtestBackgroundAudit(t *testing.T, ec *envtestCluster) {
+	ctx := context.Background()
+	const ns = "background-audit"
+	unreviewed, err := client.New(ec.unreviewed, client.Options{Scheme: scheme.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	never := &batchv1.CronJob{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "never"},
+		Spec: batchv1.CronJobSpec{
+			Schedule: "0 0 30 2 *", ConcurrencyPolicy: batchv1.ForbidConcurrent, StartingDeadlineSeconds: ptr.To[int64](100),
+			JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{
+				ActiveDeadlineSeconds: ptr.To[int64](60),
+				Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+					RestartPolicy: corev1.RestartPolicyNever,
+					Containers:    []corev1.Container{{Name: "c", Image: "busybox:1.36"}},
+				}},
+			}},
+		},
+	}
+	latest := &batchv1.Job{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "latest"},
+		Spec: batchv1.JobSpec{
+			TTLSecondsAfterFinished: ptr.To[int32](60), ActiveDeadlineSeconds: ptr.To[int64](60),
+			Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+				RestartPolicy: corev1.RestartPolicyNever,
+				Containers:    []corev1.Container{{Name: "c", Image: "busybox:latest"}},
+			}},
+		},
+	}
+	wildcard := &rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: "background-audit-wildcard"},
+		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"*"}}},
+	}
+	for _, o := range []client.Object{&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, never, latest, wildcard} {
+		if err := unreviewed.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Two replicas, as two pods of the Deployment would be.
+	type replica struct {
+		srv    *webhook.Server
+		cancel context.CancelFunc
+		done   chan struct{}
+		logs   *syncBuffer
+	}
+	start := func(name string) *replica {
+		logs := &syncBuffer{}
+		srv, err := webhook.New(webhook.Options{
+			Logger:      slog.New(slog.NewTextHandler(logs, nil)).With("replica", name),
+			HealthAddr:  webhook.Disabled,
+			MetricsAddr: webhook.Disabled,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(ctx)
+		r := &replica{srv: srv, cancel: cancel, done: make(chan struct{}), logs: logs}
+		go func() {
+			defer close(r.done)
+			if err := srv.StartAudit(ctx, webhook.AuditOptions{
+				Config: ec.admin, Interval: time.Second, LeaseNamespace: ns,
+				LeaseDuration: 4 * time.Second, RenewDeadline: 3 * time.Second, RetryPeriod: 500 * time.Millisecond,
+			}); err != nil {
+				t.Errorf("StartAudit: %v", err)
+			}
+		}()
+		for srv.AuditMetrics() == nil {
+			time.Sleep(10 * time.Millisecond)
+		}
+		return r
+	}
+	a, b := start("a"), start("b")
+	stopped := map[*replica]bool{}
+	stop := func(r *replica) {
+		if !stopped[r] {
+			stopped[r] = true
+			r.cancel()
+			<-r.done
+		}
+	}
+	t.Cleanup(func() { stop(a); stop(b) })
+	leader := func(r *replica) float64 { return testutil.ToFloat64(r.srv.AuditMetrics().Leader) }
+	runs := func(r *replica) float64 {
+		return testutil.ToFloat64(r.srv.AuditMetrics().Runs.WithLabelValues("success"))
+	}
+
+	// One leader, and the other never audits meanwhile.
+	var lead, other *replica
+	waitUntil(t, 30*time.Second, "a leader that has audited", func() bool {
+		if leader(a)+leader(b) > 1 {
+			t.Fatal("both replicas lead at once")
+		}
+		switch {
+		case leader(a) == 1 && runs(a) > 0:
+			lead, other = a, b
+		case leader(b) == 1 && runs(b) > 0:
+			lead, other = b, a
+		}
+		return lead != nil
+	})
+	for range 20 {
+		if leader(a)+leader(b) != 1 || runs(other) != 0 {
+			t.Fatalf("leaders a=%v b=%v; audits by the other replica: %v", leader(a), leader(b), runs(other))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	findings := lead.srv.AuditMetrics().Findings
+	if n := testutil.ToFloat64(findings.WithLabelValues("cron-schedule-never-runs", "error", ns)); n != 1 {
+		t.Errorf("jobguard_audit_findings{rule=cron-schedule-never-runs,severity=error,namespace=%s} = %v, want 1", ns, n)
+	}
+	if !strings.Contains(lead.logs.String(), "the wgpolicyk8s.io/v1alpha2 CRD is not installed") {
+		t.Errorf("without the CRD the leader says it writes no reports; logs:\n%s", lead.logs)
+	}
+
+	// The CRD installed: the leader writes the namespace's PolicyReport.
+	installPolicyReportCRDs(t, ec)
+	reports, err := dynamic.NewForConfig(ec.admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resultsOf := func(ri dynamic.ResourceInterface) (map[string]bool, error) {
+		r, err := ri.Get(ctx, webhook.ReportName, metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		got := map[string]bool{}
+		list, _, _ := unstructured.NestedSlice(r.Object, "results")
+		for _, item := range list {
+			res := item.(map[string]any)
+			for _, o := range res["resources"].([]any) {
+				ref := o.(map[string]any)
+				got[fmt.Sprintf("%s/%s %s %s", ref["kind"], ref["name"], res["policy"], res["result"])] = true
+			}
+		}
+		return got, nil
+	}
+	results := func() (map[string]bool, error) {
+		return resultsOf(reports.Resource(webhook.PolicyReportResource).Namespace(ns))
+	}
+	var got map[string]bool
+	waitUntil(t, 30*time.Second, "PolicyReport "+ns+"/jobguard with the CronJob's and the Job's findings", func() bool {
+		got, err = results()
+		if err != nil && !apierrors.IsNotFound(err) {
+			t.Fatal(err)
+		}
+		return got["CronJob/never cron-schedule-never-runs fail"] && got["Job/latest image-latest-tag warn"]
+	})
+
+	// Cluster-scoped objects go to the ClusterPolicyReport.
+	waitUntil(t, 30*time.Second, "ClusterPolicyReport jobguard with the ClusterRole's findings", func() bool {
+		got, err := resultsOf(reports.Resource(webhook.ClusterPolicyReportResource))
+		return err == nil && got["ClusterRole/background-audit-wildcard rbac-wildcard warn"]
+	})
+
+	// Fixed: the CronJob's result goes away, in the same report.
+	var cj batchv1.CronJob
+	if err := unreviewed.Get(ctx, client.ObjectKeyFromObject(never), &cj); err != nil {
+		t.Fatal(err)
+	}
+	cj.Spec.Schedule = "0 3 * * *"
+	if err := unreviewed.Update(ctx, &cj); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 30*time.Second, "the fixed CronJob's result removed", func() bool {
+		got, err = results()
+		return err == nil && !got["CronJob/never cron-schedule-never-runs fail"] && got["Job/latest image-latest-tag warn"]
+	})
+
+	// Deleted: the Job's results go away.
+	if err := unreviewed.Delete(ctx, latest, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 30*time.Second, "the deleted Job's results removed", func() bool {
+		got, err = results()
+		if err != nil {
+			return false
+		}
+		for k := range got {
+			if strings.HasPrefix(k, "Job/latest ") {
+				return false
+			}
+		}
+		return true
+	})
+	if n := testutil.ToFloat64(findings.WithLabelValues("cron-schedule-never-runs", "error", ns)); n != 0 {
+		t.Errorf("the fixed CronJob is still counted: %v", n)
+	}
+
+	// The leader stops (its pod is deleted): it releases the Lease, and the other takes over.
+	stop(lead)
+	waitUntil(t, 30*time.Second, "the other replica leading and auditing", func() bool {
+		return leader(other) == 1 && runs(other) > 0
+	})
+	if leader(lead) != 0 {
+		t.Errorf("the stopped replica still says it leads")
+	}
+}
+
+// installPolicyReportCRDs applies deploy/components/policy-reports/crds.yaml and waits until the
+// API server serves them.
+func installPolicyReportCRDs(t *testing.T, ec *envtestCluster) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "deploy", "components", "policy-reports", "crds.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	dc, err := dynamic.NewForConfig(ec.admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		var u unstructured.Unstructured
+		if err := dec.Decode(&u.Object); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if err := ec.c.Create(context.Background(), &u); err != nil {
+			t.Fatalf("creating %s: %v", u.GetName(), err)
+		}
+	}
+	waitUntil(t, 30*time.Second, "the PolicyReport CRDs served", func() bool {
+		_, e1 := dc.Resource(webhook.PolicyReportResource).List(context.Background(), metav1.ListOptions{Limit: 1})
+		_, e2 := dc.Resource(webhook.ClusterPolicyReportResource).List(context.Background(), metav1.ListOptions{Limit: 1})
+		return e1 == nil && e2 == nil
+	})
+}
+
+// waitUntil polls cond until it holds or the timeout passes.
+func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// syncBuffer is a bytes.Buffer for logs written from several goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
