@@ -1,16 +1,14 @@
 package policies
 
 import (
-	"github.com/jobguard/jobguard/internal/memo"
-
 	"context"
 	"fmt"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
-	"github.com/open-policy-agent/opa/v1/types"
 
+	"github.com/jobguard/jobguard/internal/memo"
 	"github.com/jobguard/jobguard/policies/kubectl"
 	"github.com/jobguard/jobguard/policies/rbac"
 	"github.com/jobguard/jobguard/policies/workload"
@@ -52,64 +50,6 @@ type accessKey struct{}
 func accessFrom(ctx context.Context) AccessChecker {
 	c, _ := ctx.Value(accessKey{}).(AccessChecker)
 	return c
-}
-
-var kubectlAnalyze = &rego.Function{
-	Name: "jobguard.kubectl.analyze",
-	Description: "Finds the kubectl invocations of a container (command + args, sh -c scripts parsed) and the " +
-		"API requests each makes.",
-	Decl: types.NewFunction(
-		types.Args(
-			types.Named("command", types.NewArray(nil, types.A)).Description("the container's command"),
-			types.Named("args", types.NewArray(nil, types.A)).Description("the container's args"),
-			types.Named("namespace", types.S).Description("the pod's namespace, used when kubectl gets no -n"),
-		),
-		types.Named("invocations", types.NewArray(nil, types.A)).Description(
-			"per invocation: text, position {field, index, offset}, requests [{group, resource, subresource, resourcePath, verb, namespace, allNamespaces, name, optional, escalation, rule}], unresolved"),
-	),
-	Memoize: true,
-}
-
-var rbacCheck = &rego.Function{
-	Name:        "jobguard.rbac.check",
-	Description: "Asks the evaluation's access checker whether a ServiceAccount may make a request.",
-	Decl: types.NewFunction(
-		types.Args(
-			types.Named("namespace", types.S).Description("the ServiceAccount's namespace"),
-			types.Named("name", types.S).Description("the ServiceAccount's name"),
-			types.Named("request", types.A).Description("a request from jobguard.kubectl.analyze"),
-		),
-		types.Named("verdict", types.A).Description("known (false when the RBAC is not available), allowed, note"),
-	),
-	Nondeterministic: true,
-	Memoize:          true,
-}
-
-var rbacExcess = &rego.Function{
-	Name:        "jobguard.rbac.excess",
-	Description: "Lists what an RBAC object grants beyond what the workloads bound to it need (lint only).",
-	Decl: types.NewFunction(
-		types.Args(
-			types.Named("kind", types.S).Description("Role, ClusterRole or ClusterRoleBinding"),
-			types.Named("namespace", types.S).Description("the object's namespace"),
-			types.Named("name", types.S).Description("the object's name"),
-		),
-		types.Named("excess", types.NewArray(nil, types.A)).Description("path and message of each unneeded grant"),
-	),
-	Nondeterministic: true,
-}
-
-var rbacAutomountToken = &rego.Function{
-	Name:        "jobguard.rbac.automount_token",
-	Description: "Says whether a ServiceAccount of the input mounts its token in pods that do not say (its automountServiceAccountToken).",
-	Decl: types.NewFunction(
-		types.Args(
-			types.Named("namespace", types.S).Description("the ServiceAccount's namespace"),
-			types.Named("name", types.S).Description("the ServiceAccount's name"),
-		),
-		types.Named("result", types.A).Description("known (false when the ServiceAccount is not in the input), mount"),
-	),
-	Nondeterministic: true,
 }
 
 func builtinRBACAutomountToken(bctx rego.BuiltinContext, namespace, name *ast.Term) (*ast.Term, error) {

@@ -1,8 +1,6 @@
 package policies
 
 import (
-	"github.com/jobguard/jobguard/internal/memo"
-
 	"fmt"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -10,10 +8,15 @@ import (
 	"github.com/open-policy-agent/opa/v1/tester"
 	"github.com/open-policy-agent/opa/v1/types"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/jobguard/jobguard/internal/memo"
 )
 
-// The jobguard.* builtins: Go for what Rego does badly (cron parsing, the API server's own name checks).
-// Each is added to one query with rego.FunctionN, never registered globally.
+// The jobguard.* builtins, all declared here as data (name, typed and described arguments), as
+// OPA declares its own in ast/builtins.go: Go for what Rego does badly (cron parsing, the API
+// server's own checks, kubectl analysis, RBAC). Implementations live in their area's file
+// (schedule.go, objectcheck.go, access.go, model.go). Each is added to one query with
+// rego.FunctionN, never registered globally.
 
 var stringList = types.NewArray(nil, types.S)
 
@@ -56,6 +59,133 @@ var dns1123SubdomainErrors = &rego.Function{
 		types.Named("errors", stringList).Description("empty when the value is valid"),
 	),
 }
+
+var kubectlAnalyze = &rego.Function{
+	Name: "jobguard.kubectl.analyze",
+	Description: "Finds the kubectl invocations of a container (command + args, sh -c scripts parsed) and the " +
+		"API requests each makes.",
+	Decl: types.NewFunction(
+		types.Args(
+			types.Named("command", types.NewArray(nil, types.A)).Description("the container's command"),
+			types.Named("args", types.NewArray(nil, types.A)).Description("the container's args"),
+			types.Named("namespace", types.S).Description("the pod's namespace, used when kubectl gets no -n"),
+		),
+		types.Named("invocations", types.NewArray(nil, types.A)).Description(
+			"per invocation: text, position {field, index, offset}, requests [{group, resource, subresource, resourcePath, verb, namespace, allNamespaces, name, optional, escalation, rule}], unresolved"),
+	),
+	Memoize: true,
+}
+
+var rbacCheck = &rego.Function{
+	Name:        "jobguard.rbac.check",
+	Description: "Asks the evaluation's access checker whether a ServiceAccount may make a request.",
+	Decl: types.NewFunction(
+		types.Args(
+			types.Named("namespace", types.S).Description("the ServiceAccount's namespace"),
+			types.Named("name", types.S).Description("the ServiceAccount's name"),
+			types.Named("request", types.A).Description("a request from jobguard.kubectl.analyze"),
+		),
+		types.Named("verdict", types.A).Description("known (false when the RBAC is not available), allowed, note"),
+	),
+	Nondeterministic: true,
+	Memoize:          true,
+}
+
+var rbacExcess = &rego.Function{
+	Name:        "jobguard.rbac.excess",
+	Description: "Lists what an RBAC object grants beyond what the workloads bound to it need (lint only).",
+	Decl: types.NewFunction(
+		types.Args(
+			types.Named("kind", types.S).Description("Role, ClusterRole or ClusterRoleBinding"),
+			types.Named("namespace", types.S).Description("the object's namespace"),
+			types.Named("name", types.S).Description("the object's name"),
+		),
+		types.Named("excess", types.NewArray(nil, types.A)).Description("path and message of each unneeded grant"),
+	),
+	Nondeterministic: true,
+}
+
+var rbacAutomountToken = &rego.Function{
+	Name:        "jobguard.rbac.automount_token",
+	Description: "Says whether a ServiceAccount of the input mounts its token in pods that do not say (its automountServiceAccountToken).",
+	Decl: types.NewFunction(
+		types.Args(
+			types.Named("namespace", types.S).Description("the ServiceAccount's namespace"),
+			types.Named("name", types.S).Description("the ServiceAccount's name"),
+		),
+		types.Named("result", types.A).Description("known (false when the ServiceAccount is not in the input), mount"),
+	),
+	Nondeterministic: true,
+}
+
+var workloadOf = &rego.Function{
+	Name: "jobguard.workload.of",
+	Description: "Builds the model of a Job or CronJob that the engine gives rules as input.workload " +
+		"(for tests, and for objects that are not the input).",
+	Decl: types.NewFunction(
+		types.Args(types.Named("object", types.A).Description("a Job or CronJob")),
+		types.Named("workload", types.A).Description("the model; undefined for other objects"),
+	),
+	Memoize: true,
+}
+
+var decodeErrors = &rego.Function{
+	Name: "jobguard.k8s.decode_errors",
+	Description: "Decodes an object into its k8s.io/api type as the API server does (sigs.k8s.io/json: case-sensitive, " +
+		"strict about unknown fields) and returns every field it cannot decode (wrong type) or does not know (dropped). " +
+		"Kinds that are not built into Kubernetes return no errors.",
+	Decl: types.NewFunction(
+		types.Args(types.Named("object", types.A).Description("the object, as in input.object")),
+		types.Named("errors", types.NewArray(nil, types.NewObject(nil, types.NewDynamicProperty(types.S, types.A)))).
+			Description(`each {"path": [keys and indexes], "problem": "wrong type" or "unknown field", "got": the JSON type `+
+				`written, "want": the Go type expected, "detail": the decoder's words, "hint": `+
+				`{"case": the field with that name in another case} or {"at": the path of an enclosing object that has the field}}`),
+	),
+}
+
+var selectorMatches = &rego.Function{
+	Name:        "jobguard.k8s.selector_matches",
+	Description: "Reports whether a metav1.LabelSelector (matchLabels, matchExpressions) selects a set of labels, as metav1.LabelSelectorAsSelector does; an invalid selector matches nothing.",
+	Decl: types.NewFunction(
+		types.Args(
+			types.Named("selector", types.A).Description("the label selector"),
+			types.Named("labels", types.NewObject(nil, types.NewDynamicProperty(types.S, types.S))).Description("the labels"),
+		),
+		types.Named("matches", types.B),
+	),
+}
+
+// The value checks of k8s.io/apimachinery that pod and object validation apply, by name.
+var (
+	labelsErrors = &rego.Function{
+		Name: "jobguard.k8s.labels_errors",
+		Description: "Checks a labels map as the API server does (ValidateLabels: each key a qualified name, each value " +
+			"a label value) and returns the keys and values it rejects; values that are not strings are left to decode_errors.",
+		Decl: types.NewFunction(types.Args(types.Named("labels", types.A)), types.Named("errors", mapErrorsType)),
+	}
+	annotationsErrors = &rego.Function{
+		Name: "jobguard.k8s.annotations_errors",
+		Description: "Checks an annotations map as the API server does (ValidateAnnotations: each lowercased key a qualified " +
+			"name, all keys and values together at most 256 KiB) and returns what it rejects.",
+		Decl: types.NewFunction(types.Args(types.Named("annotations", types.A)), types.Named("errors", mapErrorsType)),
+	}
+	portNameErrors = &rego.Function{
+		Name:        "jobguard.k8s.port_name_errors",
+		Description: "Returns the API server's reasons to reject a container port name (an IANA service name: at most 15 lowercase alphanumerics or '-', with a letter).",
+		Decl:        types.NewFunction(types.Args(types.Named("name", types.S)), types.Named("errors", stringList).Description("empty when valid")),
+	}
+	envVarNameErrors = &rego.Function{
+		Name:        "jobguard.k8s.env_var_name_errors",
+		Description: "Returns the API server's reasons to reject an environment variable name (RelaxedEnvironmentVariableValidation, GA and locked on since 1.34: printable ASCII but '=').",
+		Decl:        types.NewFunction(types.Args(types.Named("name", types.S)), types.Named("errors", stringList).Description("empty when valid")),
+	}
+)
+
+var mapErrorsType = types.NewArray(nil, types.NewObject([]*types.StaticProperty{
+	types.NewStaticProperty("key", types.S),
+	types.NewStaticProperty("part", types.S),
+	types.NewStaticProperty("errors", stringList),
+}, nil))
 
 // builtin pairs a declaration with the option that adds its implementation to a query.
 type builtin struct {

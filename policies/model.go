@@ -5,7 +5,6 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
-	"github.com/open-policy-agent/opa/v1/types"
 
 	"github.com/jobguard/jobguard/policies/workload"
 )
@@ -89,17 +88,6 @@ func inputTerm(obj ast.Object, w *workload.Workload) ast.Value {
 		input.Insert(ast.InternedTerm("workload"), workloadTerm(w))
 	}
 	return input
-}
-
-var workloadOf = &rego.Function{
-	Name: "jobguard.workload.of",
-	Description: "Builds the model of a Job or CronJob that the engine gives rules as input.workload " +
-		"(for tests, and for objects that are not the input).",
-	Decl: types.NewFunction(
-		types.Args(types.Named("object", types.A).Description("a Job or CronJob")),
-		types.Named("workload", types.A).Description("the model; undefined for other objects"),
-	),
-	Memoize: true,
 }
 
 func builtinWorkloadOf(_ rego.BuiltinContext, obj *ast.Term) (*ast.Term, error) {

@@ -16,7 +16,6 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
-	"github.com/open-policy-agent/opa/v1/types"
 	"k8s.io/apimachinery/pkg/api/validate/content"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -25,32 +24,6 @@ import (
 	kscheme "k8s.io/client-go/kubernetes/scheme"
 	kjson "sigs.k8s.io/json"
 )
-
-var decodeErrors = &rego.Function{
-	Name: "jobguard.k8s.decode_errors",
-	Description: "Decodes an object into its k8s.io/api type as the API server does (sigs.k8s.io/json: case-sensitive, " +
-		"strict about unknown fields) and returns every field it cannot decode (wrong type) or does not know (dropped). " +
-		"Kinds that are not built into Kubernetes return no errors.",
-	Decl: types.NewFunction(
-		types.Args(types.Named("object", types.A).Description("the object, as in input.object")),
-		types.Named("errors", types.NewArray(nil, types.NewObject(nil, types.NewDynamicProperty(types.S, types.A)))).
-			Description(`each {"path": [keys and indexes], "problem": "wrong type" or "unknown field", "got": the JSON type `+
-				`written, "want": the Go type expected, "detail": the decoder's words, "hint": `+
-				`{"case": the field with that name in another case} or {"at": the path of an enclosing object that has the field}}`),
-	),
-}
-
-var selectorMatches = &rego.Function{
-	Name:        "jobguard.k8s.selector_matches",
-	Description: "Reports whether a metav1.LabelSelector (matchLabels, matchExpressions) selects a set of labels, as metav1.LabelSelectorAsSelector does; an invalid selector matches nothing.",
-	Decl: types.NewFunction(
-		types.Args(
-			types.Named("selector", types.A).Description("the label selector"),
-			types.Named("labels", types.NewObject(nil, types.NewDynamicProperty(types.S, types.S))).Description("the labels"),
-		),
-		types.Named("matches", types.B),
-	),
-}
 
 func builtinDecodeErrors(_ rego.BuiltinContext, obj *ast.Term) (*ast.Term, error) {
 	o, ok := obj.Value.(ast.Object)
@@ -306,38 +279,6 @@ func jsonFields(typ reflect.Type) map[string]reflect.Type {
 	jsonFieldCache.Store(typ, fields)
 	return fields
 }
-
-// The value checks of k8s.io/apimachinery that pod and object validation apply, by name.
-var (
-	labelsErrors = &rego.Function{
-		Name: "jobguard.k8s.labels_errors",
-		Description: "Checks a labels map as the API server does (ValidateLabels: each key a qualified name, each value " +
-			"a label value) and returns the keys and values it rejects; values that are not strings are left to decode_errors.",
-		Decl: types.NewFunction(types.Args(types.Named("labels", types.A)), types.Named("errors", mapErrorsType)),
-	}
-	annotationsErrors = &rego.Function{
-		Name: "jobguard.k8s.annotations_errors",
-		Description: "Checks an annotations map as the API server does (ValidateAnnotations: each lowercased key a qualified " +
-			"name, all keys and values together at most 256 KiB) and returns what it rejects.",
-		Decl: types.NewFunction(types.Args(types.Named("annotations", types.A)), types.Named("errors", mapErrorsType)),
-	}
-	portNameErrors = &rego.Function{
-		Name:        "jobguard.k8s.port_name_errors",
-		Description: "Returns the API server's reasons to reject a container port name (an IANA service name: at most 15 lowercase alphanumerics or '-', with a letter).",
-		Decl:        types.NewFunction(types.Args(types.Named("name", types.S)), types.Named("errors", stringList).Description("empty when valid")),
-	}
-	envVarNameErrors = &rego.Function{
-		Name:        "jobguard.k8s.env_var_name_errors",
-		Description: "Returns the API server's reasons to reject an environment variable name (RelaxedEnvironmentVariableValidation, GA and locked on since 1.34: printable ASCII but '=').",
-		Decl:        types.NewFunction(types.Args(types.Named("name", types.S)), types.Named("errors", stringList).Description("empty when valid")),
-	}
-)
-
-var mapErrorsType = types.NewArray(nil, types.NewObject([]*types.StaticProperty{
-	types.NewStaticProperty("key", types.S),
-	types.NewStaticProperty("part", types.S),
-	types.NewStaticProperty("errors", stringList),
-}, nil))
 
 // mapProblem is one rejected entry of a labels or annotations map: its key, whether the key or
 // the value (or, "size", the whole map) is wrong, and the API server's reasons.
