@@ -371,9 +371,23 @@ func (m *mapper) fetchAndPatch(kinds ...string) error {
 	if err != nil {
 		return err
 	}
+	return m.fetchThenPatch(targets, false, nil)
+}
+
+// fetchThenPatch adds what label, annotate, the set commands and rollout restart, pause and
+// resume make of each target: a GET of the object, then a PATCH unless --list only prints it.
+// check, when given, refuses a target the command cannot change.
+func (m *mapper) fetchThenPatch(targets []target, list bool, check func(target) error) error {
 	for _, t := range targets {
+		if check != nil {
+			if err := check(t); err != nil {
+				return err
+			}
+		}
 		m.fetch(t)
-		m.req("patch", t.t, t.objectName())
+		if !list {
+			m.req("patch", t.t, t.objectName())
+		}
 	}
 	return nil
 }
@@ -540,13 +554,7 @@ func (m *mapper) label() error {
 	if err != nil {
 		return err
 	}
-	for _, t := range targets {
-		m.fetch(t)
-		if !list {
-			m.req("patch", t.t, t.objectName())
-		}
-	}
-	return nil
+	return m.fetchThenPatch(targets, list, nil)
 }
 
 // setPodTemplate maps set image, env, resources and serviceaccount: each
@@ -589,16 +597,12 @@ func (m *mapper) setPodTemplate() error {
 	if err != nil {
 		return err
 	}
-	for _, t := range targets {
+	return m.fetchThenPatch(targets, list, func(t target) error {
 		if !t.t.hasPodTemplate() {
 			return unresolved("%s has no pod template", t.t)
 		}
-		m.fetch(t)
-		if !list {
-			m.req("patch", t.t, t.objectName())
-		}
-	}
-	return nil
+		return nil
+	})
 }
 
 func (m *mapper) setSubject() error {
@@ -609,14 +613,12 @@ func (m *mapper) setSubject() error {
 	if err != nil {
 		return err
 	}
-	for _, t := range targets {
+	return m.fetchThenPatch(targets, false, func(t target) error {
 		if !t.t.is("rbac.authorization.k8s.io", "rolebindings") && !t.t.is("rbac.authorization.k8s.io", "clusterrolebindings") {
 			return unresolved("%s has no subjects", t.t)
 		}
-		m.fetch(t)
-		m.req("patch", t.t, t.objectName())
-	}
-	return nil
+		return nil
+	})
 }
 
 // created maps the create subcommands to the resource they create.
