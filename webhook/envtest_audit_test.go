@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +26,7 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/jobguard/jobguard/internal/testkit"
 	"github.com/jobguard/jobguard/webhook"
 )
 
@@ -79,10 +79,10 @@ func envtestBackgroundAudit(t *testing.T, ec *envtestCluster) {
 		srv    *webhook.Server
 		cancel context.CancelFunc
 		done   chan struct{}
-		logs   *syncBuffer
+		logs   *testkit.SyncBuffer
 	}
 	start := func(name string) *replica {
-		logs := &syncBuffer{}
+		logs := &testkit.SyncBuffer{}
 		srv, err := webhook.New(webhook.Options{
 			Logger:      slog.New(slog.NewTextHandler(logs, nil)).With("replica", name),
 			HealthAddr:  webhook.Disabled,
@@ -275,22 +275,4 @@ func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() boo
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-// syncBuffer is a bytes.Buffer for logs written from several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

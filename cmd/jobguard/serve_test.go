@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,32 +20,14 @@ import (
 )
 
 // serve runs `jobguard serve args` until ctx is done and returns what it logged and its error.
-func serve(ctx context.Context, args ...string) (*syncBuffer, error) {
+func serve(ctx context.Context, args ...string) (*testkit.SyncBuffer, error) {
 	cmd := newServeCommand()
-	var out syncBuffer
+	var out testkit.SyncBuffer
 	cmd.SetOut(&out)
 	cmd.SetErr(&out)
 	cmd.SetArgs(args)
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true
 	return &out, cmd.ExecuteContext(ctx)
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func TestServeHelp(t *testing.T) {
@@ -141,7 +122,7 @@ func TestServe(t *testing.T) {
 	defer cancel()
 	type result struct {
 		err  error
-		logs *syncBuffer
+		logs *testkit.SyncBuffer
 	}
 	done := make(chan result, 1)
 	go func() {
