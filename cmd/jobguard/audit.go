@@ -91,14 +91,9 @@ func runAudit(cmd *cobra.Command, f auditFlags) error {
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
-	if !cmd.Flags().Changed("fail-on") && cfg.Lint.FailOn != "" {
-		f.failOn = cfg.Lint.FailOn
-	}
-	var threshold policies.Severity
-	if f.failOn != "none" {
-		if threshold, err = policies.ParseSeverity(f.failOn); err != nil {
-			return &exitError{exitUsage, fmt.Errorf("--fail-on: %w (or none)", err)}
-		}
+	threshold, err := failThreshold(cmd, f.failOn, cfg)
+	if err != nil {
+		return err
 	}
 	color, err := useColor(f.color, cmd.OutOrStdout())
 	if err != nil {

@@ -120,15 +120,9 @@ func runLint(cmd *cobra.Command, stdin io.Reader, args []string, f lintFlags) er
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
-	if !cmd.Flags().Changed("fail-on") && cfg.Lint.FailOn != "" {
-		f.failOn = cfg.Lint.FailOn
-	}
-	var threshold policies.Severity
-	if f.failOn != "none" {
-		var err error
-		if threshold, err = policies.ParseSeverity(f.failOn); err != nil {
-			return &exitError{exitUsage, fmt.Errorf("--fail-on: %w (or none)", err)}
-		}
+	threshold, err := failThreshold(cmd, f.failOn, cfg)
+	if err != nil {
+		return err
 	}
 	color, err := useColor(f.color, cmd.OutOrStdout())
 	if err != nil {
@@ -308,4 +302,20 @@ func count(list []string, s string) int {
 		}
 	}
 	return n
+}
+
+// failThreshold is the severity at which lint and audit exit 1: --fail-on, else the
+// configuration's lint.failOn; "none" is the zero Severity (never).
+func failThreshold(cmd *cobra.Command, failOn string, cfg *config.Config) (policies.Severity, error) {
+	if !cmd.Flags().Changed("fail-on") && cfg.Lint.FailOn != "" {
+		failOn = cfg.Lint.FailOn
+	}
+	if failOn == "none" {
+		return "", nil
+	}
+	threshold, err := policies.ParseSeverity(failOn)
+	if err != nil {
+		return "", &exitError{exitUsage, fmt.Errorf("--fail-on: %w (or none)", err)}
+	}
+	return threshold, nil
 }
