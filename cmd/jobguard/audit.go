@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
@@ -121,13 +120,11 @@ func runAudit(cmd *cobra.Command, f auditFlags) error {
 		}
 	}
 
-	extra := []policies.Option{policies.WithDisabled(f.disable...), policies.WithNamespace(namespace)}
-	for _, dir := range f.policyDirs {
-		if info, err := os.Stat(dir); err != nil || !info.IsDir() {
-			return &exitError{exitUsage, fmt.Errorf("--policy %s: not a directory", dir)}
-		}
-		extra = append(extra, policies.WithPolicies(os.DirFS(dir)))
+	extra, err := policyOptions(f.policyDirs)
+	if err != nil {
+		return err
 	}
+	extra = append(extra, policies.WithDisabled(f.disable...), policies.WithNamespace(namespace))
 	switch {
 	case cmd.Flags().Changed("kube-version"):
 		extra = append(extra, policies.WithKubeVersion(f.kubeVersion))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 
@@ -72,7 +73,11 @@ func newExplainCommand() *cobra.Command {
 			return ids, cobra.ShellCompDirectiveNoFileComp
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			engine, err := policies.New(policyOptions(policyDirs)...)
+			opts, err := policyOptions(policyDirs)
+			if err != nil {
+				return err
+			}
+			engine, err := policies.New(opts...)
 			if err != nil {
 				return &exitError{exitUsage, err}
 			}
@@ -148,10 +153,14 @@ func indent(s string) string {
 	return b.String()
 }
 
-func policyOptions(dirs []string) []policies.Option {
+// policyOptions loads the custom rules of each --policy directory, named by their path in errors.
+func policyOptions(dirs []string) ([]policies.Option, error) {
 	var opts []policies.Option
-	for _, d := range dirs {
-		opts = append(opts, policies.WithPolicyDir(d))
+	for _, dir := range dirs {
+		if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+			return nil, &exitError{exitUsage, fmt.Errorf("--policy %s: not a directory", dir)}
+		}
+		opts = append(opts, policies.WithPolicyDir(dir))
 	}
-	return opts
+	return opts, nil
 }

@@ -145,13 +145,11 @@ func runLint(cmd *cobra.Command, stdin io.Reader, args []string, f lintFlags) er
 	if count(args, lint.StdinName) > 1 {
 		return &exitError{exitUsage, fmt.Errorf("- (standard input) can be given only once")}
 	}
-	extra := []policies.Option{policies.WithDisabled(f.disable...), policies.WithNamespace(f.render.Namespace), policies.WithAllowedBuiltins(f.allowBuiltins...)}
-	for _, dir := range f.policyDirs {
-		if info, err := os.Stat(dir); err != nil || !info.IsDir() {
-			return &exitError{exitUsage, fmt.Errorf("--policy %s: not a directory", dir)}
-		}
-		extra = append(extra, policies.WithPolicyDir(dir))
+	extra, err := policyOptions(f.policyDirs)
+	if err != nil {
+		return err
 	}
+	extra = append(extra, policies.WithDisabled(f.disable...), policies.WithNamespace(f.render.Namespace), policies.WithAllowedBuiltins(f.allowBuiltins...))
 	if cmd.Flags().Changed("kube-version") {
 		extra = append(extra, policies.WithKubeVersion(f.kubeVersion))
 	}
