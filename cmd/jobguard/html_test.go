@@ -50,14 +50,7 @@ func TestGoldenHTMLReportInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := describeDOM(doc)
-	golden := filepath.Join("testdata", "golden", "report-html-dom.txt")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	} else if want, err := os.ReadFile(golden); err != nil || string(want) != got {
-		t.Errorf("the DOM differs from %s (run make golden and review the diff):\n%s", golden, got)
-	}
+	checkGolden(t, filepath.Join("testdata", "golden", "report-html-dom.txt"), got)
 
 	shot := filepath.Join(dir, "shot.png")
 	runChromium(t, dir, "--window-size=1200,900", "--screenshot="+shot, url)

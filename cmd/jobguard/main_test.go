@@ -43,20 +43,7 @@ func TestGolden(t *testing.T) {
 			if stderr != "" {
 				t.Errorf("stderr: %s", stderr)
 			}
-			golden := filepath.Join("testdata", "golden", d.Name()+".txt")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./cmd/jobguard -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("report differs from %s (run go test ./cmd/jobguard -update and review the diff):\n%s", golden, got)
-			}
+			checkGolden(t, filepath.Join("testdata", "golden", d.Name()+".txt"), got)
 		})
 	}
 }
@@ -302,13 +289,7 @@ func TestRBACSuggest(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	golden := "testdata/golden/rbac-suggest-000.yaml"
-	if *update {
-		os.WriteFile(golden, []byte(got), 0o644)
-	}
-	if want, err := os.ReadFile(golden); err != nil || got != string(want) {
-		t.Errorf("suggestion differs from %s (run go test ./cmd/jobguard -update and review):\n%s", golden, got)
-	}
+	checkGolden(t, "testdata/golden/rbac-suggest-000.yaml", got)
 	for _, ns := range []string{"example-namespace", "redis", "orakl"} {
 		if !strings.Contains(got, "kind: Role\nmetadata:\n  name: restart-cronjob\n  namespace: "+ns+"\n") {
 			t.Errorf("no Role in namespace %s", ns)
@@ -584,5 +565,27 @@ func writeFile(t *testing.T, name string, data []byte) {
 	t.Helper()
 	if err := os.WriteFile(name, data, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// checkGolden compares got with the golden file at path (relative to the repository root, where
+// the test runs); with -update (make golden) it writes got there instead.
+func checkGolden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run make golden)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (run make golden and review the diff):\n%s", path, got)
 	}
 }

@@ -56,24 +56,7 @@ func TestGoldenPositions(t *testing.T) {
 				}
 				fmt.Fprintf(&b, "\n== %s\n%s", format, out)
 			}
-			golden := filepath.Join("testdata", "golden", "positions", c.name+".txt")
-			got := b.String()
-			if *update {
-				if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-					t.Fatal(err)
-				}
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./cmd/jobguard -run TestGolden -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("report differs from %s (run go test ./cmd/jobguard -run TestGolden -update and review the diff):\n%s", golden, got)
-			}
+			checkGolden(t, filepath.Join("testdata", "golden", "positions", c.name+".txt"), b.String())
 		})
 	}
 }

@@ -34,20 +34,7 @@ func TestGoldenReport(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			code, stdout, stderr := jobguard(t, "", append(c.args[:1:1], append([]string{"--color", "never"}, c.args[1:]...)...)...)
 			got := fmt.Sprintf("$ jobguard %s\nexit %d\n--- stdout\n%s--- stderr\n%s", strings.Join(c.args, " "), code, stdout, stderr)
-			golden := filepath.Join("testdata", "golden", "report-"+c.name+".txt")
-			if *update {
-				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run make golden)", err)
-			}
-			if got != string(want) {
-				t.Errorf("output differs from %s (run make golden and review the diff):\n%s", golden, got)
-			}
+			checkGolden(t, filepath.Join("testdata", "golden", "report-"+c.name+".txt"), got)
 		})
 	}
 }
