@@ -90,11 +90,6 @@ var analyzeCache = memo.New[*ast.Term](4096)
 func analyzeTerm(results []kubectl.Result) *ast.Term {
 	invocations := make([]*ast.Term, len(results))
 	for i, r := range results {
-		unresolved := workload.Invocation{Result: r}.Unresolved()
-		requests := make([]*ast.Term, len(r.Requests))
-		for j, req := range r.Requests {
-			requests[j] = requestTerm(req)
-		}
 		invocations[i] = ast.ObjectTerm(
 			ast.Item(ast.InternedTerm("text"), ast.StringTerm(r.Invocation.Text)),
 			ast.Item(ast.InternedTerm("position"), ast.ObjectTerm(
@@ -102,11 +97,20 @@ func analyzeTerm(results []kubectl.Result) *ast.Term {
 				ast.Item(ast.InternedTerm("index"), ast.InternedTerm(r.Invocation.Position.Index)),
 				ast.Item(ast.InternedTerm("offset"), ast.InternedTerm(r.Invocation.Position.Offset)),
 			)),
-			ast.Item(ast.InternedTerm("requests"), ast.ArrayTerm(requests...)),
-			ast.Item(ast.InternedTerm("unresolved"), ast.StringTerm(unresolved)),
+			ast.Item(ast.InternedTerm("requests"), requestsTerm(r.Requests)),
+			ast.Item(ast.InternedTerm("unresolved"), ast.StringTerm(r.Unresolved)),
 		)
 	}
 	return ast.ArrayTerm(invocations...)
+}
+
+// requestsTerm is the requests of one kubectl invocation, as rules see them.
+func requestsTerm(reqs []kubectl.Request) *ast.Term {
+	terms := make([]*ast.Term, len(reqs))
+	for i, req := range reqs {
+		terms[i] = requestTerm(req)
+	}
+	return ast.ArrayTerm(terms...)
 }
 
 // requestTerm is a kubectl.Request as rules see it, with its YAML-ready rule. Terms are built

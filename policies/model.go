@@ -31,17 +31,13 @@ func workloadTerm(w *workload.Workload) *ast.Term {
 	}
 	invocations := make([]*ast.Term, len(w.Invocations))
 	for i, inv := range w.Invocations {
-		requests := make([]*ast.Term, len(inv.Requests))
-		for j, req := range inv.Requests {
-			requests[j] = requestTerm(req)
-		}
 		invocations[i] = ast.ObjectTerm(
 			ast.Item(ast.InternedTerm("container"), ast.InternedTerm(inv.Container)),
 			ast.Item(ast.InternedTerm("path"), pathTerm(inv.Path)),
 			ast.Item(ast.InternedTerm("offset"), ast.InternedTerm(inv.Invocation.Position.Offset)),
 			ast.Item(ast.InternedTerm("text"), ast.StringTerm(inv.Invocation.Text)),
-			ast.Item(ast.InternedTerm("requests"), ast.ArrayTerm(requests...)),
-			ast.Item(ast.InternedTerm("unresolved"), ast.StringTerm(inv.Unresolved())),
+			ast.Item(ast.InternedTerm("requests"), requestsTerm(inv.Requests)),
+			ast.Item(ast.InternedTerm("unresolved"), ast.StringTerm(inv.Unresolved)),
 		)
 	}
 	automount := ast.InternedNullTerm

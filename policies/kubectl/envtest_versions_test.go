@@ -130,7 +130,7 @@ func (r *versionsRun) check(t *testing.T) {
 		t.Fatal(err)
 	}
 	w, ok := workload.Of(value.(ast.Object), workload.Options{})
-	if !ok || len(w.Invocations) != 1 || w.Invocations[0].Unresolved() != "" {
+	if !ok || len(w.Invocations) != 1 || w.Invocations[0].Unresolved != "" {
 		t.Fatalf("the Job's kubectl command is not understood: %+v", w)
 	}
 	for _, a := range w.Invocations[0].Invocation.Args {

@@ -38,7 +38,8 @@ func (inv Invocation) RequestsFor(podNamespace string, versions Versions) ([]Req
 type Result struct {
 	Invocation Invocation `json:"invocation"`
 	Requests   []Request  `json:"requests"`
-	// Unresolved tells why Requests are unknown; empty when they are known.
+	// Unresolved tells why Requests are unknown, the invocation's own reason (xargs, an
+	// unparsable script) included; empty when they are known.
 	Unresolved string `json:"unresolved,omitempty"`
 }
 

@@ -23,7 +23,7 @@ func Suggest(w *workload.Workload) string {
 	fmt.Fprintf(&b, "# RBAC for %s %s/%s, written by jobguard rbac suggest.\n", w.Kind, w.Namespace, w.Name)
 	fmt.Fprintf(&b, "# Run the pods as this ServiceAccount: set serviceAccountName: %s in the pod template.\n", sa.Name)
 	for _, inv := range w.Invocations {
-		if reason := inv.Unresolved(); reason != "" {
+		if reason := inv.Unresolved; reason != "" {
 			fmt.Fprintf(&b, "# Not covered: `%s` (%s); add what it needs by hand.\n", inv.Invocation.Text, strings.TrimPrefix(reason, "kubectl: "))
 		}
 	}

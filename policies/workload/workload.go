@@ -69,11 +69,6 @@ type Invocation struct {
 	kubectl.Result
 }
 
-// Unresolved tells why the invocation's requests are not known, or "" when they are.
-func (i Invocation) Unresolved() string {
-	return cmp.Or(i.Result.Unresolved, i.Result.Invocation.Unresolved)
-}
-
 // Options are what Of assumes where the object says nothing.
 type Options struct {
 	// Namespace is assumed for objects without metadata.namespace. Default: DefaultNamespace.
@@ -162,7 +157,7 @@ func (w *Workload) UsesAPI() bool { return len(w.Invocations) > 0 }
 // Understood reports whether the requests of every kubectl command are known.
 func (w *Workload) Understood() bool {
 	for _, inv := range w.Invocations {
-		if inv.Unresolved() != "" {
+		if inv.Unresolved != "" {
 			return false
 		}
 	}

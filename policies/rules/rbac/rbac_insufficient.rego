@@ -52,7 +52,7 @@ service_account := workload.serviceAccount.name
 
 # token_off says why the pod has no ServiceAccount token: the pod's automountServiceAccountToken
 # wins, then the ServiceAccount's (shouldAutomount, plugin/pkg/admission/serviceaccount).
-token_off := [sprintf("the pod template sets automountServiceAccountToken: false", []), workload.automountTokenPath] if {
+token_off := ["the pod template sets automountServiceAccountToken: false", workload.automountTokenPath] if {
 	workload.automountToken == false
 }
 
