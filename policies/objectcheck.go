@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -30,16 +31,24 @@ func builtinDecodeErrors(_ rego.BuiltinContext, obj *ast.Term) (*ast.Term, error
 	if !ok {
 		return ast.ArrayTerm(), nil
 	}
-	gvk := schema.FromAPIVersionAndKind(StringAt(o, "apiVersion"), StringAt(o, "kind"))
-	typed, err := kscheme.Scheme.New(gvk)
-	if err != nil { // not a built-in kind, or not a served version of it
+	typ, ok := decodeType(schema.FromAPIVersionAndKind(StringAt(o, "apiVersion"), StringAt(o, "kind")))
+	if !ok { // not a built-in kind, or not a served version of it
+		return ast.ArrayTerm(), nil
+	}
+	// Most objects decode: their JSON is written straight from the term, and the Go value the
+	// field-by-field walk needs is built only for the others.
+	data, err := appendJSON(nil, o)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", decodeErrors.Name, err)
+	}
+	if decodes(data, typ) {
 		return ast.ArrayTerm(), nil
 	}
 	value, err := ast.JSON(o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", decodeErrors.Name, err)
 	}
-	problems := DecodeProblems(value, reflect.TypeOf(typed).Elem())
+	problems := walkProblems(value, typ)
 	terms := make([]*ast.Term, len(problems))
 	for i, p := range problems {
 		v, err := ast.InterfaceToValue(p)
@@ -49,6 +58,110 @@ func builtinDecodeErrors(_ rego.BuiltinContext, obj *ast.Term) (*ast.Term, error
 		terms[i] = ast.NewTerm(v)
 	}
 	return ast.ArrayTerm(terms...), nil
+}
+
+// decodeTypes caches the Go type of each built-in kind by group, version and kind.
+var decodeTypes sync.Map // schema.GroupVersionKind -> reflect.Type
+
+func decodeType(gvk schema.GroupVersionKind) (reflect.Type, bool) {
+	if t, ok := decodeTypes.Load(gvk); ok {
+		return t.(reflect.Type), true
+	}
+	typed, err := kscheme.Scheme.New(gvk)
+	if err != nil {
+		return nil, false
+	}
+	t := reflect.TypeOf(typed).Elem()
+	decodeTypes.Store(gvk, t)
+	return t, true
+}
+
+// appendJSON appends the JSON encoding of v to buf, as json.Marshal(ast.JSON(v)) would but for
+// the escaping of <, > and &, which decodes the same.
+func appendJSON(buf []byte, v ast.Value) ([]byte, error) {
+	var err error
+	switch v := v.(type) {
+	case ast.Null:
+		return append(buf, "null"...), nil
+	case ast.Boolean:
+		return strconv.AppendBool(buf, bool(v)), nil
+	case ast.Number:
+		return append(buf, v...), nil
+	case ast.String:
+		return appendJSONString(buf, string(v)), nil
+	case *ast.Array:
+		buf = append(buf, '[')
+		for i := range v.Len() {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			if buf, err = appendJSON(buf, v.Elem(i).Value); err != nil {
+				return nil, err
+			}
+		}
+		return append(buf, ']'), nil
+	case ast.Set:
+		buf = append(buf, '[')
+		for i, t := range v.Slice() {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			if buf, err = appendJSON(buf, t.Value); err != nil {
+				return nil, err
+			}
+		}
+		return append(buf, ']'), nil
+	case ast.Object:
+		buf = append(buf, '{')
+		first := true
+		err = v.Iter(func(k, el *ast.Term) error {
+			key, ok := k.Value.(ast.String)
+			if !ok {
+				return fmt.Errorf("object key %v is not a string", k)
+			}
+			if !first {
+				buf = append(buf, ',')
+			}
+			first = false
+			buf = append(appendJSONString(buf, string(key)), ':')
+			buf, err = appendJSON(buf, el.Value)
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
+		return append(buf, '}'), nil
+	}
+	return nil, fmt.Errorf("%s is not JSON", ast.ValueName(v))
+}
+
+// appendJSONString appends s as a JSON string: quotes, backslashes and control characters
+// escaped, everything else as it is (a decoder reads invalid UTF-8 as U+FFFD, as json.Marshal writes it).
+func appendJSONString(buf []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	buf = append(buf, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		buf = append(buf, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			buf = append(buf, '\\', c)
+		case '\n':
+			buf = append(buf, '\\', 'n')
+		case '\t':
+			buf = append(buf, '\\', 't')
+		case '\r':
+			buf = append(buf, '\\', 'r')
+		default:
+			buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		start = i + 1
+	}
+	return append(append(buf, s[start:]...), '"')
 }
 
 func builtinSelectorMatches(_ rego.BuiltinContext, selector, set *ast.Term) (*ast.Term, error) {
@@ -98,12 +211,21 @@ type DecodeProblem struct {
 // each problem has its path (the decoder's own error names struct fields, not list indexes).
 func DecodeProblems(value any, typ reflect.Type) []DecodeProblem {
 	data, err := json.Marshal(value)
-	if err != nil {
+	if err != nil || decodes(data, typ) {
 		return nil
 	}
-	if strict, err := kjson.UnmarshalStrict(data, reflect.New(typ).Interface(), kjson.DisallowUnknownFields); err == nil && len(strict) == 0 {
-		return nil
-	}
+	return walkProblems(value, typ)
+}
+
+// decodes reports whether data decodes into a new value of typ, strictly: no wrong type, no
+// unknown field.
+func decodes(data []byte, typ reflect.Type) bool {
+	strict, err := kjson.UnmarshalStrict(data, reflect.New(typ).Interface(), kjson.DisallowUnknownFields)
+	return err == nil && len(strict) == 0
+}
+
+// walkProblems walks value field by field along typ and lists what the decoder rejects or drops.
+func walkProblems(value any, typ reflect.Type) []DecodeProblem {
 	w := decodeWalker{}
 	w.walk(nil, value, typ, nil)
 	return w.problems
