@@ -5,7 +5,7 @@ FUZZTIME ?= 500x
 BENCH_SIZES ?= 3000,30000,300000
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: help build test test-envtest soak lint bench bench-audit docs golden envtest-binaries
+.PHONY: help build test test-envtest soak lint bench bench-peer bench-audit docs golden envtest-binaries
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ bench: ## lint: objects/s, wall and peak RSS on 3k/30k/300k objects and a pre-co
 	$(GO) run ./hack/benchlint -sizes $(BENCH_SIZES)
 	$(GO) test -run '^$$' -bench . -benchtime 5x ./lint/
 	GO=$(GO) hack/bench-webhook.sh
+
+bench-peer: ## jobguard against kube-linter v0.8.3 (built from source), in turn: one file, ../shared/corpus, 3,000 generated objects (BENCHMARKS.md, issue 15)
+	kl="$$(hack/kube-linter-binary.sh)" && $(GO) run ./hack/benchpeer -kube-linter "$$kl"
 
 bench-audit: ## jobguard audit -A on 10,000 objects created in envtest: wall, CPU, peak RSS (BENCHMARKS.md, Audit)
 	assets="$$(hack/envtest-binaries.sh)" && KUBEBUILDER_ASSETS="$$assets" $(GO) run ./hack/benchaudit

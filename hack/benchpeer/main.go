@@ -1,0 +1,175 @@
+// Command benchpeer times `jobguard lint` against `kube-linter lint` on the same inputs, as whole
+// processes, run in turn (jobguard, kube-linter, jobguard, ...) so that both see the same machine:
+// a pre-commit run on one file, ../shared/corpus, and a generated corpus (internal/benchcorpus).
+// It prints each tool's median wall time, CPU time and peak RSS, and the ratio jobguard/kube-linter
+// of the medians (issue 15's targets are ratios of wall time).
+//
+//	make bench-peer                       # builds both (hack/kube-linter-binary.sh), 10 runs each
+//	go run ./hack/benchpeer -jobguard bin/jobguard -kube-linter PATH -runs 20
+//
+// Both run with their defaults: every jobguard rule, kube-linter's default checks, text output
+// (read and thrown away). Run it from the repository root, with nothing else running.
+package main
+
+import (
+	"cmp"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jobguard/jobguard/internal/benchcorpus"
+)
+
+func main() {
+	jobguard := flag.String("jobguard", "", "jobguard binary (default: build ./cmd/jobguard as `make build` does)")
+	kubeLinter := flag.String("kube-linter", "", "kube-linter binary (required; hack/kube-linter-binary.sh builds one)")
+	runs := flag.Int("runs", 10, "counted runs of each tool on each input, after one warm-up run each")
+	precommit := flag.String("precommit", "testdata/seeds/000-restart-cronjob.yaml", "file for the pre-commit run; empty to skip")
+	corpus := flag.String("corpus", "../shared/corpus", "directory of real manifests; empty to skip")
+	generated := flag.Int("generated", 3000, "objects in the generated corpus (benchcorpus.Realistic); 0 to skip")
+	flag.Parse()
+	if err := run(*jobguard, *kubeLinter, *runs, *precommit, *corpus, *generated); err != nil {
+		fmt.Fprintln(os.Stderr, "benchpeer:", err)
+		os.Exit(1)
+	}
+}
+
+func run(jobguard, kubeLinter string, runs int, precommit, corpus string, generated int) error {
+	if kubeLinter == "" {
+		return errors.New("-kube-linter is required (hack/kube-linter-binary.sh prints the path of one)")
+	}
+	if runs < 1 {
+		return fmt.Errorf("-runs %d: want at least 1", runs)
+	}
+	work, err := os.MkdirTemp("", "benchpeer-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	if jobguard == "" {
+		jobguard = filepath.Join(work, "jobguard")
+		build := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", jobguard, "./cmd/jobguard")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			return fmt.Errorf("go build ./cmd/jobguard (run benchpeer from the repository root, or give -jobguard): %w", err)
+		}
+	}
+	version, err := exec.Command(kubeLinter, "version").Output()
+	if err != nil {
+		return fmt.Errorf("%s version: %w", kubeLinter, err)
+	}
+	fmt.Printf("jobguard %s\nkube-linter %s (%s)\nmachine: %d CPUs, %s/%s, %s; %d runs each, in turn, after one warm-up\n\n",
+		jobguard, kubeLinter, strings.TrimSpace(string(version)), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), runs)
+
+	var inputs [][2]string // name, path
+	if precommit != "" {
+		inputs = append(inputs, [2]string{"pre-commit: one file", precommit})
+	}
+	if corpus != "" {
+		inputs = append(inputs, [2]string{"real manifests: " + corpus, corpus})
+	}
+	if generated > 0 {
+		dir := filepath.Join(work, "generated")
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			return err
+		}
+		st, err := benchcorpus.Write(dir, generated, benchcorpus.Realistic)
+		if err != nil {
+			return err
+		}
+		inputs = append(inputs, [2]string{fmt.Sprintf("generated: %d objects, %d files", st.Objects, st.Files), dir})
+	}
+
+	fmt.Printf("%-44s %-11s %9s %9s %11s %5s   %s\n", "input", "tool", "wall", "CPU", "peak RSS", "exit", "load avg before")
+	for _, in := range inputs {
+		path, err := filepath.Abs(in[1])
+		if err != nil {
+			return err
+		}
+		if _, err := os.Stat(path); err != nil {
+			return err
+		}
+		load := loadAverage()
+		var jg, kl []usage
+		for i := range runs + 1 {
+			a, err := measure(jobguard, "lint", path)
+			if err != nil {
+				return err
+			}
+			b, err := measure(kubeLinter, "lint", path)
+			if err != nil {
+				return err
+			}
+			if i > 0 { // the first pair warms the page cache
+				jg, kl = append(jg, a), append(kl, b)
+			}
+		}
+		a, b := median(jg), median(kl)
+		fmt.Printf("%-44s %-11s %9s %9s %7.0f MiB %5d   %s\n", in[0], "jobguard", a.wall.Round(time.Millisecond), a.cpu.Round(time.Millisecond), a.rssMiB, a.exit, load)
+		fmt.Printf("%-44s %-11s %9s %9s %7.0f MiB %5d\n", "", "kube-linter", b.wall.Round(time.Millisecond), b.cpu.Round(time.Millisecond), b.rssMiB, b.exit)
+		fmt.Printf("%-44s %-11s %9.2f %9.2f %11.2f\n", "", "ratio", a.wall.Seconds()/b.wall.Seconds(), a.cpu.Seconds()/b.cpu.Seconds(), a.rssMiB/b.rssMiB)
+	}
+	return nil
+}
+
+type usage struct {
+	wall, cpu time.Duration
+	rssMiB    float64
+	exit      int
+}
+
+// measure runs one command to its end, its output read and thrown away, and returns its usage.
+// Any exit code is a finished run (findings, or input errors in a corpus: its summary is printed
+// with the figures); a signal or a failure to start is not.
+func measure(binary string, args ...string) (usage, error) {
+	cmd := exec.Command(binary, args...)
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	start := time.Now()
+	err := cmd.Run()
+	u := usage{wall: time.Since(start)}
+	var exitErr *exec.ExitError
+	if err != nil && (!errors.As(err, &exitErr) || exitErr.ExitCode() < 0) {
+		return u, fmt.Errorf("%s %s: %w", filepath.Base(binary), strings.Join(args, " "), err)
+	}
+	u.exit = cmd.ProcessState.ExitCode()
+	u.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		u.rssMiB = float64(ru.Maxrss) / 1024 // kilobytes on Linux
+	}
+	return u, nil
+}
+
+// median takes each figure's median on its own.
+func median(us []usage) usage {
+	mid := func(f func(usage) float64) float64 {
+		xs := make([]float64, len(us))
+		for i, u := range us {
+			xs[i] = f(u)
+		}
+		slices.SortFunc(xs, cmp.Compare)
+		return xs[len(xs)/2]
+	}
+	return usage{
+		exit:   us[0].exit,
+		wall:   time.Duration(mid(func(u usage) float64 { return float64(u.wall) })),
+		cpu:    time.Duration(mid(func(u usage) float64 { return float64(u.cpu) })),
+		rssMiB: mid(func(u usage) float64 { return u.rssMiB }),
+	}
+}
+
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(data))[:3], " ")
+}
