@@ -44,8 +44,12 @@ versions := {
 
 target := data.jobguard.target.kubeVersion.minor
 
+# The object's entry in versions; undefined for almost every object, which ends both rules below
+# at their first expression.
+deprecation := versions[k8s.obj.apiVersion][k8s.obj.kind]
+
 deny contains result.fail(msg, ["apiVersion"]) if {
-	v := versions[k8s.obj.apiVersion][k8s.obj.kind]
+	v := deprecation
 	target >= v.removed
 	msg := sprintf(
 		"%s %s was removed in Kubernetes 1.%d, so 1.%d rejects it; use apiVersion: %s (GA since 1.%d, same fields)",
@@ -54,7 +58,7 @@ deny contains result.fail(msg, ["apiVersion"]) if {
 }
 
 deny contains result.fail_with_severity(msg, ["apiVersion"], "warning") if {
-	v := versions[k8s.obj.apiVersion][k8s.obj.kind]
+	v := deprecation
 	target >= v.deprecated
 	target < v.removed
 	msg := sprintf(
@@ -69,7 +73,7 @@ served := {"Job": "batch/v1", "CronJob": "batch/v1"}
 deny contains result.fail(msg, ["apiVersion"]) if {
 	replacement := served[k8s.obj.kind]
 	k8s.obj.apiVersion != replacement
-	not versions[k8s.obj.apiVersion][k8s.obj.kind]
+	not deprecation
 	kubernetes_group(k8s.obj.apiVersion)
 	msg := sprintf(
 		"Kubernetes 1.%d does not serve %s as %s, so the API server refuses it; use apiVersion: %s",
