@@ -68,3 +68,13 @@ func sampleObject(b *testing.B, kind string) ast.Object {
 	}
 	return v.(ast.Object)
 }
+
+// BenchmarkNew is what every jobguard process pays before it checks anything: loading,
+// compiling and preparing the bundled rules.
+func BenchmarkNew(b *testing.B) {
+	for b.Loop() {
+		if _, err := policies.New(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
