@@ -12,9 +12,11 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/metrics"
@@ -602,8 +604,15 @@ func StringAt(obj ast.Object, keys ...string) string {
 
 // loadModules parses every .rego file of each source, with annotations; _test.rego files only
 // when tests is set. Files are named by their source's name and path, the bundled ones by path.
+// Parsing is a third of a start: files are parsed in parallel, errors reported in walk order.
 func loadModules(sources []source, tests bool) (map[string]*ast.Module, error) {
-	modules := map[string]*ast.Module{}
+	type file struct {
+		src       source
+		key, text string
+		module    *ast.Module
+		err       error
+	}
+	var files []*file
 	for _, src := range sources {
 		err := fs.WalkDir(src.fsys, ".", func(name string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() || !strings.HasSuffix(name, ".rego") || !tests && strings.HasSuffix(name, "_test.rego") {
@@ -617,19 +626,37 @@ func loadModules(sources []source, tests bool) (map[string]*ast.Module, error) {
 			if src.name != "" {
 				key = path.Join(filepath.ToSlash(src.name), name)
 			}
-			m, err := ast.ParseModuleWithOpts(key, string(data), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
-			if err != nil {
-				return err
-			}
-			modules[key] = m
+			files = append(files, &file{src: src, key: key, text: string(data)})
 			return nil
 		})
 		if err != nil {
-			if src.name != "" {
-				return nil, fmt.Errorf("loading policies from %s: %w", src.name, err)
-			}
-			return nil, fmt.Errorf("loading policies: %w", err)
+			return nil, loadError(src, err)
 		}
 	}
+	var wg sync.WaitGroup
+	next := atomic.Int64{}
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		wg.Go(func() {
+			for i := next.Add(1) - 1; i < int64(len(files)); i = next.Add(1) - 1 {
+				f := files[i]
+				f.module, f.err = ast.ParseModuleWithOpts(f.key, f.text, ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+			}
+		})
+	}
+	wg.Wait()
+	modules := make(map[string]*ast.Module, len(files))
+	for _, f := range files {
+		if f.err != nil {
+			return nil, loadError(f.src, f.err)
+		}
+		modules[f.key] = f.module
+	}
 	return modules, nil
+}
+
+func loadError(src source, err error) error {
+	if src.name != "" {
+		return fmt.Errorf("loading policies from %s: %w", src.name, err)
+	}
+	return fmt.Errorf("loading policies: %w", err)
 }
