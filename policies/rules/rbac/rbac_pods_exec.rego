@@ -41,70 +41,90 @@ import data.jobguard.lib.result
 
 target := data.jobguard.target.kubeVersion.minor
 
-# get alone opens exec over WebSocket before 1.35.
-stream_verbs := {"create", "get"} if target < 35
-
-else := {"create"}
-
-# A proxy request's verb is its HTTP method's.
-proxy_verbs := {"get", "create", "update", "patch", "delete"}
-
-# actions are what a grant on each resource lets one do, in message order; nodes/proxy is
+# actions[resource] is what a grant on resource lets one do, and the verbs that grant it on every
+# target ("*" included; a proxy request's verb is its HTTP method's); nodes/proxy is
 # cluster-scoped, so only a ClusterRole reaches it.
-actions := [
-	{"resource": "pods/exec", "does": "exec into", "verbs": stream_verbs, "stream": true},
-	{"resource": "pods/attach", "does": "attach to", "verbs": stream_verbs, "stream": true},
-	{"resource": "pods/portforward", "does": "port-forward to", "verbs": stream_verbs, "stream": true},
-	{"resource": "pods/proxy", "does": "proxy requests to", "verbs": proxy_verbs, "stream": false},
-	{"resource": "nodes/proxy", "does": "", "verbs": {"get", "create"}, "stream": false},
-]
-
-# reached(rule, pattern) lists the actions a resources entry of the rule grants.
-reached(rule, pattern) := [a |
-	some a in actions
-	rbac.covers(pattern, a.resource)
-	applies(a)
-	count(rbac.verbs_granting(rule, a.verbs)) > 0
-]
-
-applies(a) if a.resource != "nodes/proxy"
-
-applies(a) if {
-	a.resource == "nodes/proxy"
-	rbac.is_cluster_role
+actions := {
+	"pods/exec": {"does": "exec into", "verbs": {"create", "*"}, "stream": true},
+	"pods/attach": {"does": "attach to", "verbs": {"create", "*"}, "stream": true},
+	"pods/portforward": {"does": "port-forward to", "verbs": {"create", "*"}, "stream": true},
+	"pods/proxy": {"does": "proxy requests to", "verbs": {"get", "create", "update", "patch", "delete", "*"}, "stream": false},
+	"nodes/proxy": {"does": "", "verbs": {"get", "create", "*"}, "stream": false},
 }
 
+# granted(v, r): verb v grants action r on the target. get alone opens exec, attach and
+# port-forward over WebSocket before 1.35.
+granted(v, r) if actions[r].verbs[v]
+
+granted("get", r) if {
+	actions[r].stream
+	target < 35
+}
+
+# reaching[pattern] lists, in message order, the actions' resources a resources entry matches
+# (rbac.covers: "*", the resource itself and "*/<subresource>"; a test checks the table against
+# it). One lookup rules out every other entry, so most rules stop here.
+reaching := {
+	"*": ["pods/exec", "pods/attach", "pods/portforward", "pods/proxy", "nodes/proxy"],
+	"pods/exec": ["pods/exec"],
+	"*/exec": ["pods/exec"],
+	"pods/attach": ["pods/attach"],
+	"*/attach": ["pods/attach"],
+	"pods/portforward": ["pods/portforward"],
+	"*/portforward": ["pods/portforward"],
+	"pods/proxy": ["pods/proxy"],
+	"nodes/proxy": ["nodes/proxy"],
+	"*/proxy": ["pods/proxy", "nodes/proxy"],
+}
+
+# reached(rule, pattern) lists the resources of the actions a resources entry of the rule grants.
+reached(rule, pattern) := [r |
+	some r in reaching[pattern]
+	applies(r)
+	grants(rule, r)
+]
+
+# grants(rule, r): some verb of the rule grants action r.
+grants(rule, r) if {
+	some v in rule.verbs
+	granted(v, r)
+}
+
+applies(r) if r != "nodes/proxy"
+
+applies("nodes/proxy") if rbac.is_cluster_role
+
+# Messages are built only for the rare entries that reach an action, inline: each function call
+# costs as much as several expressions.
 deny contains result.fail(msg, ["rules", i, "resources", j]) if {
 	some i, rule in rbac.rules
 	some j, pattern in rule.resources
-	is_string(pattern)
+	reaching[pattern]
 	rbac.in_group(rule, "")
 	not rbac.named(rule)
 	what := reached(rule, pattern)
 	count(what) > 0
-	verbs := [v | some v in rule.verbs; some a in what; v in (a.verbs | {"*"})]
-	msg := sprintf("grants %s on %s: it lets the subject %s", [rbac.show_all(dedup(verbs)), rbac.show(pattern), consequence(rule, what)])
+	granting := [v | some v in rule.verbs; some r in what; granted(v, r)]
+	verbs := [v | some k, v in granting; not v in array.slice(granting, 0, k)]
+	does := [actions[r].does | some r in what; r != "nodes/proxy"]
+	effects := array.concat(
+		[sprintf("%s %s%s", [rbac.and_join(does), rbac.reach("every pod"), get_note(rule, what)]) | count(does) > 0],
+		[node_effect | "nodes/proxy" in what],
+	)
+	msg := sprintf("grants %s on %s: it lets the subject %s", [rbac.show_all(verbs), rbac.show(pattern), concat(" and ", effects)])
 }
 
-dedup(l) := [v | some k, v in l; not v in array.slice(l, 0, k)]
+node_effect := "call the kubelet API of every node, whose /exec and /run endpoints run commands in every pod on it (get on nodes/proxy is enough, and no pods/exec check applies)"
 
-consequence(rule, what) := rbac.and_join([p | some p in [pod_part(rule, what), node_part(what)]; p != ""])
-
-pod_part(rule, what) := sprintf("%s %s%s", [rbac.and_join(does), rbac.reach("every pod"), get_note(rule, what)]) if {
-	does := [a.does | some a in what; a.resource != "nodes/proxy"]
-	count(does) > 0
-} else := ""
-
-node_part(what) := "call the kubelet API of every node, whose /exec and /run endpoints run commands in every pod on it (get on nodes/proxy is enough, and no pods/exec check applies)" if {
-	some a in what
-	a.resource == "nodes/proxy"
-} else := ""
-
-# The note for exec, attach or port-forward reached by get alone.
+# The note for exec, attach or port-forward reached by get alone: by none of their other verbs.
 get_note(rule, what) := sprintf(" (get alone is enough over WebSocket before Kubernetes 1.35; the target is 1.%d)", [target]) if {
-	some a in what
-	a.stream
-	every v in rbac.verbs_granting(rule, a.verbs) {
-		v == "get"
-	}
+	some r in what
+	actions[r].stream
+	not grants_any(rule, actions[r].verbs)
 } else := ""
+
+# grants_any(rule, verbs): some verb of the rule is among verbs.
+grants_any(rule, verbs) if {
+	some v in rule.verbs
+	verbs[v]
+}

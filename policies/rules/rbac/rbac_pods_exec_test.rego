@@ -1,5 +1,6 @@
 package jobguard.rules.rbac.rbac_pods_exec_test
 
+import data.jobguard.lib.rbac
 import data.jobguard.lib.rbac_test as fx
 import data.jobguard.rules.rbac.rbac_pods_exec
 
@@ -69,6 +70,22 @@ test_get_only_before_1_35_denied if {
 	f.message == "grants get on pods/exec: it lets the subject exec into every pod in namespace ci (get alone is enough over WebSocket before Kubernetes 1.35; the target is 1.34)"
 }
 
+# Each verb is named once, though it grants several of the actions.
+test_repeated_verbs_before_1_35_denied if {
+	some f in rbac_pods_exec.deny with input as fx.cluster_role([fx.rule([""], ["*"], ["get", "create", "get"])])
+		with data.jobguard.target.kubeVersion.minor as 34
+	f.message == `grants get, create on "*": it lets the subject exec into, attach to, port-forward to and proxy requests to every pod in every namespace once a ClusterRoleBinding binds this ClusterRole and call the kubelet API of every node, whose /exec and /run endpoints run commands in every pod on it (get on nodes/proxy is enough, and no pods/exec check applies)`
+}
+
+test_get_list_on_any_stream_before_1_35_denied if {
+	findings := rbac_pods_exec.deny with input as fx.role([fx.rule([""], ["*/exec", "*/attach"], ["list", "get"])])
+		with data.jobguard.target.kubeVersion.minor as 30
+	{f.message | some f in findings} == {
+		"grants get on */exec: it lets the subject exec into every pod in namespace ci (get alone is enough over WebSocket before Kubernetes 1.35; the target is 1.30)",
+		"grants get on */attach: it lets the subject attach to every pod in namespace ci (get alone is enough over WebSocket before Kubernetes 1.35; the target is 1.30)",
+	}
+}
+
 test_get_only_since_1_35_allowed if {
 	count(rbac_pods_exec.deny) == 0 with input as fx.role([fx.rule([""], ["pods/exec", "pods/attach"], ["get"])])
 		with data.jobguard.target.kubeVersion.minor as 35
@@ -90,4 +107,13 @@ test_logs_and_fake_wildcard_allowed if {
 		fx.rule([""], ["pods", "pods/log"], ["get", "list", "watch"]),
 		fx.rule([""], ["pods/*"], ["create"]),
 	])
+}
+
+# reaching must match entries the way rbac.covers (the authorizer's ResourceMatches) does.
+test_reaching_agrees_with_covers if {
+	resources := rbac_pods_exec.reaching["*"]
+	patterns := object.keys(rbac_pods_exec.reaching) | {"pods", "nodes", "pods/*", "*/status", "services/proxy", "exec", "pods/exec/x"}
+	every pattern in patterns {
+		object.get(rbac_pods_exec.reaching, pattern, []) == [r | some r in resources; rbac.covers(pattern, r)]
+	}
 }
