@@ -173,24 +173,42 @@ special_target(targets, resource) if {
 }
 
 # has_plain(resources): some resource is neither a subresource nor one of only's, so every standard
-# verb is checked on it. Most rules have one: the fast path.
+# verb is checked on it. Most rules have one: the fast path, taken before anything is built.
 has_plain(resources) if {
 	some resource in resources
+	is_string(resource)
 	not contains(resource, "/")
 	not only[resource]
 }
 
-# Standard verbs can be wasted only on subresources and on only's resources.
+# Standard verbs can be wasted only on subresources and on only's resources. Most verbs are taken
+# by some resource whatever the groups (taken_somewhere): only the rest pay for the full check.
 deny contains wasted(verb, resources, ["rules", i, "verbs", k]) if {
 	some i, rule in rbac.rules
-	resources := [r | some r in rule.resources; is_string(r)]
-	count(resources) > 0
-	not has_plain(resources)
-	groups := {g | some g in rule.apiGroups; is_string(g)}
-	count(groups) > 0
+	not has_plain(rule.resources)
 	some k, verb in rule.verbs
 	standard[verb]
+	not taken_somewhere(verb, rule.resources)
+	resources := [r | some r in rule.resources; is_string(r)]
+	count(resources) > 0
+	groups := {g | some g in rule.apiGroups; is_string(g)}
+	count(groups) > 0
 	not granted(verb, groups, resources)
+}
+
+# taken_somewhere(verb, resources): some resource takes the standard verb whatever the groups: any
+# but only's takes every verb other than list, watch and deletecollection, and only's take their
+# own verbs. A shortcut: granted holds then too (a test checks it).
+taken_somewhere(verb, resources) if {
+	not collection_verbs[verb]
+	some resource in resources
+	is_string(resource)
+	not only[resource]
+}
+
+taken_somewhere(verb, resources) if {
+	some resource in resources
+	only[resource].verbs[verb]
 }
 
 # Other verbs are rare: only they pay for the full check. Never reported: "*", the constrained

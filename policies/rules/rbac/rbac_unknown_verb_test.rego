@@ -189,3 +189,17 @@ test_use_on_pod_security_policies_before_1_25_allowed if {
 	count(rbac_unknown_verb.deny) == 0 with input as fx.cluster_role([fx.rule(["policy"], ["podsecuritypolicies"], ["use"])])
 		with data.jobguard.target.kubeVersion.minor as 24
 }
+
+# taken_somewhere is a shortcut: wherever it holds, granted does too.
+test_taken_somewhere_implies_granted if {
+	cases := [[verb, resources, groups] |
+		some verb in rbac_unknown_verb.standard
+		some resources in [["pods/exec"], ["deployments/scale"], ["pods/log", "pods/status"], ["tokenreviews"], ["bindings", "pods/eviction"], ["widgets/status", 7]]
+		some groups in [{""}, {"*"}, {"apps"}, {"authentication.k8s.io"}, {"example.com"}]
+		rbac_unknown_verb.taken_somewhere(verb, resources)
+	]
+	count(cases) > 0
+	every c in cases {
+		rbac_unknown_verb.granted(c[0], c[2], c[1])
+	}
+}
