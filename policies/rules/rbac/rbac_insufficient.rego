@@ -63,19 +63,20 @@ token_off := [sprintf("ServiceAccount %s/%s sets automountServiceAccountToken: f
 	not sa.mount
 }
 
+# Each body looks for kubectl invocations first: most Jobs have none, and then neither builtin runs.
 deny contains result.fail(msg, inv.path) if {
-	[why, _] := token_off
 	some inv in workload.invocations
 	inv.unresolved == ""
 	count(inv.requests) > 0
+	[why, _] := token_off
 	msg := sprintf("`%s` can never authenticate: %s, so kubectl has no credentials in the pod and every request is refused; mount the token, or remove the setting", [inv.text, why])
 }
 
 deny contains result.fail(msg, inv.path) if {
-	not token_off
-	not rbac_unknown
 	some inv in workload.invocations
 	inv.unresolved == ""
+	not token_off
+	not rbac_unknown
 	some req in inv.requests
 	not req.optional
 	verdict := jobguard.rbac.check(namespace, service_account, req)
@@ -100,8 +101,8 @@ rbac_unknown if {
 }
 
 deny contains result.fail_with_severity(msg, workload.serviceAccount.path, "info") if {
-	not token_off
 	rbac_unknown
+	not token_off
 	msg := sprintf("runs kubectl as ServiceAccount %s/%s%s, whose RBAC is not in the input; lint the Roles and bindings together with this %s to check its permissions", [
 		namespace, service_account, assumed, workload.kind,
 	])
