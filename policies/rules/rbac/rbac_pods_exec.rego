@@ -94,8 +94,8 @@ applies(r) if r != "nodes/proxy"
 
 applies("nodes/proxy") if rbac.is_cluster_role
 
-# Messages are built only for the rare entries that reach an action, inline: each function call
-# costs as much as several expressions.
+# The message is built inline, and only for entries that reach an action: a function call costs
+# as much as several expressions.
 deny contains result.fail(msg, ["rules", i, "resources", j]) if {
 	some i, rule in rbac.rules
 	some j, pattern in rule.resources
@@ -104,8 +104,10 @@ deny contains result.fail(msg, ["rules", i, "resources", j]) if {
 	not rbac.named(rule)
 	what := reached(rule, pattern)
 	count(what) > 0
+	# The rule's verbs that grant some of what, in order, each named once.
 	granting := [v | some v in rule.verbs; some r in what; granted(v, r)]
 	verbs := [v | some k, v in granting; not v in array.slice(granting, 0, k)]
+	# What the grant lets one do to pods, then to nodes: nodes/proxy comes last in what.
 	does := [actions[r].does | some r in what; r != "nodes/proxy"]
 	effects := array.concat(
 		[sprintf("%s %s%s", [rbac.and_join(does), rbac.reach("every pod"), get_note(rule, what)]) | count(does) > 0],
