@@ -6,25 +6,31 @@ package jobguard.lib.k8s
 
 obj := input.object
 
-is_job if obj.kind == "Job"
+# The conditions on input.object.kind (not on is_job) let rule indexing pick the body: they run
+# for every Job and CronJob rule.
+is_job if input.object.kind == "Job"
 
-is_cronjob if obj.kind == "CronJob"
+is_cronjob if input.object.kind == "CronJob"
 
 # The Job spec: the object's own for a Job, the template's for a CronJob.
-job_spec_path := ["spec"] if is_job
+job_spec_path := ["spec"] if input.object.kind == "Job"
 
-job_spec_path := ["spec", "jobTemplate", "spec"] if is_cronjob
+job_spec_path := ["spec", "jobTemplate", "spec"] if input.object.kind == "CronJob"
 
-job_spec := object.get(obj, job_spec_path, {})
+job_spec := object.get(input.object, job_spec_path, {})
 
-pod_spec_path := array.concat(job_spec_path, ["template", "spec"])
+# The pod spec: job_spec_path's template.spec.
+pod_spec_path := ["spec", "template", "spec"] if input.object.kind == "Job"
 
-pod_spec := object.get(obj, pod_spec_path, {})
+pod_spec_path := ["spec", "jobTemplate", "spec", "template", "spec"] if input.object.kind == "CronJob"
+
+pod_spec := object.get(input.object, pod_spec_path, {})
 
 name := object.get(obj, ["metadata", "name"], "")
 
-# containers maps the path of every init and regular container of the pod template to it.
-containers[array.concat(pod_spec_path, [field, i])] := c if {
+# containers maps the path of every init and regular container of the pod template to it. A
+# complete rule: computed once per evaluation however many rules iterate it.
+containers := {array.concat(pod_spec_path, [field, i]): c |
 	some field in ["initContainers", "containers"]
 	some i, c in pod_spec[field]
 }
