@@ -62,25 +62,24 @@ deny contains result.fail(msg, containers_path) if {
 
 no_containers_message := "jobTemplate is missing: a CronJob needs the Job it starts, whose pod template has at least one container; the API server requires it" if {
 	k8s.is_cronjob
-	not k8s.has(object.get(k8s.obj, "spec", {}), "jobTemplate")
+	not k8s.has(object.get(input.object, "spec", {}), "jobTemplate")
 } else := "the pod template has no containers: the API server requires at least one"
 
 deny contains result.fail(sprintf("container %d has no name: the API server requires one", [i]), array.concat(path, ["name"])) if {
-	some [path, container] in containers
-	i := path[count(path) - 1]
+	some path, container in k8s.containers
 	object.get(container, "name", "") == ""
+	i := path[count(path) - 1]
 }
 
 deny contains result.fail(sprintf("container %q has no image: the API server requires one", [container.name]), array.concat(path, ["image"])) if {
-	some [path, container] in containers
+	some path, container in k8s.containers
 	object.get(container, "image", "") == ""
 }
 
-# Values.
+# Values. Each reference to another rule (k8s.*, a helper) costs more than a test on input:
+# bodies for one kind test input.object.kind first (rule indexing skips them for the other), and
+# the checks of ports and procMounts, which most objects lack, are behind one test each.
 
-# The containers with their paths, computed once per evaluation (a complete rule is cached; the
-# library's partial object is enumerated again by every rule that iterates it).
-containers := [[path, container] | some path, container in k8s.containers]
 deny contains result.fail(sprintf("serviceAccountName %q is not a valid ServiceAccount name: %s", [name, concat("; ", errors)]), array.concat(k8s.pod_spec_path, ["serviceAccountName"])) if {
 	name := k8s.pod_spec.serviceAccountName
 	is_string(name)
@@ -89,20 +88,33 @@ deny contains result.fail(sprintf("serviceAccountName %q is not a valid ServiceA
 	count(errors) > 0
 }
 
-# Label and annotation maps the API server validates: the object's, and the pod template's.
+# Label and annotation maps the API server validates: the object's, and the pod template's;
+# [path, map] for each non-empty one, computed once per evaluation.
 metadata_paths := [["metadata"], array.concat(template_path, ["metadata"])]
 
-deny contains result.fail(map_message("label", e, labels), array.concat(meta, ["labels", e.key])) if {
+label_maps := [[path, labels] |
 	some meta in metadata_paths
-	labels := object.get(k8s.obj, array.concat(meta, ["labels"]), {})
+	path := array.concat(meta, ["labels"])
+	labels := object.get(input.object, path, {})
 	is_object(labels)
+	labels != {}
+]
+
+annotation_maps := [[path, annotations] |
+	some meta in metadata_paths
+	path := array.concat(meta, ["annotations"])
+	annotations := object.get(input.object, path, {})
+	is_object(annotations)
+	annotations != {}
+]
+
+deny contains result.fail(map_message("label", e, labels), array.concat(path, [e.key])) if {
+	some [path, labels] in label_maps
 	some e in jobguard.k8s.labels_errors(labels)
 }
 
-deny contains result.fail(map_message("annotation", e, annotations), map_path(array.concat(meta, ["annotations"]), e)) if {
-	some meta in metadata_paths
-	annotations := object.get(k8s.obj, array.concat(meta, ["annotations"]), {})
-	is_object(annotations)
+deny contains result.fail(map_message("annotation", e, annotations), map_path(path, e)) if {
+	some [path, annotations] in annotation_maps
 	some e in jobguard.k8s.annotations_errors(annotations)
 }
 
@@ -117,7 +129,7 @@ map_message(what, e, entries) := sprintf("%s %s: value %q is not valid: %s", [wh
 map_message(what, e, _) := sprintf("%ss: %s", [what, concat("; ", e.errors)]) if e.part == "size"
 
 deny contains result.fail(sprintf("env %d of container %q: name %q is not valid: %s", [j, container.name, name, concat("; ", errors)]), array.concat(path, ["env", j, "name"])) if {
-	some [path, container] in containers
+	some path, container in k8s.containers
 	some j, env in container.env
 	name := object.get(env, "name", "")
 	is_string(name)
@@ -129,18 +141,27 @@ env_name_errors(name) := ["a name is required"] if name == ""
 
 env_name_errors(name) := jobguard.k8s.env_var_name_errors(name) if name != ""
 
-deny contains result.fail(sprintf("port %d of container %q: name %q is not valid: %s", [j, container.name, port.name, concat("; ", errors)]), array.concat(path, ["ports", j, "name"])) if {
-	some [path, container] in containers
+# The ports of the containers, with their paths; computed once per evaluation.
+ports := [[path, container, j, port] |
+	some path, container in k8s.containers
 	some j, port in container.ports
+]
+
+deny contains problem if {
+	ports != []
+	some problem in port_problems
+}
+
+port_problems contains result.fail(sprintf("port %d of container %q: name %q is not valid: %s", [j, container.name, port.name, concat("; ", errors)]), array.concat(path, ["ports", j, "name"])) if {
+	some [path, container, j, port] in ports
 	is_string(port.name)
 	port.name != ""
 	errors := jobguard.k8s.port_name_errors(port.name)
 	count(errors) > 0
 }
 
-deny contains result.fail(sprintf("port %d of container %q: name %q is used by an earlier port of the container; port names must be unique", [j, container.name, port.name]), array.concat(path, ["ports", j, "name"])) if {
-	some [path, container] in containers
-	some j, port in container.ports
+port_problems contains result.fail(sprintf("port %d of container %q: name %q is used by an earlier port of the container; port names must be unique", [j, container.name, port.name]), array.concat(path, ["ports", j, "name"])) if {
+	some [path, container, j, port] in ports
 	is_string(port.name)
 	count(jobguard.k8s.port_name_errors(port.name)) == 0
 	some earlier, other in container.ports
@@ -148,15 +169,13 @@ deny contains result.fail(sprintf("port %d of container %q: name %q is used by a
 	other.name == port.name
 }
 
-deny contains result.fail(sprintf("port %d of container %q: containerPort is required (1-65535)", [j, container.name]), array.concat(path, ["ports", j, "containerPort"])) if {
-	some [path, container] in containers
-	some j, port in container.ports
+port_problems contains result.fail(sprintf("port %d of container %q: containerPort is required (1-65535)", [j, container.name]), array.concat(path, ["ports", j, "containerPort"])) if {
+	some [path, container, j, port] in ports
 	object.get(port, "containerPort", 0) == 0
 }
 
-deny contains result.fail(sprintf("port %d of container %q: %s %v is not a port number (1-65535)", [j, container.name, field, number]), array.concat(path, ["ports", j, field])) if {
-	some [path, container] in containers
-	some j, port in container.ports
+port_problems contains result.fail(sprintf("port %d of container %q: %s %v is not a port number (1-65535)", [j, container.name, field, number]), array.concat(path, ["ports", j, field])) if {
+	some [path, container, j, port] in ports
 	some field in ["containerPort", "hostPort"]
 	number := port[field]
 	is_number(number)
@@ -175,29 +194,39 @@ job_counts := {"parallelism", "completions", "activeDeadlineSeconds", "backoffLi
 cronjob_counts := {"startingDeadlineSeconds", "successfulJobsHistoryLimit", "failedJobsHistoryLimit"}
 
 deny contains result.fail(sprintf("%s is %v: it must be 0 or more", [field, value]), array.concat(k8s.job_spec_path, [field])) if {
-	some field, value in k8s.job_spec
-	field in job_counts
+	spec := k8s.job_spec
+	is_object(spec)
+	some field, value in object.filter(spec, job_counts)
 	is_number(value)
 	value < 0
 }
 
 deny contains result.fail(sprintf("%s is %v: it must be 0 or more", [field, value]), ["spec", field]) if {
-	k8s.is_cronjob
-	some field, value in k8s.obj.spec
-	field in cronjob_counts
+	input.object.kind == "CronJob"
+	is_object(input.object.spec)
+	some field, value in object.filter(input.object.spec, cronjob_counts)
 	is_number(value)
 	value < 0
 }
 
-deny contains result.fail(sprintf("container %q: procMount Unmasked needs the pod's hostUsers: false (a user namespace); the API server rejects it otherwise", [container.name]), array.concat(path, ["securityContext", "procMount"])) if {
-	some [path, container] in containers
-	container.securityContext.procMount == "Unmasked"
+# The procMounts of the containers, with their paths; computed once per evaluation.
+proc_mounts := [[path, container, mount] |
+	some path, container in k8s.containers
+	mount := container.securityContext.procMount
+]
+
+deny contains problem if {
+	proc_mounts != []
+	some problem in proc_mount_problems
+}
+
+proc_mount_problems contains result.fail(sprintf("container %q: procMount Unmasked needs the pod's hostUsers: false (a user namespace); the API server rejects it otherwise", [container.name]), array.concat(path, ["securityContext", "procMount"])) if {
+	some [path, container, "Unmasked"] in proc_mounts
 	not k8s.pod_spec.hostUsers == false
 }
 
-deny contains result.fail(sprintf("container %q: procMount %q is not supported: valid values are \"Default\" and \"Unmasked\"", [container.name, mount]), array.concat(path, ["securityContext", "procMount"])) if {
-	some [path, container] in containers
-	mount := container.securityContext.procMount
+proc_mount_problems contains result.fail(sprintf("container %q: procMount %q is not supported: valid values are \"Default\" and \"Unmasked\"", [container.name, mount]), array.concat(path, ["securityContext", "procMount"])) if {
+	some [path, container, mount] in proc_mounts
 	is_string(mount)
 	not mount in {"Default", "Unmasked"}
 }
@@ -206,7 +235,7 @@ deny contains result.fail(sprintf("container %q: procMount %q is not supported: 
 # batch.kubernetes.io/controller-uid) and adds the labels it selects to the pod template, unless
 # manualSelector is true: any other selector is refused. A selector naming the object's own
 # metadata.uid is taken as the generated one: that is the Job as admission webhooks see it.
-generated_uid := object.get(k8s.obj, ["metadata", "uid"], "jobguard-placeholder-for-the-new-uid")
+generated_uid := object.get(input.object, ["metadata", "uid"], "jobguard-placeholder-for-the-new-uid")
 
 job_labels := {
 	"controller-uid": generated_uid, "batch.kubernetes.io/controller-uid": generated_uid,
@@ -214,10 +243,10 @@ job_labels := {
 }
 
 deny contains result.fail(msg, ["spec", "selector"]) if {
-	k8s.is_job
-	selector := k8s.obj.spec.selector
+	input.object.kind == "Job"
+	selector := input.object.spec.selector
 	is_object(selector)
-	not k8s.obj.spec.manualSelector == true
+	not input.object.spec.manualSelector == true
 	generated := object.union(selector, {"matchLabels": object.union(
 		{"batch.kubernetes.io/controller-uid": generated_uid},
 		object.get(selector, "matchLabels", {}),
@@ -227,20 +256,20 @@ deny contains result.fail(msg, ["spec", "selector"]) if {
 }
 
 deny contains result.fail(sprintf("pod template label %s: %q is the controller-uid of another Job: the API server sets it to the new Job's uid and rejects a template that already has it; delete the label", [key, value]), array.concat(template_path, ["metadata", "labels", key])) if {
-	k8s.is_job
-	not k8s.obj.spec.manualSelector == true
+	input.object.kind == "Job"
+	not input.object.spec.manualSelector == true
 	some key in ["controller-uid", "batch.kubernetes.io/controller-uid"]
-	value := k8s.obj.spec.template.metadata.labels[key]
+	value := input.object.spec.template.metadata.labels[key]
 	value != generated_uid
 }
 
 # The template's labels once the API server has added the generated ones it lacks.
-generated_template_labels := object.union(job_labels, object.get(k8s.obj, ["spec", "template", "metadata", "labels"], {}))
+generated_template_labels := object.union(job_labels, object.get(input.object, ["spec", "template", "metadata", "labels"], {}))
 
 deny contains result.fail("spec.selector does not select the pod template's labels: the API server rejects a Job whose selector does not match the pods it creates", array.concat(template_path, ["metadata", "labels"])) if {
-	k8s.is_job
-	not k8s.obj.spec.manualSelector == true
-	selector := k8s.obj.spec.selector
+	input.object.kind == "Job"
+	not input.object.spec.manualSelector == true
+	selector := input.object.spec.selector
 	is_object(selector)
 	generated := object.union(selector, {"matchLabels": object.union(
 		{"batch.kubernetes.io/controller-uid": generated_uid},
@@ -250,34 +279,34 @@ deny contains result.fail("spec.selector does not select the pod template's labe
 }
 
 deny contains result.fail(sprintf("pod template label %s: %q is not the Job's name %q: the API server requires it to be the name (or absent: it adds it)", [key, value, k8s.name]), array.concat(template_path, ["metadata", "labels", key])) if {
-	k8s.is_job
-	not k8s.obj.spec.manualSelector == true
+	input.object.kind == "Job"
+	not input.object.spec.manualSelector == true
 	some key in ["job-name", "batch.kubernetes.io/job-name"]
-	value := k8s.obj.spec.template.metadata.labels[key]
+	value := input.object.spec.template.metadata.labels[key]
 	value != k8s.name
 }
 
 deny contains result.fail("spec.selector does not select the pod template's labels: the API server rejects a Job whose selector does not match the pods it creates", array.concat(template_path, ["metadata", "labels"])) if {
-	k8s.is_job
-	k8s.obj.spec.manualSelector == true
-	selector := k8s.obj.spec.selector
+	input.object.kind == "Job"
+	input.object.spec.manualSelector == true
+	selector := input.object.spec.selector
 	is_object(selector)
-	not jobguard.k8s.selector_matches(selector, object.get(k8s.obj, ["spec", "template", "metadata", "labels"], {}))
+	not jobguard.k8s.selector_matches(selector, object.get(input.object, ["spec", "template", "metadata", "labels"], {}))
 }
 
 deny contains result.fail("spec.manualSelector is true but spec.selector is missing: the API server requires a selector", ["spec", "selector"]) if {
-	k8s.is_job
-	k8s.obj.spec.manualSelector == true
-	not k8s.has(k8s.obj.spec, "selector")
+	input.object.kind == "Job"
+	input.object.spec.manualSelector == true
+	not k8s.has(input.object.spec, "selector")
 }
 
 deny contains result.fail("a CronJob's jobTemplate cannot set a selector: the API server generates it for each Job; delete it", ["spec", "jobTemplate", "spec", "selector"]) if {
-	k8s.is_cronjob
+	input.object.kind == "CronJob"
 	k8s.has(k8s.job_spec, "selector")
 }
 
 deny contains result.fail("a CronJob's jobTemplate cannot set manualSelector: true; delete it", ["spec", "jobTemplate", "spec", "manualSelector"]) if {
-	k8s.is_cronjob
+	input.object.kind == "CronJob"
 	k8s.job_spec.manualSelector == true
 }
 
