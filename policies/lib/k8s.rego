@@ -30,9 +30,11 @@ name := object.get(obj, ["metadata", "name"], "")
 
 # containers maps the path of every init and regular container of the pod template to it. A
 # complete rule: computed once per evaluation however many rules iterate it.
-containers := {array.concat(pod_spec_path, [field, i]): c |
+containers := {array.concat(path, [field, i]): c |
+	path := pod_spec_path # once, not once per container
+	spec := pod_spec
 	some field in ["initContainers", "containers"]
-	some i, c in pod_spec[field]
+	some i, c in spec[field]
 }
 
 # has(o, key) is true when o has key with a non-null value.
