@@ -85,36 +85,33 @@ deny contains result.fail(sprintf("serviceAccountName %q is not a valid ServiceA
 	is_string(name)
 	name != ""
 	errors := jobguard.k8s.dns1123_subdomain_errors(name)
-	count(errors) > 0
+	errors != []
 }
 
-# Label and annotation maps the API server validates: the object's, and the pod template's;
-# [path, map] for each non-empty one, computed once per evaluation.
-metadata_paths := [["metadata"], array.concat(template_path, ["metadata"])]
+# Label and annotation maps the API server validates: the object's, and the pod template's.
+template_metadata := object.get(k8s.job_spec, ["template", "metadata"], {})
 
-label_maps := [[path, labels] |
-	some meta in metadata_paths
-	path := array.concat(meta, ["labels"])
-	labels := object.get(input.object, path, {})
+deny contains result.fail(map_message("label", e, labels), ["metadata", "labels", e.key]) if {
+	labels := input.object.metadata.labels
 	is_object(labels)
-	labels != {}
-]
-
-annotation_maps := [[path, annotations] |
-	some meta in metadata_paths
-	path := array.concat(meta, ["annotations"])
-	annotations := object.get(input.object, path, {})
-	is_object(annotations)
-	annotations != {}
-]
-
-deny contains result.fail(map_message("label", e, labels), array.concat(path, [e.key])) if {
-	some [path, labels] in label_maps
 	some e in jobguard.k8s.labels_errors(labels)
 }
 
-deny contains result.fail(map_message("annotation", e, annotations), map_path(path, e)) if {
-	some [path, annotations] in annotation_maps
+deny contains result.fail(map_message("label", e, labels), array.concat(template_path, ["metadata", "labels", e.key])) if {
+	labels := template_metadata.labels
+	is_object(labels)
+	some e in jobguard.k8s.labels_errors(labels)
+}
+
+deny contains result.fail(map_message("annotation", e, annotations), map_path(["metadata", "annotations"], e)) if {
+	annotations := input.object.metadata.annotations
+	is_object(annotations)
+	some e in jobguard.k8s.annotations_errors(annotations)
+}
+
+deny contains result.fail(map_message("annotation", e, annotations), map_path(array.concat(template_path, ["metadata", "annotations"]), e)) if {
+	annotations := template_metadata.annotations
+	is_object(annotations)
 	some e in jobguard.k8s.annotations_errors(annotations)
 }
 
@@ -134,7 +131,7 @@ deny contains result.fail(sprintf("env %d of container %q: name %q is not valid:
 	name := object.get(env, "name", "")
 	is_string(name)
 	errors := env_name_errors(name)
-	count(errors) > 0
+	errors != []
 }
 
 env_name_errors(name) := ["a name is required"] if name == ""
@@ -157,7 +154,7 @@ port_problems contains result.fail(sprintf("port %d of container %q: name %q is 
 	is_string(port.name)
 	port.name != ""
 	errors := jobguard.k8s.port_name_errors(port.name)
-	count(errors) > 0
+	errors != []
 }
 
 port_problems contains result.fail(sprintf("port %d of container %q: name %q is used by an earlier port of the container; port names must be unique", [j, container.name, port.name]), array.concat(path, ["ports", j, "name"])) if {
@@ -194,19 +191,18 @@ job_counts := {"parallelism", "completions", "activeDeadlineSeconds", "backoffLi
 cronjob_counts := {"startingDeadlineSeconds", "successfulJobsHistoryLimit", "failedJobsHistoryLimit"}
 
 deny contains result.fail(sprintf("%s is %v: it must be 0 or more", [field, value]), array.concat(k8s.job_spec_path, [field])) if {
-	spec := k8s.job_spec
-	is_object(spec)
-	some field, value in object.filter(spec, job_counts)
+	some field, value in k8s.job_spec
+	value < 0 # first: most values fail it (null and booleans sort below numbers, hence is_number)
 	is_number(value)
-	value < 0
+	field in job_counts
 }
 
 deny contains result.fail(sprintf("%s is %v: it must be 0 or more", [field, value]), ["spec", field]) if {
 	input.object.kind == "CronJob"
-	is_object(input.object.spec)
-	some field, value in object.filter(input.object.spec, cronjob_counts)
-	is_number(value)
+	some field, value in input.object.spec
 	value < 0
+	is_number(value)
+	field in cronjob_counts
 }
 
 # The procMounts of the containers, with their paths; computed once per evaluation.
@@ -257,9 +253,9 @@ deny contains result.fail(msg, ["spec", "selector"]) if {
 
 deny contains result.fail(sprintf("pod template label %s: %q is the controller-uid of another Job: the API server sets it to the new Job's uid and rejects a template that already has it; delete the label", [key, value]), array.concat(template_path, ["metadata", "labels", key])) if {
 	input.object.kind == "Job"
-	not input.object.spec.manualSelector == true
 	some key in ["controller-uid", "batch.kubernetes.io/controller-uid"]
 	value := input.object.spec.template.metadata.labels[key]
+	not input.object.spec.manualSelector == true
 	value != generated_uid
 }
 
@@ -268,9 +264,9 @@ generated_template_labels := object.union(job_labels, object.get(input.object, [
 
 deny contains result.fail("spec.selector does not select the pod template's labels: the API server rejects a Job whose selector does not match the pods it creates", array.concat(template_path, ["metadata", "labels"])) if {
 	input.object.kind == "Job"
-	not input.object.spec.manualSelector == true
 	selector := input.object.spec.selector
 	is_object(selector)
+	not input.object.spec.manualSelector == true
 	generated := object.union(selector, {"matchLabels": object.union(
 		{"batch.kubernetes.io/controller-uid": generated_uid},
 		object.get(selector, "matchLabels", {}),
@@ -280,9 +276,9 @@ deny contains result.fail("spec.selector does not select the pod template's labe
 
 deny contains result.fail(sprintf("pod template label %s: %q is not the Job's name %q: the API server requires it to be the name (or absent: it adds it)", [key, value, k8s.name]), array.concat(template_path, ["metadata", "labels", key])) if {
 	input.object.kind == "Job"
-	not input.object.spec.manualSelector == true
 	some key in ["job-name", "batch.kubernetes.io/job-name"]
 	value := input.object.spec.template.metadata.labels[key]
+	not input.object.spec.manualSelector == true
 	value != k8s.name
 }
 
@@ -302,12 +298,12 @@ deny contains result.fail("spec.manualSelector is true but spec.selector is miss
 
 deny contains result.fail("a CronJob's jobTemplate cannot set a selector: the API server generates it for each Job; delete it", ["spec", "jobTemplate", "spec", "selector"]) if {
 	input.object.kind == "CronJob"
-	k8s.has(k8s.job_spec, "selector")
+	input.object.spec.jobTemplate.spec.selector != null
 }
 
 deny contains result.fail("a CronJob's jobTemplate cannot set manualSelector: true; delete it", ["spec", "jobTemplate", "spec", "manualSelector"]) if {
 	input.object.kind == "CronJob"
-	k8s.job_spec.manualSelector == true
+	input.object.spec.jobTemplate.spec.manualSelector == true
 }
 
 # Wording.
