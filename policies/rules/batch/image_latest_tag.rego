@@ -27,6 +27,9 @@ deny contains result.fail(msg, array.concat(path, ["image"])) if {
 	some path, container in k8s.containers
 	image := container.image
 	is_string(image)
+	# First, as most images have a version tag: the images whose tag() is "" or "latest" (the last
+	# path segment has no ':', or its second ':'-separated part is empty or latest).
+	regex.match(`(^|/)[^:/]*(:(latest)?(:[^/]*)?)?$`, image)
 	image != ""
 	not contains(image, "@")
 	not startswith(image, "ko://") # ko resolves it to a digest at build time
