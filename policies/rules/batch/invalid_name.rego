@@ -21,22 +21,23 @@ package jobguard.rules.batch.invalid_name
 import data.jobguard.lib.k8s
 import data.jobguard.lib.result
 
-deny contains result.fail(message("name", k8s.name, errors), ["metadata", "name"]) if {
-	k8s.name != ""
-	errors := jobguard.k8s.dns1123_subdomain_errors(k8s.name)
-	count(errors) > 0
+deny contains result.fail(message("name", name, errors), ["metadata", "name"]) if {
+	name := input.object.metadata.name
+	name != ""
+	errors := jobguard.k8s.dns1123_subdomain_errors(name)
+	errors != []
 }
 
 deny contains result.fail(message("namespace", namespace, errors), ["metadata", "namespace"]) if {
-	namespace := k8s.obj.metadata.namespace
+	namespace := input.object.metadata.namespace
 	errors := jobguard.k8s.dns1123_label_errors(namespace)
-	count(errors) > 0
+	errors != []
 }
 
 deny contains result.fail(message("container name", container.name, errors), array.concat(path, ["name"])) if {
 	some path, container in k8s.containers
 	errors := jobguard.k8s.dns1123_label_errors(container.name)
-	count(errors) > 0
+	errors != []
 }
 
 message(what, value, errors) := sprintf("%s %q is not valid: %s", [what, value, concat("; ", errors)])
