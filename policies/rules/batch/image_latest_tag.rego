@@ -23,13 +23,14 @@ package jobguard.rules.batch.image_latest_tag
 import data.jobguard.lib.k8s
 import data.jobguard.lib.result
 
+# The regex comes before the other tests because most images have a version tag, and before
+# tag() because it is cheaper: it matches when the last path segment has no ':', or when its
+# second ':'-separated part is empty or latest.
 deny contains result.fail(msg, array.concat(path, ["image"])) if {
 	some path, container in k8s.containers
 	image := container.image
 	is_string(image)
-	# First, as most images have a version tag: the images whose tag() is "" or "latest" (the last
-	# path segment has no ':', or its second ':'-separated part is empty or latest).
-	regex.match(`(^|/)[^:/]*(:(latest)?(:[^/]*)?)?$`, image)
+	regex.match(`(^|/)[^:/]*(:(latest)?(:[^/]*)?)?$`, image) # tag(image) is "" or "latest"
 	image != ""
 	not contains(image, "@")
 	not startswith(image, "ko://") # ko resolves it to a digest at build time
