@@ -76,9 +76,10 @@ deny contains result.fail(sprintf("container %q has no image: the API server req
 	object.get(container, "image", "") == ""
 }
 
-# Values. Each reference to another rule (k8s.*, a helper) costs more than a test on input:
-# bodies for one kind test input.object.kind first (rule indexing skips them for the other), and
-# the checks of ports and procMounts, which most objects lack, are behind one test each.
+# Values. A reference to another rule (k8s.*, a helper) or a function costs more than a test on
+# input, so bodies test input first where they can: bodies for one kind start with
+# input.object.kind (rule indexing skips them for the other kind), and the checks of ports and
+# procMounts, which most objects lack, are behind one test each.
 
 deny contains result.fail(sprintf("serviceAccountName %q is not a valid ServiceAccount name: %s", [name, concat("; ", errors)]), array.concat(k8s.pod_spec_path, ["serviceAccountName"])) if {
 	name := k8s.pod_spec.serviceAccountName
@@ -88,7 +89,8 @@ deny contains result.fail(sprintf("serviceAccountName %q is not a valid ServiceA
 	errors != []
 }
 
-# Label and annotation maps the API server validates: the object's, and the pod template's.
+# Label and annotation maps the API server validates: the object's (read from input), and the pod
+# template's (from template_metadata, computed once).
 template_metadata := object.get(k8s.job_spec, ["template", "metadata"], {})
 
 deny contains result.fail(map_message("label", e, labels), ["metadata", "labels", e.key]) if {
@@ -138,7 +140,8 @@ env_name_errors(name) := ["a name is required"] if name == ""
 
 env_name_errors(name) := jobguard.k8s.env_var_name_errors(name) if name != ""
 
-# The ports of the containers, with their paths; computed once per evaluation.
+# The ports of the containers, with their paths, computed once per evaluation; port_problems is
+# evaluated only when there are some.
 ports := [[path, container, j, port] |
 	some path, container in k8s.containers
 	some j, port in container.ports
@@ -205,7 +208,8 @@ deny contains result.fail(sprintf("%s is %v: it must be 0 or more", [field, valu
 	field in cronjob_counts
 }
 
-# The procMounts of the containers, with their paths; computed once per evaluation.
+# The procMounts of the containers, with their paths, computed once per evaluation;
+# proc_mount_problems is evaluated only when there are some.
 proc_mounts := [[path, container, mount] |
 	some path, container in k8s.containers
 	mount := container.securityContext.procMount
