@@ -26,7 +26,7 @@ pod_spec_path := ["spec", "jobTemplate", "spec", "template", "spec"] if input.ob
 
 pod_spec := object.get(input.object, pod_spec_path, {})
 
-name := object.get(obj, ["metadata", "name"], "")
+name := object.get(input.object, ["metadata", "name"], "")
 
 # containers maps the path of every init and regular container of the pod template to it. A
 # complete rule: computed once per evaluation however many rules iterate it.
