@@ -6,8 +6,9 @@ package jobguard.lib.k8s
 
 obj := input.object
 
-# The conditions on input.object.kind (not on is_job) let rule indexing pick the body: they run
-# for every Job and CronJob rule.
+# These rules run for every Job and CronJob rule, so they test input.object, not obj or is_job:
+# input is read directly, and rule indexing picks the body of the object's kind without
+# evaluating another rule.
 is_job if input.object.kind == "Job"
 
 is_cronjob if input.object.kind == "CronJob"
