@@ -34,6 +34,6 @@ deny contains result.fail_with_fix(
 	["spec", "concurrencyPolicy"],
 	"Forbid",
 ) if {
-	not k8s.has(k8s.obj.spec, "concurrencyPolicy")
+	not k8s.has(input.object.spec, "concurrencyPolicy")
 	not k8s.has(k8s.job_spec, "activeDeadlineSeconds")
 }

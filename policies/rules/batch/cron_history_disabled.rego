@@ -18,13 +18,12 @@
 #   remediation: Keep at least the last failed run, failedJobsHistoryLimit of 1 or more.
 package jobguard.rules.batch.cron_history_disabled
 
-import data.jobguard.lib.k8s
 import data.jobguard.lib.result
 
 deny contains result.fail(
 	"successfulJobsHistoryLimit and failedJobsHistoryLimit are both 0: finished runs are deleted at once, so a failure leaves no logs",
 	["spec", "failedJobsHistoryLimit"],
 ) if {
-	k8s.obj.spec.successfulJobsHistoryLimit == 0
-	k8s.obj.spec.failedJobsHistoryLimit == 0
+	input.object.spec.successfulJobsHistoryLimit == 0
+	input.object.spec.failedJobsHistoryLimit == 0
 }

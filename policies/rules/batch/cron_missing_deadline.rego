@@ -39,7 +39,7 @@ deny contains result.fail_with_fix(
 	path,
 	data.jobguard.params["cron-missing-deadline"].startingDeadlineSeconds,
 ) if {
-	not k8s.has(k8s.obj.spec, "startingDeadlineSeconds")
+	not k8s.has(input.object.spec, "startingDeadlineSeconds")
 }
 
 deny contains result.fail_with_severity(
@@ -47,5 +47,5 @@ deny contains result.fail_with_severity(
 	path,
 	"warning",
 ) if {
-	k8s.obj.spec.startingDeadlineSeconds == 0
+	input.object.spec.startingDeadlineSeconds == 0
 }

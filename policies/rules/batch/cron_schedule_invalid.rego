@@ -20,10 +20,9 @@
 #   remediation: Write five fields, minute hour day-of-month month day-of-week (for example "0 */2 * * *"), and put any time zone in spec.timeZone.
 package jobguard.rules.batch.cron_schedule_invalid
 
-import data.jobguard.lib.k8s
 import data.jobguard.lib.result
 
-schedule := object.get(k8s.obj, ["spec", "schedule"], "")
+schedule := object.get(input.object, ["spec", "schedule"], "")
 
 deny contains result.fail(msg, ["spec", "schedule"]) if {
 	is_string(schedule)

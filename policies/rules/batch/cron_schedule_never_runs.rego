@@ -18,11 +18,10 @@
 #   remediation: Pick a day that exists in the month (check it with `jobguard schedule "<schedule>"`).
 package jobguard.rules.batch.cron_schedule_never_runs
 
-import data.jobguard.lib.k8s
 import data.jobguard.lib.result
 
 deny contains result.fail(msg, ["spec", "schedule"]) if {
-	schedule := k8s.obj.spec.schedule
+	schedule := input.object.spec.schedule
 	is_string(schedule)
 	check := jobguard.cron.check(schedule)
 	count(check.errors) == 0

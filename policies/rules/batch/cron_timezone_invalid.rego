@@ -14,11 +14,10 @@
 #   remediation: Use an IANA zone name such as Asia/Seoul, Europe/Berlin or Etc/UTC, or leave timeZone out for the controller's zone.
 package jobguard.rules.batch.cron_timezone_invalid
 
-import data.jobguard.lib.k8s
 import data.jobguard.lib.result
 
 deny contains result.fail(msg, ["spec", "timeZone"]) if {
-	zone := k8s.obj.spec.timeZone
+	zone := input.object.spec.timeZone
 	is_string(zone)
 	errors := jobguard.k8s.time_zone_errors(zone)
 	count(errors) > 0

@@ -20,7 +20,6 @@
 #   remediation: Change apiVersion to the replacement named in the message; the fields stay the same.
 package jobguard.rules.batch.deprecated_api
 
-import data.jobguard.lib.k8s
 import data.jobguard.lib.result
 
 # apiVersion -> kind -> the minor releases that deprecated and removed it. Literal data, so that
@@ -46,14 +45,14 @@ target := data.jobguard.target.kubeVersion.minor
 
 # The object's entry in versions; undefined for almost every object, which ends both rules below
 # at their first expression.
-deprecation := versions[k8s.obj.apiVersion][k8s.obj.kind]
+deprecation := versions[input.object.apiVersion][input.object.kind]
 
 deny contains result.fail(msg, ["apiVersion"]) if {
 	v := deprecation
 	target >= v.removed
 	msg := sprintf(
 		"%s %s was removed in Kubernetes 1.%d, so 1.%d rejects it; use apiVersion: %s (GA since 1.%d, same fields)",
-		[k8s.obj.apiVersion, k8s.obj.kind, v.removed, target, v.replacement, v.ga],
+		[input.object.apiVersion, input.object.kind, v.removed, target, v.replacement, v.ga],
 	)
 }
 
@@ -63,7 +62,7 @@ deny contains result.fail_with_severity(msg, ["apiVersion"], "warning") if {
 	target < v.removed
 	msg := sprintf(
 		"%s %s is deprecated since Kubernetes 1.%d and removed in 1.%d; use apiVersion: %s (GA since 1.%d, same fields)",
-		[k8s.obj.apiVersion, k8s.obj.kind, v.deprecated, v.removed, v.replacement, v.ga],
+		[input.object.apiVersion, input.object.kind, v.deprecated, v.removed, v.replacement, v.ga],
 	)
 }
 
@@ -71,13 +70,13 @@ deny contains result.fail_with_severity(msg, ["apiVersion"], "warning") if {
 served := {"Job": "batch/v1", "CronJob": "batch/v1"}
 
 deny contains result.fail(msg, ["apiVersion"]) if {
-	replacement := served[k8s.obj.kind]
-	k8s.obj.apiVersion != replacement
+	replacement := served[input.object.kind]
+	input.object.apiVersion != replacement
 	not deprecation
-	kubernetes_group(k8s.obj.apiVersion)
+	kubernetes_group(input.object.apiVersion)
 	msg := sprintf(
 		"Kubernetes 1.%d does not serve %s as %s, so the API server refuses it; use apiVersion: %s",
-		[target, k8s.obj.kind, k8s.obj.apiVersion, replacement],
+		[target, input.object.kind, input.object.apiVersion, replacement],
 	)
 }
 

@@ -61,7 +61,7 @@ deny contains result.fail(msg, containers_path) if {
 }
 
 no_containers_message := "jobTemplate is missing: a CronJob needs the Job it starts, whose pod template has at least one container; the API server requires it" if {
-	k8s.is_cronjob
+	input.object.kind == "CronJob"
 	not k8s.has(object.get(input.object, "spec", {}), "jobTemplate")
 } else := "the pod template has no containers: the API server requires at least one"
 

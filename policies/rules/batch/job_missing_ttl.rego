@@ -30,5 +30,5 @@ deny contains result.fail_with_fix(
 	data.jobguard.params["job-missing-ttl"].ttlSecondsAfterFinished,
 ) if {
 	not k8s.has(k8s.job_spec, "ttlSecondsAfterFinished")
-	count(object.get(k8s.obj, ["metadata", "ownerReferences"], [])) == 0
+	count(object.get(input.object, ["metadata", "ownerReferences"], [])) == 0
 }

@@ -27,7 +27,7 @@ import data.jobguard.lib.result
 name_path := ["metadata", "name"]
 
 deny contains result.fail(msg, name_path) if {
-	k8s.is_cronjob
+	input.object.kind == "CronJob"
 	count(k8s.name) > 52
 	msg := sprintf(
 		"CronJob name is %d characters, over the limit of 52: the API server keeps 11 characters for the suffix the controller adds to each Job's name (-<minutes since 1970>), which must fit in 63",
@@ -44,16 +44,16 @@ deny contains result.fail(msg, name_path) if {
 }
 
 job_name_over_63 if {
-	k8s.is_job
+	input.object.kind == "Job"
 	count(k8s.name) > 63
 	not k8s.job_spec.manualSelector == true
 }
 
 # The controller of a CronJob names its Jobs <name>-<minutes since 1970>: 9 characters more
 # until the year 2160.
-job_name_length := count(k8s.name) if k8s.is_job
+job_name_length := count(k8s.name) if input.object.kind == "Job"
 
-job_name_length := count(k8s.name) + 9 if k8s.is_cronjob
+job_name_length := count(k8s.name) + 9 if input.object.kind == "CronJob"
 
 deny contains result.fail(msg, name_path) if {
 	not job_name_over_63
