@@ -116,11 +116,12 @@ admission_resources := {
 
 admission_writes := {"create", "update", "patch", "delete", "deletecollection", "*"}
 
-# admission_reached(rule) lists the admission resources the rule's resources cover.
+# admission_reached(rule) lists the admission resources the rule's resources cover. The group
+# comes first: most rules are of other groups, and then no resource is paired.
 admission_reached(rule) := sort({r |
+	rbac.in_group(rule, "admissionregistration.k8s.io")
 	some r in rbac.list(rule, "resources")
 	some resource in admission_resources
-	rbac.in_group(rule, "admissionregistration.k8s.io")
 	rbac.covers(r, resource)
 })
 

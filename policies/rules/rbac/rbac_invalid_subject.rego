@@ -34,78 +34,80 @@ checks_api_group if rbac.obj.apiVersion != "rbac.authorization.k8s.io/v1alpha1"
 
 rejected(i, field, detail) := sprintf("the API server rejects this subject: subjects[%d].%s: %s", [i, field, detail])
 
-deny contains result.fail(rejected(i, "kind", detail), ["subjects", i, "kind"]) if {
+# Each subject's fields as strings ("" when absent or not a string), read once for every body.
+subjects := [{
+	"index": i, "object": is_object(s),
+	"kind": rbac.str(s, "kind"), "name": rbac.str(s, "name"),
+	"namespace": rbac.str(s, "namespace"), "apiGroup": rbac.str(s, "apiGroup"),
+} |
 	some i, s in rbac.subjects
-	is_object(s)
-	kind := rbac.str(s, "kind")
-	not kind in {"ServiceAccount", "User", "Group"}
-	detail := sprintf("Unsupported value: %q: supported values: \"ServiceAccount\", \"User\", \"Group\"", [kind])
+]
+
+deny contains result.fail(rejected(s.index, "kind", detail), ["subjects", s.index, "kind"]) if {
+	some s in subjects
+	s.object
+	not s.kind in {"ServiceAccount", "User", "Group"}
+	detail := sprintf("Unsupported value: %q: supported values: \"ServiceAccount\", \"User\", \"Group\"", [s.kind])
 }
 
-deny contains result.fail(rejected(i, "name", "Required value"), ["subjects", i, "name"]) if {
-	some i, s in rbac.subjects
-	is_object(s)
-	rbac.str(s, "name") == ""
+deny contains result.fail(rejected(s.index, "name", "Required value"), ["subjects", s.index, "name"]) if {
+	some s in subjects
+	s.object
+	s.name == ""
 }
 
-deny contains result.fail(rejected(i, "name", detail), ["subjects", i, "name"]) if {
-	some i, s in rbac.subjects
-	rbac.str(s, "kind") == "ServiceAccount"
-	name := rbac.str(s, "name")
-	name != ""
-	errs := jobguard.k8s.dns1123_subdomain_errors(name)
+deny contains result.fail(rejected(s.index, "name", detail), ["subjects", s.index, "name"]) if {
+	some s in subjects
+	s.kind == "ServiceAccount"
+	s.name != ""
+	errs := jobguard.k8s.dns1123_subdomain_errors(s.name)
 	count(errs) > 0
-	detail := sprintf("Invalid value: %q: %s", [name, concat("; ", errs)])
+	detail := sprintf("Invalid value: %q: %s", [s.name, concat("; ", errs)])
 }
 
-deny contains result.fail(rejected(i, "apiGroup", detail), ["subjects", i, "apiGroup"]) if {
+deny contains result.fail(rejected(s.index, "apiGroup", detail), ["subjects", s.index, "apiGroup"]) if {
 	checks_api_group
-	some i, s in rbac.subjects
-	rbac.str(s, "kind") == "ServiceAccount"
-	group := rbac.str(s, "apiGroup")
-	group != ""
-	detail := sprintf("Unsupported value: %q: supported values: \"\" (a ServiceAccount is in the core group: leave apiGroup out)", [group])
+	some s in subjects
+	s.kind == "ServiceAccount"
+	s.apiGroup != ""
+	detail := sprintf("Unsupported value: %q: supported values: \"\" (a ServiceAccount is in the core group: leave apiGroup out)", [s.apiGroup])
 }
 
-deny contains result.fail(rejected(i, "apiGroup", detail), ["subjects", i, "apiGroup"]) if {
+deny contains result.fail(rejected(s.index, "apiGroup", detail), ["subjects", s.index, "apiGroup"]) if {
 	checks_api_group
-	some i, s in rbac.subjects
-	rbac.str(s, "kind") in {"User", "Group"}
-	group := rbac.str(s, "apiGroup")
-	not group in {"", rbac_group}
-	detail := sprintf("Unsupported value: %q: supported values: %q", [group, rbac_group])
+	some s in subjects
+	s.kind in {"User", "Group"}
+	not s.apiGroup in {"", rbac_group}
+	detail := sprintf("Unsupported value: %q: supported values: %q", [s.apiGroup, rbac_group])
 }
 
-deny contains result.fail(msg, ["subjects", i, "namespace"]) if {
+deny contains result.fail(msg, ["subjects", s.index, "namespace"]) if {
 	rbac.is_cluster_role_binding
-	some i, s in rbac.subjects
-	rbac.str(s, "kind") == "ServiceAccount"
-	rbac.str(s, "namespace") == ""
-	msg := sprintf("%s (a ClusterRoleBinding has no namespace of its own to default it to; if a kustomization sets namespace:, lint its kustomize build output)", [rejected(i, "namespace", "Required value")])
+	some s in subjects
+	s.kind == "ServiceAccount"
+	s.namespace == ""
+	msg := sprintf("%s (a ClusterRoleBinding has no namespace of its own to default it to; if a kustomization sets namespace:, lint its kustomize build output)", [rejected(s.index, "namespace", "Required value")])
 }
 
 # The API server never validates a subject's namespace: this one is accepted but matches nobody,
 # so the binding can never work: an error, though the API server accepts it. A template
 # placeholder (${NAMESPACE}) is a warning instead: the manifest is not meant to be applied as is.
 deny contains finding if {
-	some i, s in rbac.subjects
-	rbac.str(s, "kind") == "ServiceAccount"
-	ns := rbac.str(s, "namespace")
-	ns != ""
-	errs := jobguard.k8s.dns1123_label_errors(ns)
+	some s in subjects
+	s.kind == "ServiceAccount"
+	s.namespace != ""
+	errs := jobguard.k8s.dns1123_label_errors(s.namespace)
 	count(errs) > 0
-	path := ["subjects", i, "namespace"]
-	not placeholder(ns)
-	finding := result.fail(sprintf("namespace %q is not a valid namespace name (%s): the API server accepts the binding, but no namespace can have this name, so this subject never matches a ServiceAccount", [ns, concat("; ", errs)]), path)
+	not placeholder(s.namespace)
+	finding := result.fail(sprintf("namespace %q is not a valid namespace name (%s): the API server accepts the binding, but no namespace can have this name, so this subject never matches a ServiceAccount", [s.namespace, concat("; ", errs)]), ["subjects", s.index, "namespace"])
 }
 
-deny contains result.fail_with_severity(msg, ["subjects", i, "namespace"], "warning") if {
-	some i, s in rbac.subjects
-	rbac.str(s, "kind") == "ServiceAccount"
-	ns := rbac.str(s, "namespace")
-	placeholder(ns)
-	count(jobguard.k8s.dns1123_label_errors(ns)) > 0
-	msg := sprintf("namespace %q looks like a template placeholder, not a namespace: lint the rendered manifests (no namespace can have this name)", [ns])
+deny contains result.fail_with_severity(msg, ["subjects", s.index, "namespace"], "warning") if {
+	some s in subjects
+	s.kind == "ServiceAccount"
+	placeholder(s.namespace)
+	count(jobguard.k8s.dns1123_label_errors(s.namespace)) > 0
+	msg := sprintf("namespace %q looks like a template placeholder, not a namespace: lint the rendered manifests (no namespace can have this name)", [s.namespace])
 }
 
 placeholder(ns) if {
