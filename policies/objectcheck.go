@@ -6,6 +6,7 @@ package policies
 // findings; these builtins only find the facts, with the path of each field.
 
 import (
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,8 +36,12 @@ func builtinDecodeErrors(_ rego.BuiltinContext, obj *ast.Term) (*ast.Term, error
 	if !ok { // not a built-in kind, or not a served version of it
 		return ast.ArrayTerm(), nil
 	}
-	// Most objects decode: their JSON is written straight from the term, and the Go value the
-	// field-by-field walk needs is built only for the others.
+	// Most objects decode: a walk of the term along the type says so without decoding; for the
+	// others the JSON is written straight from the term, and the Go value the field-by-field walk
+	// needs is built only when the decoder rejects it.
+	if surelyDecodes(o, typ) {
+		return ast.ArrayTerm(), nil
+	}
 	data, err := appendJSON(nil, o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", decodeErrors.Name, err)
@@ -58,6 +63,174 @@ func builtinDecodeErrors(_ rego.BuiltinContext, obj *ast.Term) (*ast.Term, error
 		terms[i] = ast.NewTerm(v)
 	}
 	return ast.ArrayTerm(terms...), nil
+}
+
+// surelyDecodes reports whether v decodes strictly into typ (what decodes reports of its JSON)
+// by walking v along typ, without decoding. It is sure or says no: anything it does not model
+// exactly (null where a type decodes it itself, ",string" fields, []byte, ambiguous embedded
+// fields) answers false, and the caller decodes. Types that decode themselves (Quantity,
+// IntOrString, Time) are decoded, alone, by the API server's decoder.
+func surelyDecodes(v ast.Value, typ reflect.Type) bool {
+	for typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
+	}
+	if reflect.PointerTo(typ).Implements(unmarshalerType) {
+		if _, null := v.(ast.Null); null {
+			return false
+		}
+		data, err := appendJSON(nil, v)
+		return err == nil && kjson.UnmarshalCaseSensitivePreserveInts(data, reflect.New(typ).Interface()) == nil
+	}
+	if _, null := v.(ast.Null); null {
+		return true // the field stays unset
+	}
+	switch typ.Kind() {
+	case reflect.Struct:
+		obj, ok := v.(ast.Object)
+		fields, exact := strictFields(typ)
+		if !ok || !exact {
+			return false
+		}
+		sure := true
+		obj.Until(func(k, el *ast.Term) bool {
+			key, ok := k.Value.(ast.String)
+			ft, known := fields[string(key)]
+			sure = ok && known && surelyDecodes(el.Value, ft)
+			return !sure
+		})
+		return sure
+	case reflect.Map:
+		obj, ok := v.(ast.Object)
+		if !ok || typ.Key().Kind() != reflect.String || reflect.PointerTo(typ.Key()).Implements(textUnmarshalerType) {
+			return false
+		}
+		sure := true
+		obj.Until(func(k, el *ast.Term) bool {
+			_, ok := k.Value.(ast.String)
+			sure = ok && surelyDecodes(el.Value, typ.Elem())
+			return !sure
+		})
+		return sure
+	case reflect.Slice:
+		list, ok := v.(*ast.Array)
+		if !ok || typ.Elem().Kind() == reflect.Uint8 {
+			return false
+		}
+		for i := range list.Len() {
+			if !surelyDecodes(list.Elem(i).Value, typ.Elem()) {
+				return false
+			}
+		}
+		return true
+	case reflect.String:
+		_, ok := v.(ast.String)
+		return ok
+	case reflect.Bool:
+		_, ok := v.(ast.Boolean)
+		return ok
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, ok := v.(ast.Number)
+		if !ok {
+			return false
+		}
+		i, err := strconv.ParseInt(string(n), 10, 64)
+		return err == nil && !reflect.New(typ).Elem().OverflowInt(i)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n, ok := v.(ast.Number)
+		if !ok {
+			return false
+		}
+		u, err := strconv.ParseUint(string(n), 10, 64)
+		return err == nil && !reflect.New(typ).Elem().OverflowUint(u)
+	case reflect.Float32, reflect.Float64:
+		n, ok := v.(ast.Number)
+		if !ok {
+			return false
+		}
+		_, err := strconv.ParseFloat(string(n), typ.Bits())
+		return err == nil
+	case reflect.Interface:
+		return typ.NumMethod() == 0 // any takes any JSON
+	}
+	return false
+}
+
+var textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+
+type strictFieldSet struct {
+	fields map[string]reflect.Type
+	exact  bool
+}
+
+var strictFieldCache sync.Map // reflect.Type -> strictFieldSet
+
+// strictFields is jsonFields for surelyDecodes: the JSON names of a struct's fields, and whether
+// they are exactly what encoding/json decodes (no ",string" option, no name that two embedded
+// structs both promote, which encoding/json drops).
+func strictFields(typ reflect.Type) (map[string]reflect.Type, bool) {
+	if f, ok := strictFieldCache.Load(typ); ok {
+		set := f.(strictFieldSet)
+		return set.fields, set.exact
+	}
+	set := strictFieldSet{fields: map[string]reflect.Type{}, exact: true}
+	promoted := map[string]int{}
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" && opts == "" {
+			continue
+		}
+		if slices.Contains(strings.Split(opts, ","), "string") {
+			set.exact = false
+		}
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if name == "" && f.Anonymous && ft.Kind() == reflect.Struct {
+			inner, exact := strictFields(ft)
+			set.exact = set.exact && exact
+			for k := range inner {
+				promoted[k]++
+			}
+			continue
+		}
+		if name == "" && f.Anonymous {
+			set.exact = false // an embedded non-struct: not modelled
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		set.fields[name] = f.Type
+	}
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if name != "" || !f.Anonymous || ft.Kind() != reflect.Struct {
+			continue
+		}
+		inner, _ := strictFields(ft)
+		for k, t := range inner {
+			if _, direct := set.fields[k]; direct {
+				continue
+			}
+			if promoted[k] > 1 {
+				set.exact = false
+				continue
+			}
+			set.fields[k] = t
+		}
+	}
+	strictFieldCache.Store(typ, set)
+	return set.fields, set.exact
 }
 
 // decodeTypes caches the Go type of each built-in kind by group, version and kind.
