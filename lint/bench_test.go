@@ -3,8 +3,10 @@ package lint_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"testing"
 
 	"github.com/jobguard/jobguard/internal/benchcorpus"
@@ -88,5 +90,35 @@ func BenchmarkPreCommit(b *testing.B) {
 		if _, err := lint.New(engine).Lint(context.Background(), []string{file}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkLintList lints one List of Roles, as `kubectl get roles -A -o yaml` writes them: the
+// time per object must not grow with the List (it grew with its length before a List was decoded once
+// for all its waiting objects: 2,000 Roles took 102 s).
+func BenchmarkLintList(b *testing.B) {
+	engine, err := policies.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{500, 2000} {
+		b.Run(fmt.Sprintf("objects=%d", n), func(b *testing.B) {
+			var doc strings.Builder
+			doc.WriteString("apiVersion: v1\nkind: List\nitems:\n")
+			for i := range n {
+				fmt.Fprintf(&doc, "- {apiVersion: rbac.authorization.k8s.io/v1, kind: Role, metadata: {name: r%d, namespace: ns%d}, rules: [{apiGroups: [\"\"], resources: [pods], verbs: [get, list]}]}\n", i, i%10)
+			}
+			file := filepath.Join(b.TempDir(), "roles.yaml")
+			if err := os.WriteFile(file, []byte(doc.String()), 0o644); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				report, err := lint.New(engine).Lint(context.Background(), []string{file})
+				if err != nil || report.Objects != n {
+					b.Fatalf("linted %d objects (%v), want %d", report.Objects, err, n)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(n*b.N), "µs/object")
+		})
 	}
 }

@@ -374,3 +374,38 @@ rules: [{apiGroups: [""], resources: [pods], verbs: [list]}]
 		}
 	}
 }
+
+// TestHeldListDecodedOnce: the objects of a List that wait for the inventory are given back
+// from one decoding of the document, not one per object (a List of n Roles from `kubectl get
+// -o yaml` took time in n²), each object once, and the document is let go after the last.
+func TestHeldListDecodedOnce(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("apiVersion: v1\nkind: List\nitems:\n")
+	for i := range 3 {
+		fmt.Fprintf(&b, "- {apiVersion: rbac.authorization.k8s.io/v1, kind: Role, metadata: {name: r%d, namespace: a}, rules: []}\n", i)
+	}
+	h := &heldDocument{file: "list.yaml", line: 1, text: []byte(b.String()), items: []int{0, 1, 2}}
+	first, ok := h.take(0)
+	if !ok {
+		t.Fatal("item 0 not given back")
+	}
+	decoded := &h.decoded[0]
+	for i := 1; i < 3; i++ {
+		if i == 2 && &h.decoded[0] != decoded {
+			t.Fatal("the document was decoded again")
+		}
+		o, ok := h.take(i)
+		if got, want := policies.ObjectRefOf(o.Value).Name, fmt.Sprintf("r%d", i); !ok || got != want {
+			t.Fatalf("item %d: %q (%v), want %q", i, got, ok, want)
+		}
+	}
+	if policies.ObjectRefOf(first.Value).Name != "r0" || first.Node == nil {
+		t.Errorf("item 0: %+v, want Role r0 with its node", first)
+	}
+	if h.decoded != nil || h.text != nil {
+		t.Error("the document is still held after its last object was given back")
+	}
+	if _, ok := h.take(1); ok {
+		t.Error("an object was given back twice")
+	}
+}

@@ -437,6 +437,32 @@ type heldDocument struct {
 	line  int
 	text  []byte
 	items []int
+
+	// decoded is the document decoded again while its items are given back, and left how many
+	// are still to be: a List of n objects is decoded once, not once per object.
+	mu      sync.Mutex
+	decoded []Object
+	left    int
+}
+
+// take gives back waiting item i (an index into items), decoding the document on the first call.
+func (h *heldDocument) take(i int) (Object, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.decoded == nil {
+		h.decoded, _ = decodeDocument(h.file, document{text: h.text, line: h.line})
+		h.left = len(h.items)
+	}
+	k := h.items[i]
+	if k >= len(h.decoded) || h.decoded[k].Value == nil {
+		return Object{}, false
+	}
+	o := h.decoded[k]
+	h.decoded[k] = Object{} // taken once: it goes with its evaluation
+	if h.left--; h.left == 0 {
+		h.decoded, h.text = nil, nil
+	}
+	return o, true
 }
 
 // placement is where an object is, for its findings: its node tree, or while it waits for the
@@ -467,12 +493,12 @@ func (p *placement) reload() (ast.Object, error) {
 	if p.whole != nil {
 		return p.whole, nil
 	}
-	objs, _ := decodeDocument(p.held.file, document{text: p.held.text, line: p.held.line})
-	if i := p.held.items[p.item]; i < len(objs) {
-		p.yamlNode = objs[i].Node
-		return objs[i].Value, nil
+	o, ok := p.held.take(p.item)
+	if !ok {
+		return nil, fmt.Errorf("%s:%d: the document no longer holds object %d", p.file, p.line, p.held.items[p.item])
 	}
-	return nil, fmt.Errorf("%s:%d: the document no longer holds object %d", p.file, p.line, p.held.items[p.item])
+	p.yamlNode = o.Node
+	return o.Value, nil
 }
 
 // task is one evaluation and where its object is; count is false for the second evaluation of a
