@@ -25,6 +25,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	kscheme "k8s.io/client-go/kubernetes/scheme"
 	kjson "sigs.k8s.io/json"
+
+	"github.com/jobguard/jobguard/internal/astjson"
 )
 
 func builtinDecodeErrors(_ rego.BuiltinContext, obj *ast.Term) (*ast.Term, error) {
@@ -42,7 +44,7 @@ func builtinDecodeErrors(_ rego.BuiltinContext, obj *ast.Term) (*ast.Term, error
 	if surelyDecodes(o, typ) {
 		return ast.ArrayTerm(), nil
 	}
-	data, err := appendJSON(nil, o)
+	data, err := astjson.Append(nil, o)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", decodeErrors.Name, err)
 	}
@@ -78,7 +80,7 @@ func surelyDecodes(v ast.Value, typ reflect.Type) bool {
 		if _, null := v.(ast.Null); null {
 			return false
 		}
-		data, err := appendJSON(nil, v)
+		data, err := astjson.Append(nil, v)
 		return err == nil && kjson.UnmarshalCaseSensitivePreserveInts(data, reflect.New(typ).Interface()) == nil
 	}
 	if _, null := v.(ast.Null); null {
@@ -247,94 +249,6 @@ func decodeType(gvk schema.GroupVersionKind) (reflect.Type, bool) {
 	t := reflect.TypeOf(typed).Elem()
 	decodeTypes.Store(gvk, t)
 	return t, true
-}
-
-// appendJSON appends the JSON encoding of v to buf, as json.Marshal(ast.JSON(v)) would but for
-// the escaping of <, > and &, which decodes the same.
-func appendJSON(buf []byte, v ast.Value) ([]byte, error) {
-	var err error
-	switch v := v.(type) {
-	case ast.Null:
-		return append(buf, "null"...), nil
-	case ast.Boolean:
-		return strconv.AppendBool(buf, bool(v)), nil
-	case ast.Number:
-		return append(buf, v...), nil
-	case ast.String:
-		return appendJSONString(buf, string(v)), nil
-	case *ast.Array:
-		buf = append(buf, '[')
-		for i := range v.Len() {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			if buf, err = appendJSON(buf, v.Elem(i).Value); err != nil {
-				return nil, err
-			}
-		}
-		return append(buf, ']'), nil
-	case ast.Set:
-		buf = append(buf, '[')
-		for i, t := range v.Slice() {
-			if i > 0 {
-				buf = append(buf, ',')
-			}
-			if buf, err = appendJSON(buf, t.Value); err != nil {
-				return nil, err
-			}
-		}
-		return append(buf, ']'), nil
-	case ast.Object:
-		buf = append(buf, '{')
-		first := true
-		err = v.Iter(func(k, el *ast.Term) error {
-			key, ok := k.Value.(ast.String)
-			if !ok {
-				return fmt.Errorf("object key %v is not a string", k)
-			}
-			if !first {
-				buf = append(buf, ',')
-			}
-			first = false
-			buf = append(appendJSONString(buf, string(key)), ':')
-			buf, err = appendJSON(buf, el.Value)
-			return err
-		})
-		if err != nil {
-			return nil, err
-		}
-		return append(buf, '}'), nil
-	}
-	return nil, fmt.Errorf("%s is not JSON", ast.ValueName(v))
-}
-
-// appendJSONString appends s as a JSON string: quotes, backslashes and control characters
-// escaped, everything else as it is (a decoder reads invalid UTF-8 as U+FFFD, as json.Marshal writes it).
-func appendJSONString(buf []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	buf = append(buf, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		buf = append(buf, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			buf = append(buf, '\\', c)
-		case '\n':
-			buf = append(buf, '\\', 'n')
-		case '\t':
-			buf = append(buf, '\\', 't')
-		case '\r':
-			buf = append(buf, '\\', 'r')
-		default:
-			buf = append(buf, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		}
-		start = i + 1
-	}
-	return append(append(buf, s[start:]...), '"')
 }
 
 func builtinSelectorMatches(_ rego.BuiltinContext, selector, set *ast.Term) (*ast.Term, error) {

@@ -2,7 +2,6 @@ package policies
 
 import (
 	"bytes"
-	"encoding/json"
 	"reflect"
 	"testing"
 
@@ -10,60 +9,9 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+
+	"github.com/jobguard/jobguard/internal/astjson"
 )
-
-// FuzzAppendJSON checks that decode_errors' JSON writer says what encoding/json says of the same
-// value, strings with control characters, quotes and invalid UTF-8 included.
-func FuzzAppendJSON(f *testing.F) {
-	for _, seed := range []string{
-		`{"a": [1, 2.5e3, -0, true, false, null], "b": {"c": "d"}}`,
-		`"tab\tnewline\nquote\"backslash\\ bell\u0007 nul\u0000 del\u007f <>& é 🙂 \u2028"`,
-		"\"\xff\xfe invalid\"",
-		`{"": {}, "x": [], "y": [[{}]]}`,
-		`12345678901234567890123`,
-	} {
-		f.Add([]byte(seed))
-	}
-	f.Fuzz(func(t *testing.T, data []byte) {
-		v, err := ast.ValueFromReader(bytes.NewReader(data))
-		if err != nil {
-			return
-		}
-		got, err := appendJSON(nil, v)
-		if err != nil {
-			t.Fatalf("appendJSON(%s): %v", data, err)
-		}
-		plain, err := ast.JSON(v)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := json.Marshal(plain)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if g, w := decodeAny(t, got), decodeAny(t, want); !reflect.DeepEqual(g, w) {
-			t.Fatalf("appendJSON wrote %s, which decodes to %#v; encoding/json %s, %#v", got, g, want, w)
-		}
-	})
-}
-
-func decodeAny(t *testing.T, data []byte) any {
-	t.Helper()
-	d := json.NewDecoder(bytes.NewReader(data))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		t.Fatalf("%s is not JSON: %v", data, err)
-	}
-	return v
-}
-
-func TestAppendJSONRejectsNonStringKeys(t *testing.T) {
-	obj := ast.NewObject(ast.Item(ast.IntNumberTerm(1), ast.StringTerm("x")))
-	if _, err := appendJSON(nil, obj); err == nil {
-		t.Error("an object with a number key was written as JSON")
-	}
-}
 
 // surelyDecodesTypes are the kinds decode_errors decodes most, and one with every field shape.
 var surelyDecodesTypes = []reflect.Type{
@@ -104,7 +52,7 @@ func FuzzSurelyDecodes(f *testing.F) {
 		if !surelyDecodes(v, typ) {
 			return
 		}
-		js, err := appendJSON(nil, v)
+		js, err := astjson.Append(nil, v)
 		if err != nil {
 			t.Fatalf("surelyDecodes took %s, which is not JSON: %v", data, err)
 		}

@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/jobguard/jobguard/internal/astjson"
 	"github.com/jobguard/jobguard/policies/workload"
 )
 
@@ -259,22 +260,25 @@ func Relevant(apiVersion, kind string) bool {
 // Add records an RBAC object or a ServiceAccount, and returns an error when the object does not
 // decode as its kind. Other objects are ignored: Jobs and CronJobs go through AddWorkload.
 func (inv *Inventory) Add(obj ast.Object) error {
-	raw, err := ast.JSON(obj)
+	data, err := astjson.Append(nil, obj)
 	if err != nil {
 		return err
 	}
-	data, err := json.Marshal(raw)
-	if err != nil {
-		return err
+	apiVersion, kind, typed := typeMeta(obj)
+	if !typed { // not strings: the decoder says what is wrong
+		var meta metav1.TypeMeta
+		if err := json.Unmarshal(data, &meta); err != nil {
+			return err
+		}
+		apiVersion, kind = meta.APIVersion, meta.Kind
 	}
-	var meta metav1.TypeMeta
-	if err := json.Unmarshal(data, &meta); err != nil || !Relevant(meta.APIVersion, meta.Kind) {
-		return err
+	if !Relevant(apiVersion, kind) {
+		return nil
 	}
 	inv.mu.Lock()
 	defer inv.mu.Unlock()
 	inv.aggregated = nil
-	switch meta.Kind {
+	switch kind {
 	case "Role":
 		var r rbacv1.Role
 		if err := json.Unmarshal(data, &r); err != nil {
@@ -323,6 +327,21 @@ func (inv *Inventory) Add(obj ast.Object) error {
 		inv.serviceAccounts[ServiceAccount{Namespace: inv.namespaceOf(sa.ObjectMeta), Name: sa.Name}] = sa.AutomountServiceAccountToken
 	}
 	return nil
+}
+
+// typeMeta reads apiVersion and kind; typed is false when either is there but not a string.
+func typeMeta(obj ast.Object) (apiVersion, kind string, typed bool) {
+	read := func(key string) (string, bool) {
+		t := obj.Get(ast.InternedTerm(key))
+		if t == nil {
+			return "", true
+		}
+		s, ok := t.Value.(ast.String)
+		return string(s), ok
+	}
+	apiVersion, okVersion := read("apiVersion")
+	kind, okKind := read("kind")
+	return apiVersion, kind, okVersion && okKind
 }
 
 // AddWorkload records the model of a Job or CronJob: whom it runs as and what it requests.
