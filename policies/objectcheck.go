@@ -89,7 +89,7 @@ func surelyDecodes(v ast.Value, typ reflect.Type) bool {
 	switch typ.Kind() {
 	case reflect.Struct:
 		obj, ok := v.(ast.Object)
-		fields, exact := strictFields(typ)
+		fields, exact := jsonFields(typ)
 		if !ok || !exact {
 			return false
 		}
@@ -136,14 +136,14 @@ func surelyDecodes(v ast.Value, typ reflect.Type) bool {
 			return false
 		}
 		i, err := strconv.ParseInt(string(n), 10, 64)
-		return err == nil && !reflect.New(typ).Elem().OverflowInt(i)
+		return err == nil && !reflect.Zero(typ).OverflowInt(i)
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		n, ok := v.(ast.Number)
 		if !ok {
 			return false
 		}
 		u, err := strconv.ParseUint(string(n), 10, 64)
-		return err == nil && !reflect.New(typ).Elem().OverflowUint(u)
+		return err == nil && !reflect.Zero(typ).OverflowUint(u)
 	case reflect.Float32, reflect.Float64:
 		n, ok := v.(ast.Number)
 		if !ok {
@@ -159,22 +159,23 @@ func surelyDecodes(v ast.Value, typ reflect.Type) bool {
 
 var textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
 
-type strictFieldSet struct {
+type jsonFieldSet struct {
 	fields map[string]reflect.Type
 	exact  bool
 }
 
-var strictFieldCache sync.Map // reflect.Type -> strictFieldSet
+var jsonFieldCache sync.Map // reflect.Type -> jsonFieldSet
 
-// strictFields is jsonFields for surelyDecodes: the JSON names of a struct's fields, and whether
-// they are exactly what encoding/json decodes (no ",string" option, no name that two embedded
-// structs both promote, which encoding/json drops).
-func strictFields(typ reflect.Type) (map[string]reflect.Type, bool) {
-	if f, ok := strictFieldCache.Load(typ); ok {
-		set := f.(strictFieldSet)
+// jsonFields maps the JSON names of a struct's fields (those of embedded structs included, as
+// encoding/json promotes them) to their types, and says whether that is exactly what
+// encoding/json decodes: not with a ",string" option, an embedded non-struct, or a name two
+// embedded structs both promote (encoding/json drops it).
+func jsonFields(typ reflect.Type) (fields map[string]reflect.Type, exact bool) {
+	if f, ok := jsonFieldCache.Load(typ); ok {
+		set := f.(jsonFieldSet)
 		return set.fields, set.exact
 	}
-	set := strictFieldSet{fields: map[string]reflect.Type{}, exact: true}
+	set := jsonFieldSet{fields: map[string]reflect.Type{}, exact: true}
 	promoted := map[string]int{}
 	for i := range typ.NumField() {
 		f := typ.Field(i)
@@ -190,7 +191,7 @@ func strictFields(typ reflect.Type) (map[string]reflect.Type, bool) {
 			ft = ft.Elem()
 		}
 		if name == "" && f.Anonymous && ft.Kind() == reflect.Struct {
-			inner, exact := strictFields(ft)
+			inner, exact := jsonFields(ft)
 			set.exact = set.exact && exact
 			for k := range inner {
 				promoted[k]++
@@ -219,7 +220,7 @@ func strictFields(typ reflect.Type) (map[string]reflect.Type, bool) {
 		if name != "" || !f.Anonymous || ft.Kind() != reflect.Struct {
 			continue
 		}
-		inner, _ := strictFields(ft)
+		inner, _ := jsonFields(ft)
 		for k, t := range inner {
 			if _, direct := set.fields[k]; direct {
 				continue
@@ -231,7 +232,7 @@ func strictFields(typ reflect.Type) (map[string]reflect.Type, bool) {
 			set.fields[k] = t
 		}
 	}
-	strictFieldCache.Store(typ, set)
+	jsonFieldCache.Store(typ, set)
 	return set.fields, set.exact
 }
 
@@ -346,7 +347,7 @@ func (w *decodeWalker) walk(path []any, value any, typ reflect.Type, outer []enc
 			w.leaf(path, value, typ)
 			return
 		}
-		fields := jsonFields(typ)
+		fields, _ := jsonFields(typ)
 		outer = append(outer, enclosing{path: path, fields: fields})
 		for _, key := range sortedKeys(obj) {
 			child := append(slices.Clip(path), key)
@@ -448,45 +449,6 @@ func sortedKeys(m map[string]any) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-var jsonFieldCache sync.Map // reflect.Type -> map[string]reflect.Type
-
-// jsonFields maps the JSON names of a struct's fields (embedded and `json:",inline"` structs
-// included, as encoding/json does) to their types.
-func jsonFields(typ reflect.Type) map[string]reflect.Type {
-	if f, ok := jsonFieldCache.Load(typ); ok {
-		return f.(map[string]reflect.Type)
-	}
-	fields := map[string]reflect.Type{}
-	for i := range typ.NumField() {
-		f := typ.Field(i)
-		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" && opts == "" {
-			continue
-		}
-		ft := f.Type
-		for ft.Kind() == reflect.Pointer {
-			ft = ft.Elem()
-		}
-		if name == "" && (f.Anonymous || strings.Contains(opts, "inline")) && ft.Kind() == reflect.Struct {
-			for k, v := range jsonFields(ft) {
-				if _, shadowed := fields[k]; !shadowed {
-					fields[k] = v
-				}
-			}
-			continue
-		}
-		if !f.IsExported() {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		fields[name] = f.Type
-	}
-	jsonFieldCache.Store(typ, fields)
-	return fields
 }
 
 // mapProblem is one rejected entry of a labels or annotations map: its key, whether the key or
