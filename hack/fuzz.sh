@@ -24,14 +24,14 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 go="${GO:-go}"
 fuzztime="${FUZZTIME:-500x}"
 
-# list_targets prints "<import path> <Target>" for each fuzz target.
+# list_targets prints "<import path> <directory> <Target>" for each fuzz target.
 list_targets() {
 	local pkg dir files f
 	"${go}" list -f '{{.ImportPath}} {{.Dir}} {{join .TestGoFiles " "}} {{join .XTestGoFiles " "}}' ./... |
 		while read -r pkg dir files; do
 			for f in ${files}; do
 				sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*\*testing\.F).*/\1/p' "${dir}/${f}"
-			done | sort -u | sed "s|^|${pkg} |"
+			done | sort -u | sed "s|^|${pkg} ${dir} |"
 		done
 }
 targets=()
@@ -49,10 +49,9 @@ log="$(mktemp)"
 trap 'rm -f "${log}"' EXIT
 failed=0
 for t in "${targets[@]}"; do
-	pkg="${t% *}"
-	name="${t#* }"
+	read -r pkg dir name <<<"${t}"
 	start=$(date +%s)
-	corpus="$("${go}" list -f '{{.Dir}}' "${pkg}")/testdata/fuzz/${name}"
+	corpus="${dir}/testdata/fuzz/${name}"
 	before=$(inputs "${corpus}")
 	if "${go}" test -run '^$' -fuzz "^${name}\$" -fuzztime "${fuzztime}" "${pkg}" >"${log}" 2>&1 &&
 		! grep -q 'no fuzz tests to fuzz' "${log}"; then
