@@ -25,6 +25,8 @@ log() { printf 'envtest-binaries: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib/build-cache.sh
+. "${script_dir}/lib/build-cache.sh"
 tools_dir="${script_dir}/k8s-tools"
 [[ -f "${tools_dir}/go.mod" ]] || die "missing ${tools_dir}/go.mod"
 
@@ -60,42 +62,13 @@ fi
 
 command -v go >/dev/null 2>&1 || die "go is not on PATH"
 mkdir -p "${bin_dir}"
-
-# Serialise concurrent runs (parallel make jobs, several test processes): the
-# second one waits and then finds the binaries built.
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"${bin_dir}/.lock"
-  if ! flock -n 9; then
-    log "another build into ${bin_dir} is running; waiting for it"
-    flock 9
-  fi
-  if have_binaries "${bin_dir}"; then
-    printf '%s\n' "${bin_dir}"
-    exit 0
-  fi
-  # Holding the lock, so any temporary directory left here is from a run that
-  # was killed before its EXIT trap could clean up.
-  rm -rf "${bin_dir}"/.build.*
+if lock_cache "${bin_dir}" have_binaries "${bin_dir}"; then
+  printf '%s\n' "${bin_dir}"
+  exit 0
 fi
-
-# Build into a private temporary directory next to the final one, then rename
-# (atomic on the same filesystem): an interrupted build never leaves a
-# truncated or half-written binary under the final names.
-tmp_dir="$(mktemp -d "${bin_dir}/.build.XXXXXX")"
-trap 'rm -rf "${tmp_dir}"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-k8s_minor="${k8s_version#v1.}"
-k8s_minor="${k8s_minor%%.*}"
-# The same version stamps, tags and flags as Kubernetes' own release builds
-# (hack/lib/golang.sh, hack/lib/version.sh), minus the git commit.
-ldflags="-s -w"
-for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  ldflags+=" -X ${pkg}.gitVersion=${k8s_version}"
-  ldflags+=" -X ${pkg}.gitMajor=1 -X ${pkg}.gitMinor=${k8s_minor}"
-  ldflags+=" -X ${pkg}.gitTreeState=clean"
-done
+make_build_dir "${bin_dir}"
+# The same tags and flags as Kubernetes' own release builds (hack/lib/golang.sh).
+ldflags="$(k8s_ldflags "${k8s_version}")"
 
 log "building kube-apiserver and kubectl ${k8s_version}, etcd ${etcd_version} into ${bin_dir}"
 log "(a cold build takes several minutes; later runs reuse ${bin_dir} and the Go build cache)"

@@ -19,6 +19,8 @@ log() { printf 'kubectl-binary: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib/build-cache.sh
+. "${script_dir}/lib/build-cache.sh"
 tools_dir="${1:-${script_dir}/kubectl-1.31}"
 [[ -f "${tools_dir}/go.mod" ]] || die "missing ${tools_dir}/go.mod"
 k8s_version="$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3; exit } $1 == "k8s.io/kubernetes" && $2 ~ /^v/ { print $2; exit }' "${tools_dir}/go.mod")"
@@ -41,36 +43,12 @@ fi
 
 command -v go >/dev/null 2>&1 || die "go is not on PATH"
 mkdir -p "${bin_dir}"
-# Serialise concurrent runs; the second finds the binary built.
-if command -v flock >/dev/null 2>&1; then
-  exec 9>"${bin_dir}/.lock"
-  if ! flock -n 9; then
-    log "another build into ${bin_dir} is running; waiting for it"
-    flock 9
-  fi
-  if have_binary "${bin}"; then
-    printf '%s\n' "${bin}"
-    exit 0
-  fi
-  rm -rf "${bin_dir}"/.build.*
+if lock_cache "${bin_dir}" have_binary "${bin}"; then
+  printf '%s\n' "${bin}"
+  exit 0
 fi
-
-# Build next to the final name, then rename: never a half-written binary.
-tmp_dir="$(mktemp -d "${bin_dir}/.build.XXXXXX")"
-trap 'rm -rf "${tmp_dir}"' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-k8s_minor="${k8s_version#v1.}"
-k8s_minor="${k8s_minor%%.*}"
-# The version stamps of Kubernetes' release builds (hack/lib/version.sh),
-# minus the git commit, as hack/envtest-binaries.sh does.
-ldflags="-s -w"
-for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-  ldflags+=" -X ${pkg}.gitVersion=${k8s_version}"
-  ldflags+=" -X ${pkg}.gitMajor=1 -X ${pkg}.gitMinor=${k8s_minor}"
-  ldflags+=" -X ${pkg}.gitTreeState=clean"
-done
+make_build_dir "${bin_dir}"
+ldflags="$(k8s_ldflags "${k8s_version}")"
 
 log "building kubectl ${k8s_version} into ${bin_dir} (a cold build takes a few minutes)"
 start=${SECONDS}
