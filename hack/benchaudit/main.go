@@ -29,7 +29,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -43,6 +42,7 @@ import (
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/jobguard/jobguard/internal/benchcorpus"
+	"github.com/jobguard/jobguard/internal/procstat"
 )
 
 func main() {
@@ -261,10 +261,7 @@ func audit(binary, dir string) (result, error) {
 	var compact bytes.Buffer
 	_ = json.Compact(&compact, report.Summary)
 	r.summary = compact.String()
-	r.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.maxRSS = int64(ru.Maxrss) * 1024 // kilobytes on Linux
-	}
+	r.cpu, r.maxRSS = procstat.Usage(cmd.ProcessState)
 	return r, nil
 }
 

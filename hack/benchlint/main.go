@@ -26,10 +26,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/jobguard/jobguard/internal/benchcorpus"
+	"github.com/jobguard/jobguard/internal/procstat"
 )
 
 func main() {
@@ -166,7 +166,7 @@ type result struct {
 // lint runs `jobguard lint -o json dir` in cwd (no .jobguard.yaml there or above) and reads the
 // report as it comes, keeping only its summary.
 func lint(binary, cwd, dir string) (result, error) {
-	r := result{load: loadAverage()}
+	r := result{load: procstat.LoadAverage()}
 	cmd := exec.Command(binary, "lint", "-o", "json", dir)
 	cmd.Dir = cwd
 	var stderr strings.Builder
@@ -197,10 +197,7 @@ func lint(binary, cwd, dir string) (result, error) {
 		return r, fmt.Errorf("reading the JSON report: %w", parseErr)
 	}
 	r.summary = summary
-	r.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		r.maxRSS = int64(ru.Maxrss) * 1024 // kilobytes on Linux
-	}
+	r.cpu, r.maxRSS = procstat.Usage(cmd.ProcessState)
 	return r, nil
 }
 
@@ -264,22 +261,13 @@ func measurePreCommit(binary, file string) error {
 			return fmt.Errorf("pre-commit run on %s: %w", file, err)
 		}
 		walls = append(walls, wall)
-		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-			rss = max(rss, int64(ru.Maxrss)*1024)
-		}
+		_, peak := procstat.Usage(cmd.ProcessState)
+		rss = max(rss, peak)
 	}
 	slices.Sort(walls)
 	fmt.Printf("pre-commit run on one file (%s), 5 runs: median %s, slowest %s, peak RSS %.0f MiB; load avg %s\n",
-		file, walls[2].Round(time.Millisecond), walls[4].Round(time.Millisecond), float64(rss)/(1<<20), loadAverage())
+		file, walls[2].Round(time.Millisecond), walls[4].Round(time.Millisecond), float64(rss)/(1<<20), procstat.LoadAverage())
 	return nil
-}
-
-func loadAverage() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Join(strings.Fields(string(data))[:3], " ")
 }
 
 func lastLines(s string, n int) string {

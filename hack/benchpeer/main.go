@@ -23,10 +23,10 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/jobguard/jobguard/internal/benchcorpus"
+	"github.com/jobguard/jobguard/internal/procstat"
 )
 
 func main() {
@@ -98,7 +98,7 @@ func run(jobguard, kubeLinter string, runs int, precommit, corpus string, genera
 		if _, err := os.Stat(path); err != nil {
 			return err
 		}
-		load := loadAverage()
+		load := procstat.LoadAverage()
 		var jg, kl []usage
 		for i := range runs + 1 {
 			a, err := measure(jobguard, "lint", path)
@@ -141,10 +141,9 @@ func measure(binary string, args ...string) (usage, error) {
 		return u, fmt.Errorf("%s %s: %w", filepath.Base(binary), strings.Join(args, " "), err)
 	}
 	u.exit = cmd.ProcessState.ExitCode()
-	u.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		u.rssMiB = float64(ru.Maxrss) / 1024 // kilobytes on Linux
-	}
+	var peak int64
+	u.cpu, peak = procstat.Usage(cmd.ProcessState)
+	u.rssMiB = float64(peak) / (1 << 20)
 	return u, nil
 }
 
@@ -164,12 +163,4 @@ func median(us []usage) usage {
 		cpu:    time.Duration(mid(func(u usage) float64 { return float64(u.cpu) })),
 		rssMiB: mid(func(u usage) float64 { return u.rssMiB }),
 	}
-}
-
-func loadAverage() string {
-	data, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	return strings.Join(strings.Fields(string(data))[:3], " ")
 }
