@@ -1,8 +1,14 @@
 package policies
 
 import (
+	"bytes"
 	"context"
+	"io/fs"
+	"os"
+	"strings"
 	"testing"
+
+	"github.com/open-policy-agent/opa/v1/format"
 )
 
 // TestRego runs every *_test.rego beside the rules through OPA's test runner, with the jobguard
@@ -26,4 +32,31 @@ func TestRego(t *testing.T) {
 		}
 	}
 	t.Logf("%d Rego tests ran", len(results))
+}
+
+// TestRegoFormatted: every rule, library and Rego test file is as `opa fmt` writes it, so that a
+// diff shows only what changed.
+func TestRegoFormatted(t *testing.T) {
+	for _, root := range []string{"lib", "rules"} {
+		err := fs.WalkDir(os.DirFS("."), root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".rego") {
+				return err
+			}
+			src, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			formatted, err := format.Source(path, src)
+			if err != nil {
+				return err
+			}
+			if !bytes.Equal(formatted, src) {
+				t.Errorf("policies/%s is not formatted: run `opa fmt -w` on it, or format.Source", path)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 }

@@ -36,8 +36,8 @@ deny contains result.fail(message(e), e.path) if {
 message(e) := sprintf("%s is not a field of %s: the API server drops it (kubectl --validate=strict refuses it); did you mean %s?", [
 	field_name(e),
 	parent(e.path),
-	e.hint["case"],
-]) if e.hint["case"]
+	e.hint.case,
+]) if e.hint.case
 
 message(e) := sprintf("%s is not a field of %s: the API server drops it (kubectl --validate=strict refuses it); it is a field of %s: check the indentation", [
 	field_name(e),

@@ -104,9 +104,11 @@ deny contains result.fail(msg, ["rules", i, "resources", j]) if {
 	not rbac.named(rule)
 	what := reached(rule, pattern)
 	count(what) > 0
+
 	# The rule's verbs that grant some of what, in order, each named once.
 	granting := [v | some v in rule.verbs; some r in what; granted(v, r)]
 	verbs := [v | some k, v in granting; not v in array.slice(granting, 0, k)]
+
 	# What the grant lets one do to pods, then to nodes: nodes/proxy comes last in what.
 	does := [actions[r].does | some r in what; r != "nodes/proxy"]
 	effects := array.concat(
