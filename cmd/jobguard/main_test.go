@@ -324,7 +324,8 @@ func TestRBACSuggest(t *testing.T) {
 
 // TestRBACKubectlVersions: for a Job whose image pins kubectl 1.31, rbac suggest grants list (and
 // says why) and rbac-insufficient reports RBAC without it; for kubectl 1.36 against a 1.36
-// cluster, neither does. Without --kube-version the cluster may not serve watch-list: list again.
+// cluster (--kube-version, or .jobguard.yaml's kubeVersion), neither does. Without either the
+// cluster may not serve watch-list: list again.
 func TestRBACKubectlVersions(t *testing.T) {
 	job := func(image string) string {
 		return `apiVersion: batch/v1
@@ -361,13 +362,16 @@ subjects: [{kind: ServiceAccount, name: deployer, namespace: team}]
 	dir := t.TempDir()
 	tests := []struct {
 		image, kubeVersion string
+		config             string // .jobguard.yaml
 		lists              bool
 		note               string
 	}{
-		{"bitnami/kubectl:1.31.0", "1.36", true, "# kubectl 1.31 lists before it watches"},
-		{"registry.k8s.io/kubectl:v1.36.3", "1.36", false, "# kubectl 1.36 streams the list over its watch on a 1.36 cluster: no list"},
-		{"registry.k8s.io/kubectl:v1.36.3", "", true, "# kubectl 1.36 lists before it watches on clusters without watch-list (set --kube-version)"},
-		{"bitnami/kubectl:latest", "1.36", true, `# image "bitnami/kubectl:latest" does not say its kubectl version`},
+		{"bitnami/kubectl:1.31.0", "1.36", "{}", true, "# kubectl 1.31 lists before it watches"},
+		{"registry.k8s.io/kubectl:v1.36.3", "1.36", "{}", false, "# kubectl 1.36 streams the list over its watch on a 1.36 cluster: no list"},
+		{"registry.k8s.io/kubectl:v1.36.3", "", "{}", true, "# kubectl 1.36 lists before it watches on clusters without watch-list (set --kube-version)"},
+		{"registry.k8s.io/kubectl:v1.36.3", "", `kubeVersion: "1.36"`, false, "# kubectl 1.36 streams the list over its watch on a 1.36 cluster: no list"},
+		{"registry.k8s.io/kubectl:v1.36.3", "", `kubeVersion: "1.33"`, true, "# kubectl 1.36 lists before it watches on a 1.33 cluster, which does not serve watch-list"},
+		{"bitnami/kubectl:latest", "1.36", "{}", true, `# image "bitnami/kubectl:latest" does not say its kubectl version`},
 	}
 	for i, tt := range tests {
 		file := filepath.Join(dir, fmt.Sprintf("job-%d.yaml", i))
@@ -378,19 +382,19 @@ subjects: [{kind: ServiceAccount, name: deployer, namespace: team}]
 			args = append(args[:2], append([]string{"--kube-version", tt.kubeVersion}, args[2:]...)...)
 			lintArgs = append(lintArgs[:1], append([]string{"--kube-version", tt.kubeVersion}, lintArgs[1:]...)...)
 		}
-		os.WriteFile(filepath.Join(dir, "none.yaml"), []byte("{}\n"), 0o644)
+		os.WriteFile(filepath.Join(dir, "none.yaml"), []byte(tt.config+"\n"), 0o644)
 		code, out, errOut := jobguard(t, "", args...)
 		if code != exitOK {
 			t.Fatalf("%s: exit %d: %s", tt.image, code, errOut)
 		}
 		if strings.Contains(out, listGranted) != tt.lists || !strings.Contains(out, tt.note) {
-			t.Errorf("%s, --kube-version %q: want list granted %v and %q:\n%s", tt.image, tt.kubeVersion, tt.lists, tt.note, out)
+			t.Errorf("%s, --kube-version %q, config %s: want list granted %v and %q:\n%s", tt.image, tt.kubeVersion, tt.config, tt.lists, tt.note, out)
 		}
 		os.WriteFile(file+".rbac.yaml", []byte(job(tt.image)+rbacWithoutList), 0o644)
 		_, out, errOut = jobguard(t, "", lintArgs...)
 		insufficient := strings.Contains(out, "error rbac-insufficient: `kubectl rollout status deployment/web -n team` needs list on deployments")
 		if insufficient != tt.lists {
-			t.Errorf("%s, --kube-version %q: rbac-insufficient on RBAC without list: %v, want %v\n%s%s", tt.image, tt.kubeVersion, insufficient, tt.lists, out, errOut)
+			t.Errorf("%s, --kube-version %q, config %s: rbac-insufficient on RBAC without list: %v, want %v\n%s%s", tt.image, tt.kubeVersion, tt.config, insufficient, tt.lists, out, errOut)
 		}
 	}
 }

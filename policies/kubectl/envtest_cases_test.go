@@ -169,7 +169,7 @@ var envtestCases = []envCase{
 	{cmd: `wait --for=condition=Available deploy/web --timeout=30s`, objects: objs(deployment("web"))},
 	{cmd: `wait --for=delete pod/web-1 --timeout=1s`, objects: objs(pod("web-1")), fails: "timed out waiting"},
 	{cmd: `wait --for=condition=Ready pods -l app=web`, objects: objs(running(pod("web-1"))),
-		tolerated: map[string]string{`watch pods in namespace "$NS"`: "the pod is Ready already: kubectl logs the refused watch and decides from the list; a pod not Ready yet needs the watch"}},
+		tolerated: map[string]string{`watch pods in namespace "$NS"`: "list is granted (the selector needs it): kubectl logs the refused watch and lists again after a backoff (client-go reflector: a 403 is not retriable, Run relists)"}},
 	{cmd: `wait --for=jsonpath='{.status.phase}'=Running pod/web-1 --timeout=0`, objects: objs(running(pod("web-1")))},
 	{cmd: `wait --for=create deploy/web`, objects: objs(deployment("web"))},
 

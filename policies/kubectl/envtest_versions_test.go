@@ -6,9 +6,15 @@ package kubectl_test
 // rbac suggest` writes for a Job whose image does not say its kubectl version. For rollout
 // status, wait, scale, exec and logs: with that RBAC both kubectl releases get as far as with
 // every permission, and without any one verb of any suggested rule at least one of them is
-// refused it and stops short (or, where the case says why, is refused it). For the rules that depend on the version (list, which kubectl 1.31
-// makes before it watches and kubectl 1.36 streams over its watch), the test also checks that
-// exactly the kubectl the mapping says needs it fails without it.
+// refused it and stops short (or, where the case says why, is refused it). For the rules that
+// depend on the version (list, which kubectl 1.31 makes before it watches and kubectl 1.36
+// streams over its watch), the test also checks that exactly the kubectl the mapping says needs
+// it fails without it.
+//
+// For the commands whose requests depend on the version (pinned), each release is also run
+// alone with the RBAC suggested for an image that pins it, on a 1.36 cluster: kubectl 1.36
+// succeeds without list, and then stops short without watch, which the RBAC for every version
+// (list granted) cannot show.
 
 import (
 	"cmp"
@@ -43,17 +49,24 @@ const oldKubectlVersion = "v1.31."
 
 // versionCases are the commands whose suggested RBAC is run with both kubectl releases.
 var versionCases = []envCase{
-	{cmd: `rollout status deploy/web --timeout=60s`, objects: objs(deployment("web")), tolerated: rolledOut},
-	{cmd: `wait --for=condition=Available deploy/web --timeout=30s`, objects: objs(deployment("web")), tolerated: rolledOut},
+	{cmd: `rollout status deploy/web --timeout=60s`, objects: objs(deployment("web")), tolerated: relists},
+	{cmd: `wait --for=condition=Available deploy/web --timeout=30s`, objects: objs(deployment("web")), tolerated: relists},
 	{cmd: `scale deploy/web --replicas=0`, objects: objs(deployment("web"))},
 	{cmd: `exec web-1 -- true`, objects: objs(onGhostNode(pod("web-1"))), fails: noKubelet},
 	{cmd: `logs deploy/web`, objects: objs(deployment("web"), onGhostNode(pod("web-1"))), fails: noKubelet},
 }
 
-// rolledOut: with list granted (kubectl 1.31 needs it), a refused watch does not stop kubectl
-// when the object is as awaited already.
-var rolledOut = map[string]string{
-	`watch deployments.apps "web" in namespace "$NS"`: "the Deployment has rolled out already: kubectl decides from the initial list and logs the refused watch; one still rolling out needs the watch",
+// pinned are the versionCases whose suggested RBAC depends on the kubectl version.
+var pinned = map[string]bool{versionCases[0].cmd: true, versionCases[1].cmd: true}
+
+// relists: with list granted, a refused watch does not stop kubectl. client-go's reflector
+// treats a 403 on its watch as not retriable (isWatchErrorRetriable), ends ListAndWatch, and Run
+// lists again after a backoff of 800ms doubling to 30s (tools/cache/reflector.go at v0.31.14
+// and v0.36.3): kubectl logs the refused watch and polls with lists, late but not failing. The
+// watch is needed by kubectl 1.35 and later without list (the pinned runs show it) and keeps
+// the others from polling.
+var relists = map[string]string{
+	`watch deployments.apps "web" in namespace "$NS"`: "with list granted, kubectl logs the refused watch and lists again after a backoff (client-go reflector)",
 }
 
 // kubectlRelease is one kubectl binary and what the mapping assumes of it.
@@ -93,13 +106,27 @@ func TestEnvtestKubectlVersions(t *testing.T) {
 	for i, tc := range versionCases {
 		t.Run(tc.cmd, func(t *testing.T) {
 			t.Parallel()
-			(&versionsRun{envRun: envRun{ec: ec, tc: tc, ns: fmt.Sprintf("versions-%02d", i)}, releases: releases}).check(t)
+			(&versionsRun{envRun: envRun{ec: ec, tc: tc, ns: fmt.Sprintf("versions-%02d", i)},
+				image: "bitnami/kubectl:latest", releases: releases}).check(t)
 		})
+		if !pinned[tc.cmd] {
+			continue
+		}
+		for _, k := range releases {
+			t.Run(tc.cmd+"/pinned-"+k.name, func(t *testing.T) {
+				t.Parallel()
+				ns := fmt.Sprintf("versions-%02d-%s", i, strings.ReplaceAll(k.name, ".", "-"))
+				(&versionsRun{envRun: envRun{ec: ec, tc: tc, ns: ns},
+					image: "registry.k8s.io/kubectl:v" + k.name + ".0", cluster: cluster, releases: []kubectlRelease{k}}).check(t)
+			})
+		}
 	}
 }
 
 type versionsRun struct {
 	envRun
+	image    string          // the Job's image, which may pin the kubectl version
+	cluster  kubectl.Version // the cluster version the suggestion is written for
 	releases []kubectlRelease
 	roles    []suggestedRole
 }
@@ -119,17 +146,18 @@ type grantRef struct {
 
 func (r *versionsRun) check(t *testing.T) {
 	// The Job: no serviceAccountName, so the suggestion runs it as ServiceAccount "job", its own;
-	// an image that does not say its kubectl version, so the suggestion works for every version.
+	// an image that does not say its kubectl version (no cluster version either), so the
+	// suggestion works for every version, or one that pins it.
 	job := map[string]any{"apiVersion": "batch/v1", "kind": "Job", "metadata": map[string]any{"name": "job", "namespace": r.ns},
 		"spec": map[string]any{"template": map[string]any{"spec": map[string]any{
 			"restartPolicy": "Never",
-			"containers":    []any{map[string]any{"name": "c", "image": "bitnami/kubectl:latest", "command": []any{"sh", "-c", "kubectl " + r.tc.cmd}}},
+			"containers":    []any{map[string]any{"name": "c", "image": r.image, "command": []any{"sh", "-c", "kubectl " + r.tc.cmd}}},
 		}}}}
 	value, err := ast.InterfaceToValue(job)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, ok := workload.Of(value.(ast.Object), workload.Options{})
+	w, ok := workload.Of(value.(ast.Object), workload.Options{Cluster: r.cluster})
 	if !ok || len(w.Invocations) != 1 || w.Invocations[0].Unresolved != "" {
 		t.Fatalf("the Job's kubectl command is not understood: %+v", w)
 	}
