@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -166,4 +167,76 @@ func repoRoot(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return root
+}
+
+// TestEnvtestAuditReadme applies testdata/seeds with kubectl to a fresh API server (envtest, as
+// TestEnvtestAuditCommand) and runs `jobguard audit -A`: every line README.md shows for it, "..."
+// aside, is in the output, in the same order (a line ending in "..." starts one), and the summary
+// is the same.
+func TestEnvtestAuditReadme(t *testing.T) {
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		t.Skip("KUBEBUILDER_ASSETS is not set: run `KUBEBUILDER_ASSETS=$(hack/envtest-binaries.sh) go test ./cmd/jobguard -run EnvtestAudit` (make test does)")
+	}
+	root := repoRoot(t)
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const prompt = "```text\n$ jobguard audit -A\n"
+	_, shown, ok := strings.Cut(string(readme), prompt)
+	if !ok {
+		t.Fatalf("README.md has no block starting %q", prompt)
+	}
+	shown, _, _ = strings.Cut(shown, "```")
+
+	env := &envtest.Environment{UseExistingCluster: ptr.To(false), BinaryAssetsDirectory: assets, ControlPlaneStartTimeout: time.Minute, ControlPlaneStopTimeout: time.Minute}
+	cfg, err := env.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	user, err := env.AddUser(envtest.User{Name: "auditor", Groups: []string{"system:masters"}}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig, err := user.KubeConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "kubeconfig"), kubeconfig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// kubectl applies what the API server accepts and reports the rest (batch/v1beta1): exit 1.
+	apply := exec.Command(filepath.Join(assets, "kubectl"), "--kubeconfig", filepath.Join(dir, "kubeconfig"), "apply", "-f", filepath.Join(root, "testdata", "seeds"))
+	out, err := apply.CombinedOutput()
+	if !strings.Contains(string(out), "cronjob.batch/restart-cronjob created") {
+		t.Fatalf("kubectl apply -f testdata/seeds: %v\n%s", err, out)
+	}
+
+	t.Chdir(dir) // no .jobguard.yaml above
+	_, got, errOut := jobguard(t, "", "audit", "--kubeconfig", "kubeconfig", "-A", "--color", "never")
+	rest := "\n" + got // every line of rest starts after a "\n"
+	for line := range strings.Lines(shown) {
+		line = strings.TrimSuffix(line, "\n")
+		if line == "" || line == "..." {
+			continue
+		}
+		// A line cut short ends in "...": the output's line starts with the rest.
+		want := "\n" + line + "\n"
+		if cut, ok := strings.CutSuffix(line, "..."); ok {
+			want = "\n" + cut
+		}
+		i := strings.Index(rest, want)
+		if i < 0 {
+			t.Errorf("README.md shows a line that audit -A does not print (there, or in that order):\n%s\noutput:\n%s%s", line, got, errOut)
+			return
+		}
+		rest = rest[i+len(want)-1:]
+		if !strings.HasPrefix(rest, "\n") { // the rest of a line cut short
+			_, after, _ := strings.Cut(rest, "\n")
+			rest = "\n" + after
+		}
+	}
 }
