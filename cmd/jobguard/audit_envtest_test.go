@@ -15,6 +15,8 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -149,6 +151,35 @@ func TestEnvtestAuditCommand(t *testing.T) {
 	code, out, _ = jobguard(t, "", "audit", "--kubeconfig", "kubeconfig", "-n", "team-a", "-o", "junit")
 	if code != exitFindings || !strings.Contains(out, `team-a/CronJob/leap`) || !strings.Contains(out, "<failure") {
 		t.Errorf("audit -o junit: exit %d\n%s", code, out)
+	}
+
+	// --context picks a context other than the current one, and names the cluster.
+	two, err := clientcmd.Load(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two.Clusters["nowhere"] = &clientcmdapi.Cluster{Server: "https://127.0.0.1:1"}
+	two.Contexts["nowhere"] = &clientcmdapi.Context{Cluster: "nowhere", AuthInfo: two.Contexts[two.CurrentContext].AuthInfo}
+	envtestContext := two.CurrentContext
+	two.CurrentContext = "nowhere"
+	if err := clientcmd.WriteToFile(*two, filepath.Join(dir, "two")); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = jobguard(t, "", "audit", "--kubeconfig", "two", "--context", envtestContext, "-n", "team-a")
+	if code != exitFindings || !strings.Contains(out, "team-a/CronJob/leap: error cron-schedule-never-runs: ") || !strings.Contains(out, " from cluster "+envtestContext+"\n") {
+		t.Errorf("audit --context %s: exit %d\n%s%s", envtestContext, code, out, errOut)
+	}
+
+	// .jobguard.yaml applies as in lint: a rule turned off there is not run.
+	if err := os.WriteFile(filepath.Join(dir, ".jobguard.yaml"), []byte("rules:\n  cron-schedule-never-runs:\n    enabled: false\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = jobguard(t, "", "audit", "--kubeconfig", "kubeconfig", "-n", "team-a")
+	if code != exitOK || strings.Contains(out, "cron-schedule-never-runs") {
+		t.Errorf("audit with cron-schedule-never-runs off in .jobguard.yaml: exit %d, want %d\n%s%s", code, exitOK, out, errOut)
+	}
+	if err := os.Remove(filepath.Join(dir, ".jobguard.yaml")); err != nil {
+		t.Fatal(err)
 	}
 
 	if code, _, errOut := jobguard(t, "", "audit", "--kubeconfig", "missing", "-A"); code != exitUsage || !strings.Contains(errOut, "missing") {
