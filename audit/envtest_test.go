@@ -7,9 +7,12 @@ package audit_test
 
 import (
 	"context"
+	"net/http"
 	"os"
+	"path"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -176,12 +179,34 @@ func TestEnvtest(t *testing.T) {
 		kubectlJob(ns, "clean-jobs", "cleaner", "kubectl delete jobs --field-selector status.successful=1"),
 		&rbacv1.Role{
 			ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "job-cleaner"},
-			Rules:      []rbacv1.PolicyRule{{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: []string{"list", "delete"}}},
+			// create: more than clean-jobs needs, which rbac-overbroad says once a binding gives the Role to it.
+			Rules: []rbacv1.PolicyRule{{APIGroups: []string{"batch"}, Resources: []string{"jobs"}, Verbs: []string{"list", "delete", "create"}}},
 		},
 	)
 
 	t.Run("all namespaces", func(t *testing.T) {
-		report := runAudit(t, cfg)
+		// The resources the audit lists with a limit of two objects (runAudit's page size), and
+		// those it asks a next page of: every kind has more than two here but CronJobs (one) and
+		// ServiceAccounts (two: envtest runs no controller-manager to make each namespace's default).
+		var mu sync.Mutex
+		limited, paged := map[string]bool{}, map[string]bool{}
+		counted := rest.CopyConfig(cfg)
+		counted.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+			return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+				q, resource := r.URL.Query(), path.Base(r.URL.Path)
+				mu.Lock()
+				limited[resource] = limited[resource] || q.Get("limit") == "2"
+				paged[resource] = paged[resource] || q.Get("continue") != ""
+				mu.Unlock()
+				return rt.RoundTrip(r)
+			})
+		})
+		report := runAudit(t, counted)
+		for _, k := range audit.Kinds {
+			if r := k.Resource.Resource; !limited[r] || !paged[r] && k.Kind != "CronJob" && k.Kind != "ServiceAccount" {
+				t.Errorf("%s: listed with limit 2: %v, a next page asked for: %v", r, limited[r], paged[r])
+			}
+		}
 		keys, messages := findings(report)
 		for _, want := range []string{
 			"team-a/CronJob/leap cron-schedule-never-runs",
@@ -259,6 +284,10 @@ func TestEnvtest(t *testing.T) {
 		if k := "team-a/Job/clean-jobs rbac-insufficient"; slices.Contains(keys, k) {
 			t.Errorf("the RoleBinding created later gives clean-jobs what it needs: %s", messages[k])
 		}
+		// rbac-overbroad compares the Role with what the Job it is now bound to uses.
+		if k := "team-a/Role/job-cleaner rbac-overbroad"; !strings.Contains(messages[k], `"create"`) {
+			t.Errorf("%s: want the unused verb create, got %q; findings:\n%s", k, messages[k], strings.Join(keys, "\n"))
+		}
 	})
 
 	t.Run("ignore annotation", func(t *testing.T) {
@@ -276,3 +305,7 @@ func TestEnvtest(t *testing.T) {
 		}
 	})
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -20,20 +20,24 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/jobguard/jobguard/internal/testkit"
 	"github.com/jobguard/jobguard/webhook"
 )
 
 // envtestBackgroundAudit: objects created without review, then two servers audit in the
-// background with one Lease: only one audits; with the CRD of deploy/components/policy-reports
-// installed, the leader writes a PolicyReport, updates it when an object is fixed and drops the
-// results of a deleted object; when the leader stops, the other takes over.
+// background with one Lease and only the RBAC deploy/ grants the audit: only one audits; with the
+// CRD of deploy/components/policy-reports installed, the leader writes a PolicyReport, updates it
+// in place when an object is fixed and drops the results of a deleted object; when the leader
+// stops, the other takes over.
 func envtestBackgroundAudit(t *testing.T, ec *envtestCluster) {
 	ctx := context.Background()
 	const ns = "background-audit"
@@ -74,6 +78,10 @@ func envtestBackgroundAudit(t *testing.T, ec *envtestCluster) {
 		}
 	}
 
+	// The replicas run as jobguard's ServiceAccount would: a user with only the RBAC that
+	// deploy/base/rbac-background-audit.yaml grants it (its Role in the Lease's namespace).
+	auditConfig := backgroundAuditUser(t, ec, ns)
+
 	// Two replicas, as two pods of the Deployment would be.
 	type replica struct {
 		srv    *webhook.Server
@@ -96,7 +104,7 @@ func envtestBackgroundAudit(t *testing.T, ec *envtestCluster) {
 		go func() {
 			defer close(r.done)
 			if err := srv.StartAudit(ctx, webhook.AuditOptions{
-				Config: ec.admin, Interval: time.Second, LeaseNamespace: ns,
+				Config: auditConfig, Interval: time.Second, LeaseNamespace: ns,
 				LeaseDuration: 4 * time.Second, RenewDeadline: 3 * time.Second, RetryPeriod: 500 * time.Millisecond,
 			}); err != nil {
 				t.Errorf("StartAudit: %v", err)
@@ -190,7 +198,15 @@ func envtestBackgroundAudit(t *testing.T, ec *envtestCluster) {
 		return err == nil && got["ClusterRole/background-audit-wildcard rbac-wildcard warn"]
 	})
 
-	// Fixed: the CronJob's result goes away, in the same report.
+	// Fixed: the CronJob's result goes away, in the same report (the same object, updated).
+	uid := func() types.UID {
+		r, err := reports.Resource(webhook.PolicyReportResource).Namespace(ns).Get(ctx, webhook.ReportName, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.GetUID()
+	}
+	first := uid()
 	var cj batchv1.CronJob
 	if err := unreviewed.Get(ctx, client.ObjectKeyFromObject(never), &cj); err != nil {
 		t.Fatal(err)
@@ -203,6 +219,9 @@ func envtestBackgroundAudit(t *testing.T, ec *envtestCluster) {
 		got, err = results()
 		return err == nil && !got["CronJob/never cron-schedule-never-runs fail"] && got["Job/latest image-latest-tag warn"]
 	})
+	if uid() != first {
+		t.Error("the PolicyReport was replaced, not updated in place")
+	}
 
 	// Deleted: the Job's results go away.
 	if err := unreviewed.Delete(ctx, latest, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil {
@@ -275,4 +294,39 @@ func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() boo
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// backgroundAuditUser returns the connection of a user that has only what
+// deploy/base/rbac-background-audit.yaml grants jobguard's ServiceAccount: its objects are
+// created with that user as their subject, and its Role and RoleBinding in leaseNamespace.
+func backgroundAuditUser(t *testing.T, ec *envtestCluster, leaseNamespace string) *rest.Config {
+	t.Helper()
+	const name = "jobguard-envtest-background-audit"
+	user, err := ec.env.AddUser(envtest.User{Name: name}, &rest.Config{QPS: 1000, Burst: 2000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join("..", "deploy", "base", "rbac-background-audit.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	for {
+		var u unstructured.Unstructured
+		if err := dec.Decode(&u.Object); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if u.GetNamespace() != "" {
+			u.SetNamespace(leaseNamespace)
+		}
+		if _, ok := u.Object["subjects"]; ok {
+			u.Object["subjects"] = []any{map[string]any{"kind": rbacv1.UserKind, "apiGroup": rbacv1.GroupName, "name": name}}
+		}
+		if err := ec.c.Create(context.Background(), &u); err != nil {
+			t.Fatalf("creating %s %s: %v", u.GetKind(), u.GetName(), err)
+		}
+	}
+	return user.Config()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,6 +15,8 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -150,6 +153,35 @@ func TestEnvtestAuditCommand(t *testing.T) {
 		t.Errorf("audit -o junit: exit %d\n%s", code, out)
 	}
 
+	// --context picks a context other than the current one, and names the cluster.
+	two, err := clientcmd.Load(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two.Clusters["nowhere"] = &clientcmdapi.Cluster{Server: "https://127.0.0.1:1"}
+	two.Contexts["nowhere"] = &clientcmdapi.Context{Cluster: "nowhere", AuthInfo: two.Contexts[two.CurrentContext].AuthInfo}
+	envtestContext := two.CurrentContext
+	two.CurrentContext = "nowhere"
+	if err := clientcmd.WriteToFile(*two, filepath.Join(dir, "two")); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = jobguard(t, "", "audit", "--kubeconfig", "two", "--context", envtestContext, "-n", "team-a")
+	if code != exitFindings || !strings.Contains(out, "team-a/CronJob/leap: error cron-schedule-never-runs: ") || !strings.Contains(out, " from cluster "+envtestContext+"\n") {
+		t.Errorf("audit --context %s: exit %d\n%s%s", envtestContext, code, out, errOut)
+	}
+
+	// .jobguard.yaml applies as in lint: a rule turned off there is not run.
+	if err := os.WriteFile(filepath.Join(dir, ".jobguard.yaml"), []byte("rules:\n  cron-schedule-never-runs:\n    enabled: false\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = jobguard(t, "", "audit", "--kubeconfig", "kubeconfig", "-n", "team-a")
+	if code != exitOK || strings.Contains(out, "cron-schedule-never-runs") {
+		t.Errorf("audit with cron-schedule-never-runs off in .jobguard.yaml: exit %d, want %d\n%s%s", code, exitOK, out, errOut)
+	}
+	if err := os.Remove(filepath.Join(dir, ".jobguard.yaml")); err != nil {
+		t.Fatal(err)
+	}
+
 	if code, _, errOut := jobguard(t, "", "audit", "--kubeconfig", "missing", "-A"); code != exitUsage || !strings.Contains(errOut, "missing") {
 		t.Errorf("a kubeconfig that does not exist: exit %d, %q", code, errOut)
 	}
@@ -166,4 +198,76 @@ func repoRoot(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return root
+}
+
+// TestEnvtestAuditReadme applies testdata/seeds with kubectl to a fresh API server (envtest, as
+// TestEnvtestAuditCommand) and runs `jobguard audit -A`: every line README.md shows for it, "..."
+// aside, is in the output, in the same order (a line ending in "..." starts one), and the summary
+// is the same.
+func TestEnvtestAuditReadme(t *testing.T) {
+	assets := os.Getenv("KUBEBUILDER_ASSETS")
+	if assets == "" {
+		t.Skip("KUBEBUILDER_ASSETS is not set: run `KUBEBUILDER_ASSETS=$(hack/envtest-binaries.sh) go test ./cmd/jobguard -run EnvtestAudit` (make test does)")
+	}
+	root := repoRoot(t)
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const prompt = "```text\n$ jobguard audit -A\n"
+	_, shown, ok := strings.Cut(string(readme), prompt)
+	if !ok {
+		t.Fatalf("README.md has no block starting %q", prompt)
+	}
+	shown, _, _ = strings.Cut(shown, "```")
+
+	env := &envtest.Environment{UseExistingCluster: ptr.To(false), BinaryAssetsDirectory: assets, ControlPlaneStartTimeout: time.Minute, ControlPlaneStopTimeout: time.Minute}
+	cfg, err := env.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	user, err := env.AddUser(envtest.User{Name: "auditor", Groups: []string{"system:masters"}}, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig, err := user.KubeConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "kubeconfig"), kubeconfig, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// kubectl applies what the API server accepts and reports the rest (batch/v1beta1): exit 1.
+	apply := exec.Command(filepath.Join(assets, "kubectl"), "--kubeconfig", filepath.Join(dir, "kubeconfig"), "apply", "-f", filepath.Join(root, "testdata", "seeds"))
+	out, err := apply.CombinedOutput()
+	if !strings.Contains(string(out), "cronjob.batch/restart-cronjob created") {
+		t.Fatalf("kubectl apply -f testdata/seeds: %v\n%s", err, out)
+	}
+
+	t.Chdir(dir) // no .jobguard.yaml above
+	_, got, errOut := jobguard(t, "", "audit", "--kubeconfig", "kubeconfig", "-A", "--color", "never")
+	rest := "\n" + got // every line of rest starts after a "\n"
+	for line := range strings.Lines(shown) {
+		line = strings.TrimSuffix(line, "\n")
+		if line == "" || line == "..." {
+			continue
+		}
+		// A line cut short ends in "...": the output's line starts with the rest.
+		want := "\n" + line + "\n"
+		if cut, ok := strings.CutSuffix(line, "..."); ok {
+			want = "\n" + cut
+		}
+		i := strings.Index(rest, want)
+		if i < 0 {
+			t.Errorf("README.md shows a line that audit -A does not print (there, or in that order):\n%s\noutput:\n%s%s", line, got, errOut)
+			return
+		}
+		rest = rest[i+len(want)-1:]
+		if !strings.HasPrefix(rest, "\n") { // the rest of a line cut short
+			_, after, _ := strings.Cut(rest, "\n")
+			rest = "\n" + after
+		}
+	}
 }

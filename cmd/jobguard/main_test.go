@@ -518,15 +518,24 @@ func TestExplain(t *testing.T) {
 }
 
 // TestDeployLintsClean: jobguard's own manifests are its first customer. The kustomizations under
-// deploy/ are built in-process and must draw no finding at all, info included.
+// deploy/ are built in-process and must draw no finding at all, info included; so must the Helm
+// chart, rendered with its defaults (under deploy/) and with every optional part on.
 func TestDeployLintsClean(t *testing.T) {
 	t.Chdir("../..")
-	code, out, errOut := jobguard(t, "", "lint", "--fail-on", "info", "--color", "never", "deploy/")
-	if code != exitOK || !strings.HasPrefix(out, "0 findings") {
-		t.Errorf("exit %d\n%s%s", code, out, errOut)
-	}
-	if !strings.Contains(out, "objects from") || strings.Contains(out, " 0 objects") {
-		t.Errorf("nothing was linted: %s", out)
+	for _, args := range [][]string{
+		{"deploy/"},
+		{"deploy/helm/jobguard", "--set", "certificates.mode=cert-manager", "--set", "audit.policyReportCRDs=true",
+			"--set", "webhook.failClosed=true", "--set", "replicas=2", "--set", "namespace.create=true",
+			"--set", "monitoring.serviceMonitor.enabled=true", "--set", "monitoring.prometheusRule.enabled=true",
+			"--set", "monitoring.grafanaDashboard.enabled=true"},
+	} {
+		code, out, errOut := jobguard(t, "", append([]string{"lint", "--fail-on", "info", "--color", "never"}, args...)...)
+		if code != exitOK || !strings.HasPrefix(out, "0 findings") {
+			t.Errorf("lint %s: exit %d\n%s%s", args[0], code, out, errOut)
+		}
+		if !strings.Contains(out, "objects from") || strings.Contains(out, " in 0 checked objects") {
+			t.Errorf("lint %s: nothing was linted: %s", args[0], out)
+		}
 	}
 }
 
