@@ -13,6 +13,7 @@ import (
 	helmlint "helm.sh/helm/v3/pkg/lint"
 	"helm.sh/helm/v3/pkg/lint/support"
 
+	"github.com/jobguard/jobguard/config"
 	"github.com/jobguard/jobguard/policies"
 )
 
@@ -187,6 +188,47 @@ func keys(maps ...map[string]string) func(func(string) bool) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestDeployConfigUpdates: the configuration the overlays and the chart install is one jobguard
+// serve loads, and judges only what an UPDATE introduces (webhook.updates: changes, issue 18);
+// the chart's config value turns the old behaviour back on.
+func TestDeployConfigUpdates(t *testing.T) {
+	built, _, errs := buildKustomization("../deploy/overlays/self-managed")
+	if len(errs) > 0 {
+		t.Fatal(errs[0])
+	}
+	for _, tc := range []struct {
+		name    string
+		objs    []Object
+		changes bool
+	}{
+		{"overlays/self-managed", built, true},
+		{"chart", renderForTest(t), true},
+		{"chart, config.webhook.updates=all", renderForTest(t, "config.webhook.updates=all"), false},
+	} {
+		var cfg *config.Config
+		for _, o := range tc.objs {
+			ref := policies.ObjectRefOf(o.Value)
+			if ref.Kind != "ConfigMap" || ref.Name != "jobguard-config" && !strings.HasPrefix(ref.Name, "jobguard-config-") {
+				continue
+			}
+			data := policies.StringAt(o.Value, "data", "config.yaml")
+			var err error
+			if cfg, err = config.Parse(tc.name+"/config.yaml", []byte(data)); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+		}
+		if cfg == nil {
+			t.Fatalf("%s: no ConfigMap jobguard-config with config.yaml", tc.name)
+		}
+		if cfg.Webhook.Updates == "" {
+			t.Errorf("%s: config.yaml does not set webhook.updates; the deploy writes it out, so that operators see it", tc.name)
+		}
+		if cfg.JudgeChangesOnly() != tc.changes {
+			t.Errorf("%s: judges changes only: %v, want %v (webhook.updates %q)", tc.name, cfg.JudgeChangesOnly(), tc.changes, cfg.Webhook.Updates)
 		}
 	}
 }

@@ -165,7 +165,7 @@ func envtestStart(t *testing.T) *envtestCluster {
 	ec.server, err = webhook.New(webhook.Options{
 		Logger:        slog.New(slog.DiscardHandler),
 		AccessChecker: &webhook.SubjectAccessReviewer{Client: ec.c},
-		Reader:        ec.c,
+		Reader:        envtestCronJobReader(t, ec),
 		HealthAddr:    webhook.Disabled,
 		MetricsAddr:   webhook.Disabled,
 	})
@@ -261,6 +261,46 @@ func (ec *envtestCluster) waitForWebhookServer(t *testing.T, srv crwebhook.Serve
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// envtestCronJobReader is the webhook's Reader: a direct client, as serve's, of a user that holds
+// only the ClusterRole deploy/base/rbac-access-review.yaml grants jobguard for reading the CronJob
+// of a new Job. So the tests of CronJobs' Jobs also show that this RBAC is enough: without it the
+// CronJob cannot be read and its Job is judged whole.
+func envtestCronJobReader(t *testing.T, ec *envtestCluster) client.Client {
+	t.Helper()
+	const user = "jobguard-envtest-cronjob-reader"
+	u, err := ec.env.AddUser(envtest.User{Name: user}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unreviewed, _ := ec.client(t, ec.unreviewed)
+	role := &rbacv1.ClusterRole{}
+	for _, d := range envtestReadDocs(t, filepath.Join("..", "deploy", "base", "rbac-access-review.yaml")) {
+		if d.Kind() == "ClusterRole" && strings.Contains(string(d.JSON), `"name":"jobguard-cronjob-reader"`) {
+			if err := json.Unmarshal(d.JSON, role); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if role.Name == "" {
+		t.Fatal("deploy/base/rbac-access-review.yaml has no ClusterRole jobguard-cronjob-reader")
+	}
+	binding := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: role.Name + "-envtest"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role.Name},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: user}},
+	}
+	for _, o := range []client.Object{role, binding} {
+		if err := unreviewed.Create(context.Background(), o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reader, err := client.New(u.Config(), client.Options{Scheme: scheme.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reader
 }
 
 func envtestFreePort(t *testing.T) int {

@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -221,6 +223,31 @@ func envtestUpdates(t *testing.T, ec *envtestCluster) {
 		t.Errorf("the Job created from the CronJob has owner references %v", job.OwnerReferences)
 	}
 
+	// The CronJob controller's own Job, built as getJobFromTemplate2 (k8s.io/kubernetes v1.36.3,
+	// pkg/controller/cronjob/utils.go) builds it: a controller ownerReference from NewControllerRef
+	// (blockOwnerDeletion too, unlike kubectl's), the scheduled-timestamp annotation, the name with
+	// the scheduled time in minutes. No controller runs in envtest, so the test submits it.
+	scheduledJob := func(scheduled time.Time) *batchv1.Job {
+		t.Helper()
+		cj := &batchv1.CronJob{}
+		if err := ec.c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "nightly-restart"}, cj); err != nil {
+			t.Fatal(err)
+		}
+		job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{
+			Namespace:       ns,
+			Name:            fmt.Sprintf("%s-%d", cj.Name, scheduled.Unix()/60),
+			Labels:          cj.Spec.JobTemplate.Labels,
+			Annotations:     map[string]string{batchv1.CronJobScheduledTimestampAnnotation: scheduled.Format(time.RFC3339)},
+			OwnerReferences: []metav1.OwnerReference{*metav1.NewControllerRef(cj, batchv1.SchemeGroupVersion.WithKind("CronJob"))},
+		}}
+		cj.Spec.JobTemplate.Spec.DeepCopyInto(&job.Spec)
+		return job
+	}
+	scheduled := time.Date(2026, 1, 2, 3, 0, 0, 0, time.UTC)
+	if err := ec.c.Create(ctx, scheduledJob(scheduled)); err != nil {
+		t.Errorf("the CronJob controller's Job: %v", err)
+	}
+
 	// A change that introduces an error finding is denied.
 	denied := []struct {
 		what string
@@ -269,5 +296,8 @@ func envtestUpdates(t *testing.T, ec *envtestCluster) {
 	stderr, ok = kubectl.run(t, "", "create", "job", "run-2", "--from=cronjob/nightly-restart", "-n", ns)
 	if ok || !strings.Contains(stderr, "denied the request: [rbac-insufficient]") {
 		t.Errorf("webhook.updates: all: the CronJob's Job: want denied by rbac-insufficient, got success=%v:\n%s", ok, stderr)
+	}
+	if lines, denied := envtestDenial(ec.c.Create(ctx, scheduledJob(scheduled.Add(24*time.Hour)))); !denied || !strings.HasPrefix(lines[0], "[rbac-insufficient] ") {
+		t.Errorf("webhook.updates: all: the CronJob controller's Job: want denied by rbac-insufficient, got %q (denied=%v)", lines, denied)
 	}
 }

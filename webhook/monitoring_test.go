@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -146,3 +147,71 @@ func (d *describer) MustRegister(cs ...prometheus.Collector) {
 }
 
 func (d *describer) Unregister(prometheus.Collector) bool { return true }
+
+// TestDashboardSplitsExistingFindings: the dashboard's panels on admission findings group by
+// existing (issue 18), so that the findings objects had before a request, which come back as
+// warnings on every UPDATE of an old object, are told apart from new ones; and they group by
+// labels the metric has.
+func TestDashboardSplitsExistingFindings(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := newMetrics(reg)
+	m.Findings.WithLabelValues("r", "error", ActionWarned, "true").Inc()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := map[string]bool{}
+	for _, f := range families {
+		if f.GetName() == "jobguard_rule_findings_total" {
+			for _, l := range f.GetMetric()[0].GetLabel() {
+				labels[l.GetName()] = true
+			}
+		}
+	}
+	if !labels["existing"] {
+		t.Fatalf("jobguard_rule_findings_total has no existing label: %v", labels)
+	}
+
+	data, err := os.ReadFile("../deploy/helm/jobguard/files/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dashboard struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(data, &dashboard); err != nil {
+		t.Fatal(err)
+	}
+	by := regexp.MustCompile(`\bby \(([^)]*)\)`)
+	panels := 0
+	for _, p := range dashboard.Panels {
+		for _, target := range p.Targets {
+			if !strings.Contains(target.Expr, "jobguard_rule_findings_total") {
+				continue
+			}
+			panels++
+			groups := by.FindAllStringSubmatch(target.Expr, -1)
+			if len(groups) == 0 {
+				t.Errorf("panel %s: %s sums every finding together", p.Title, target.Expr)
+			}
+			for _, g := range groups {
+				names := strings.Split(g[1], ",")
+				for i := range names {
+					names[i] = strings.TrimSpace(names[i])
+					if !labels[names[i]] {
+						t.Errorf("panel %s: %s groups by %s, which jobguard_rule_findings_total does not have", p.Title, target.Expr, names[i])
+					}
+				}
+				if !slices.Contains(names, "existing") {
+					t.Errorf("panel %s: %s does not tell existing findings apart (by existing)", p.Title, target.Expr)
+				}
+			}
+		}
+	}
+	if panels == 0 {
+		t.Fatal("no panel shows jobguard_rule_findings_total")
+	}
+}

@@ -383,6 +383,10 @@ func TestCronJobsJobJudgedAgainstItsTemplate(t *testing.T) {
 	if !resp.Allowed || !hasWarning(resp, "image-latest-tag: the jobTemplate of CronJob apps/nightly-restart has this finding too; fix it in the CronJob: ") {
 		t.Errorf("allowed=%v warnings %q; want a warning that names the CronJob", resp.Allowed, resp.Warnings)
 	}
+	// Counted as existing, so that dashboards do not take the CronJob's finding for the Job's.
+	if got := testutil.ToFloat64(s.Metrics().Findings.WithLabelValues("image-latest-tag", "warning", webhook.ActionWarned, "true")); got != 1 {
+		t.Errorf(`jobguard_rule_findings_total{image-latest-tag,warning,warned,existing="true"} = %v, want 1`, got)
+	}
 }
 
 // FuzzUpdateMetadataOnly checks a property of webhook.updates: changes: for any object of
