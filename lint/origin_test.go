@@ -1,8 +1,10 @@
 package lint
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -383,5 +385,56 @@ func TestKustomizeStrategicMergeIdentity(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestChartRangeInsideObject: a range that writes items of a list inside one object (sidecar
+// containers after one the template writes) names the values of the item that wrote the field,
+// not the object's index among the template's objects.
+func TestChartRangeInsideObject(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("Chart.yaml", "apiVersion: v2\nname: c\nversion: 0.1.0\n")
+	write("values.yaml", "sidecars:\n  - name: a\n    image: x:1.0\n  - name: b\n    image: y:latest\n")
+	write("templates/job.yaml", `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: x
+spec:
+  ttlSecondsAfterFinished: 60
+  activeDeadlineSeconds: 60
+  template:
+    spec:
+      restartPolicy: Never
+      initContainers:
+        - name: main
+          image: busybox:1.36
+        {{- range .Values.sidecars }}
+        - name: {{ .name }}
+          image: {{ .image }}
+        {{- end }}
+      containers:
+        - name: last
+          image: busybox:1.36
+`)
+	report := lintPaths(t, []string{dir})
+	var got []string
+	for _, f := range report.Findings {
+		s := fmt.Sprintf("%s %s", f.Rule, f.Position)
+		for _, r := range f.Related {
+			s += fmt.Sprintf(" [%s %s]", r.Message, r.Position)
+		}
+		got = append(got, s)
+	}
+	want := []string{"image-latest-tag " + filepath.Join(dir, "templates", "job.yaml") + ":16:11 [.Values.sidecars[1].image " + filepath.Join(dir, "values.yaml") + ":5:5]"}
+	if !slices.Equal(got, want) {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
