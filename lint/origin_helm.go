@@ -296,8 +296,8 @@ func (c *chartPositions) locate(template string, index int, kind string, path po
 			if i == len(steps)-1 {
 				var related []policies.RelatedLocation
 				if len(steps) == len(path) && steps[i].value.Kind == yaml.ScalarNode {
-					with := withValues(strings.Split(c.sources[tl.template], "\n"), tl.line)
-					related = c.values.of(template, valueRefs(tl.text, inIteration(with, index)), nil, linted(steps[i].value))
+					with := c.iteration(d, steps, tl, index)
+					related = c.values.of(template, valueRefs(tl.text, with), nil, linted(steps[i].value))
 				}
 				return tl.position(col), related, true
 			}
@@ -483,6 +483,12 @@ var (
 // {{ with .Values.x.y }}, "x[]" inside {{ range .Values.x }} (an item of x), "" inside define, a
 // with or range of anything else, or at the top.
 func withValues(src []string, line int) string {
+	with, _ := enclosingBlock(src, line)
+	return with
+}
+
+// enclosingBlock is withValues with the 1-based line of the with or range action (0 when "").
+func enclosingBlock(src []string, line int) (string, int) {
 	depth := 0
 	for i := line - 2; i >= 0; i-- {
 		actions := actionRE.FindAllStringSubmatch(src[i], -1)
@@ -502,18 +508,58 @@ func withValues(src []string, line int) string {
 					continue
 				case "with":
 					if m := withRE.FindStringSubmatch(a); m != nil {
-						return strings.TrimPrefix(m[1], ".")
+						return strings.TrimPrefix(m[1], "."), i + 1
 					}
 				case "range":
 					if m := rangeRE.FindStringSubmatch(a); m != nil {
-						return strings.TrimPrefix(m[1], ".") + "[]"
+						return strings.TrimPrefix(m[1], ".") + "[]", i + 1
 					}
 				}
-				return ""
+				return "", 0
 			}
 		}
 	}
-	return ""
+	return "", 0
+}
+
+// iteration is withValues at tl, the line that wrote the field at steps, with the item of a range
+// ("jobs[]") made the one that wrote it: the index-th when the range writes whole objects; when it
+// writes items of a list inside the object (after its kind: line), the count of the list's items
+// before the field's that the same template line wrote.
+func (c *chartPositions) iteration(d markedDoc, steps []step, tl templateLine, index int) string {
+	src := strings.Split(c.sources[tl.template], "\n")
+	with, rangeLine := enclosingBlock(src, tl.line)
+	if !strings.HasSuffix(with, "[]") {
+		return with
+	}
+	kind := walk(d.node, policies.FieldPath{"kind"})
+	if len(kind) != 1 {
+		return inIteration(with, index)
+	}
+	kl, _, ok := c.verify(d, kind[0], nil)
+	if !ok || kl.template != tl.template || kl.line > rangeLine {
+		return inIteration(with, index)
+	}
+	// The range is inside the object: find the list item it wrote.
+	for j := range steps {
+		if _, isItem := steps[j].seg.(int); !isItem || j == 0 {
+			continue
+		}
+		parent := &steps[j-1]
+		il, _, ok := c.verify(d, steps[j], parent)
+		if !ok || il.template != tl.template || il.line <= rangeLine {
+			continue
+		}
+		n := 0
+		for k := 0; k < steps[j].seg.(int); k++ {
+			sibling := step{seg: k, key: parent.value.Content[k], value: resolveAlias(parent.value.Content[k])}
+			if sl, _, ok := c.verify(d, sibling, parent); ok && sl.template == il.template && sl.line == il.line {
+				n++
+			}
+		}
+		return inIteration(with, n)
+	}
+	return "" // not known: only the line's own .Values are named
 }
 
 // kindLine finds the object's kind: line in its template's source, when only one line (or one

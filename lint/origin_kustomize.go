@@ -414,6 +414,9 @@ type patchSource struct {
 	placer   *kustomizePlacer
 	inline   *yaml.Node // an inline patch's text in the kustomization
 	quoted   bool       // inline but not a block: its fields are placed on the text's line
+	// options.allowNameChange and allowKindChange of a patches entry: without them a
+	// strategic-merge patch's name and kind only select the object.
+	allowNameChange, allowKindChange bool
 }
 
 // patchSource reads one entry of patches (path or patch, target), of patchesStrategicMerge (a
@@ -434,6 +437,9 @@ func (p *kustomizePlacer) patchSource(kustomization string, item *yaml.Node, jso
 		if _, t := entry(item, "target"); t != nil {
 			src.target = resolveAlias(t)
 		}
+		options := valueNode(item, "options")
+		src.allowNameChange = valueNode(options, "allowNameChange").Value == "true"
+		src.allowKindChange = valueNode(options, "allowKindChange").Value == "true"
 		if path := valueNode(item, "path").Value; path != "" {
 			src.file = filepath.Join(dir, filepath.FromSlash(path))
 		} else if _, v := entry(item, "patch"); v != nil {
@@ -471,6 +477,9 @@ func (s patchSource) sets(path policies.FieldPath, object *yaml.Node) (at, bool)
 		}
 		return s.jsonPatchSets(s.docs[0], path, object)
 	}
+	if s.selectsOnly(path) {
+		return at{}, false
+	}
 	for _, doc := range s.docs {
 		if s.target == nil && !s.placer.isPatchFor(doc) {
 			continue
@@ -481,6 +490,21 @@ func (s patchSource) sets(path policies.FieldPath, object *yaml.Node) (at, bool)
 		}
 	}
 	return at{}, false
+}
+
+// selectsOnly reports whether path is a field by which a strategic-merge patch names its object
+// and that kustomize keeps from the object after merging (Resource.ApplySmPatch): the namespace
+// always, the name and kind unless the patch's options allow them to change.
+func (s patchSource) selectsOnly(path policies.FieldPath) bool {
+	switch path.String() {
+	case "metadata.namespace":
+		return true
+	case "metadata.name":
+		return !s.allowNameChange
+	case "kind":
+		return !s.allowKindChange
+	}
+	return false
 }
 
 // at is where a node of the patch is in its file.

@@ -1,8 +1,10 @@
 package lint
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -333,5 +335,106 @@ func TestUnfixable(t *testing.T) {
 		if strings.Join(got, "\n") != strings.Join(c.want, "\n") {
 			t.Errorf("Unfixable(%s):\n%s\nwant:\n%s", c.dir, strings.Join(got, "\n"), strings.Join(c.want, "\n"))
 		}
+	}
+}
+
+// TestKustomizeStrategicMergeIdentity: a strategic-merge patch's kind, name and namespace say
+// which object it patches; kustomize puts the object's own back after merging (ApplySmPatch in
+// sigs.k8s.io/kustomize/api/resource), unless the patch's options allow a name or kind change.
+// So a finding about the name is placed where the name was written, never on the patch.
+func TestKustomizeStrategicMergeIdentity(t *testing.T) {
+	for _, c := range []struct {
+		name, options, want string
+	}{
+		{"the name is the resource's", "", "job.yaml:4:3"},
+		{"allowNameChange: the patch's name is the object's", "\n    options: {allowNameChange: true}", "patch.yaml:4:3"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir := t.TempDir()
+			write := func(name, content string) {
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			write("job.yaml", "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: migrate\n  namespace: batch\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n")
+			patchName := "migrate"
+			if c.options != "" {
+				patchName = "migrate-renamed"
+			}
+			write("patch.yaml", "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: "+patchName+"\n  namespace: batch\nspec:\n  template:\n    spec:\n      restartPolicy: Always\n")
+			write("kustomization.yaml", "resources: [job.yaml]\nnamePrefix: nightly-\npatches:\n  - path: patch.yaml\n    target: {kind: Job}"+c.options+"\n")
+			objs, placers, errs := buildKustomization(dir)
+			if len(errs) > 0 || len(objs) != 1 {
+				t.Fatalf("objects %d, errors %v", len(objs), errs)
+			}
+			p := placers[objectKey{filepath.Clean(dir), objs[0].Line}]
+			for path, want := range map[string]string{
+				"metadata.name":      c.want,
+				"metadata.namespace": "job.yaml:5:3",
+				"kind":               "job.yaml:2:1",
+				// What the patch did set is still placed on it.
+				"spec.template.spec.restartPolicy": "patch.yaml:9:7",
+			} {
+				var fp policies.FieldPath
+				for _, s := range strings.Split(path, ".") {
+					fp = append(fp, s)
+				}
+				at, _ := p.place(fp, policies.Position{}, objs[0].Node)
+				if got := at.String(); got != filepath.Join(dir, want) {
+					t.Errorf("%s: %s, want %s", path, got, filepath.Join(dir, want))
+				}
+			}
+		})
+	}
+}
+
+// TestChartRangeInsideObject: a range that writes items of a list inside one object (sidecar
+// containers after one the template writes) names the values of the item that wrote the field,
+// not the object's index among the template's objects.
+func TestChartRangeInsideObject(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("Chart.yaml", "apiVersion: v2\nname: c\nversion: 0.1.0\n")
+	write("values.yaml", "sidecars:\n  - name: a\n    image: x:1.0\n  - name: b\n    image: y:latest\n")
+	write("templates/job.yaml", `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: x
+spec:
+  ttlSecondsAfterFinished: 60
+  activeDeadlineSeconds: 60
+  template:
+    spec:
+      restartPolicy: Never
+      initContainers:
+        - name: main
+          image: busybox:1.36
+        {{- range .Values.sidecars }}
+        - name: {{ .name }}
+          image: {{ .image }}
+        {{- end }}
+      containers:
+        - name: last
+          image: busybox:1.36
+`)
+	report := lintPaths(t, []string{dir})
+	var got []string
+	for _, f := range report.Findings {
+		s := fmt.Sprintf("%s %s", f.Rule, f.Position)
+		for _, r := range f.Related {
+			s += fmt.Sprintf(" [%s %s]", r.Message, r.Position)
+		}
+		got = append(got, s)
+	}
+	want := []string{"image-latest-tag " + filepath.Join(dir, "templates", "job.yaml") + ":16:11 [.Values.sidecars[1].image " + filepath.Join(dir, "values.yaml") + ":5:5]"}
+	if !slices.Equal(got, want) {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

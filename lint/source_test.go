@@ -182,3 +182,37 @@ func TestReadRendersDirectories(t *testing.T) {
 		t.Errorf("objects = %s, want %s", strings.Join(got, ","), want)
 	}
 }
+
+// TestLintHelmTemplateStreamFromChartDirectory: without --chart, a `# Source:` template is looked
+// up relative to the current directory (helm template ./reports, linted from where it ran); the
+// finding keeps its line in the stream and gets the template line it maps to, and the values line.
+func TestLintHelmTemplateStreamFromChartDirectory(t *testing.T) {
+	stream, err := os.ReadFile(filepath.Join(inputs, "helm-template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	// The stream names its templates reports/...: the chart's name, here its directory's too.
+	if err := os.CopyFS(filepath.Join(work, "reports"), os.DirFS(filepath.Join(inputs, "chart"))); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(work)
+	report := lintPaths(t, []string{StdinName}, WithStdin(strings.NewReader(string(stream))))
+	var got []string
+	for _, f := range report.Findings {
+		s := fmt.Sprintf("%s %s", f.Rule, f.Position)
+		for _, r := range f.Related {
+			s += fmt.Sprintf(" [%s %s]", r.Role, r.Position)
+		}
+		got = append(got, s)
+	}
+	slices.Sort(got)
+	want := []string{
+		"job-missing-ttl -:39:1 [template " + filepath.Join("reports", "charts", "worker", "templates", "job.yaml") + ":7:1]",
+		"job-restart-policy -:27:11 [template " + filepath.Join("reports", "templates", "cronjob.yaml") + ":17:11] [values " +
+			filepath.Join("reports", "values.yaml") + ":3:1]",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("findings:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -152,4 +154,57 @@ func TestReadmeRenderedExamples(t *testing.T) {
 	if examples < 2 {
 		t.Errorf("%d examples of rendered input in the README, want a chart and a kustomization", examples)
 	}
+}
+
+// TestFixRenderedInput: lint --fix on a chart or a kustomization edits no file (their rendered
+// output is not on disk) and names, on standard error, the template or resource line where each
+// default belongs.
+func TestFixRenderedInput(t *testing.T) {
+	chart := filepath.Join(t.TempDir(), "chart")
+	if err := os.CopyFS(chart, os.DirFS("../../testdata/inputs/chart")); err != nil {
+		t.Fatal(err)
+	}
+	kustomization := t.TempDir()
+	writeFile(t, filepath.Join(kustomization, "kustomization.yaml"), []byte("namespace: batch\nresources: [job.yaml]\n"))
+	writeFile(t, filepath.Join(kustomization, "job.yaml"), []byte("apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: once\nspec:\n"+
+		"  activeDeadlineSeconds: 60\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: busybox:1.36}]\n"))
+	for _, c := range []struct {
+		dir, want string
+	}{
+		{chart, "jobguard: --fix: " + filepath.Join(chart, "charts", "worker", "templates", "job.yaml") + ":7:1: not fixed: " + chart +
+			" is a Helm chart, whose rendered output is not edited; set spec.ttlSecondsAfterFinished=86400 there (job-missing-ttl)\n"},
+		{kustomization, "jobguard: --fix: " + filepath.Join(kustomization, "job.yaml") + ":5:1: not fixed: " + kustomization +
+			" is a kustomization, whose rendered output is not edited; set spec.ttlSecondsAfterFinished=86400 there (job-missing-ttl)\n"},
+	} {
+		before := snapshot(t, c.dir)
+		_, out, errOut := jobguard(t, "", "lint", "--fix", "--color", "never", c.dir)
+		if errOut != c.want {
+			t.Errorf("lint --fix %s: stderr\n%s\nwant\n%s", c.dir, errOut, c.want)
+		}
+		// Then it lints as usual: the finding is still there.
+		if !strings.Contains(out, ":7:1 (reports/charts/worker/templates/job.yaml): warning job-missing-ttl:") && !strings.Contains(out, "job.yaml:5:1: warning job-missing-ttl:") {
+			t.Errorf("lint --fix %s: the finding not reported:\n%s", c.dir, out)
+		}
+		if after := snapshot(t, c.dir); !maps.Equal(before, after) {
+			t.Errorf("lint --fix %s changed files", c.dir)
+		}
+	}
+}
+
+// snapshot reads every file under dir.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		files[path] = string(data)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
 }
