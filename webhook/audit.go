@@ -213,7 +213,7 @@ func (a *auditor) Start(ctx context.Context) error {
 				return nil
 			}
 			failures++
-			wait = min(a.opts.Interval, (30*time.Second)<<min(failures-1, 10))
+			wait = retryWait(a.opts.Interval, failures)
 			a.log.Error("background audit failed", "error", err, "retry in", wait)
 		} else {
 			failures = 0
@@ -224,6 +224,13 @@ func (a *auditor) Start(ctx context.Context) error {
 		case <-time.After(wait):
 		}
 	}
+}
+
+// retryWait is the pause before the next try after the given number of audits in a row failed:
+// 30s, doubling, never longer than the interval, so that an API server in trouble is not listed
+// again at once.
+func retryWait(interval time.Duration, failures int) time.Duration {
+	return min(interval, (30*time.Second)<<min(failures-1, 10))
 }
 
 // run audits once and publishes the findings.
