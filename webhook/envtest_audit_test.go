@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -329,4 +332,116 @@ func backgroundAuditUser(t *testing.T, ec *envtestCluster, leaseNamespace string
 		}
 	}
 	return user.Config()
+}
+
+// envtestAuditNeverDelaysReviews: the background audit runs in the server that answers the
+// reviews, and its list requests hang, then fail: the reviews the API server sends meanwhile are
+// answered as before (they are made while the audit is still stuck, so they cannot have waited
+// for it), and the audit retries and succeeds once the API server answers again.
+func envtestAuditNeverDelaysReviews(t *testing.T, ec *envtestCluster) {
+	ctx, cancel := context.WithCancel(context.Background())
+	const ns = "audit-availability"
+	ec.namespace(t, ns)
+	unreviewed, err := client.New(ec.unreviewed, client.Options{Scheme: scheme.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unreviewed.Create(ctx, envtestCronJob(ns, "never", "0 0 30 2 *")); err != nil {
+		t.Fatal(err)
+	}
+
+	gate := &listGate{release: make(chan struct{}), stuck: make(chan struct{})}
+	gate.mode.Store(gateHang)
+	cfg := rest.CopyConfig(ec.admin)
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { gate.next = rt; return gate })
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := ec.server.StartAudit(ctx, webhook.AuditOptions{
+			Config: cfg, Interval: time.Second, LeaseNamespace: ns, LeaseName: "jobguard-audit-availability",
+			LeaseDuration: 4 * time.Second, RenewDeadline: 3 * time.Second, RetryPeriod: 500 * time.Millisecond,
+		}); err != nil {
+			t.Errorf("StartAudit: %v", err)
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case <-gate.stuck:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the audit never listed Jobs or CronJobs")
+	}
+	m := ec.server.AuditMetrics()
+	runs := func(result string) float64 { return testutil.ToFloat64(m.Runs.WithLabelValues(result)) }
+
+	c, _ := ec.client(t, ec.admin)
+	review := func(when string) {
+		t.Helper()
+		never := envtestCronJob(ns, "", "0 0 30 2 *")
+		never.GenerateName = "never-"
+		err := c.Create(ctx, never)
+		if lines, ok := envtestDenial(err); !ok || !strings.Contains(strings.Join(lines, "\n"), "[cron-schedule-never-runs]") {
+			t.Errorf("%s: a CronJob that never runs: %v, want denied by cron-schedule-never-runs", when, err)
+		}
+		job := envtestJob(ns, "")
+		job.GenerateName = "ok-"
+		if err := c.Create(ctx, job); err != nil {
+			t.Errorf("%s: a valid Job: %v, want created", when, err)
+		}
+	}
+	review("while the audit's lists hang")
+	if n := runs("success") + runs("failure"); n != 0 {
+		t.Fatalf("the audit finished %v times while its lists hung: the reviews above did not run beside a stuck audit", n)
+	}
+
+	// The API server fails the audit's lists: the audit fails, says so, and tries again.
+	gate.mode.Store(gateFail)
+	close(gate.release)
+	waitUntil(t, 30*time.Second, "two failed audits", func() bool { return runs("failure") >= 2 })
+	review("while the audit's lists fail")
+
+	// The API server answers again: the next try succeeds and counts the CronJob.
+	gate.mode.Store(gatePass)
+	waitUntil(t, 30*time.Second, "an audit that succeeded", func() bool { return runs("success") >= 1 })
+	if n := testutil.ToFloat64(m.Findings.WithLabelValues("cron-schedule-never-runs", "error", ns)); n != 1 {
+		t.Errorf("jobguard_audit_findings{rule=cron-schedule-never-runs,namespace=%s} = %v, want 1", ns, n)
+	}
+}
+
+// The states of a listGate.
+const (
+	gateHang int32 = iota // a list waits until release is closed, then fails
+	gateFail              // a list fails at once with 500
+	gatePass              // a list reaches the API server
+)
+
+// listGate stands between the background audit and the API server: it holds or fails the lists of
+// Jobs and CronJobs, and passes everything else (the Lease, discovery, the reports).
+type listGate struct {
+	next    http.RoundTripper
+	mode    atomic.Int32
+	release chan struct{} // closed: hanging lists end
+	stuck   chan struct{} // closed by the first list that hangs
+	once    sync.Once
+}
+
+func (g *listGate) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method != http.MethodGet || !strings.HasPrefix(req.URL.Path, "/apis/batch/") || g.mode.Load() == gatePass {
+		return g.next.RoundTrip(req)
+	}
+	if g.mode.Load() == gateHang {
+		g.once.Do(func() { close(g.stuck) })
+		select {
+		case <-g.release:
+		case <-req.Context().Done():
+			return nil, req.Context().Err()
+		}
+	}
+	body := `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"listGate: failing on purpose","reason":"InternalError","code":500}`
+	return &http.Response{
+		StatusCode: http.StatusInternalServerError, Status: "500 Internal Server Error",
+		Header: http.Header{"Content-Type": []string{"application/json"}},
+		Body:   io.NopCloser(strings.NewReader(body)), ContentLength: int64(len(body)),
+		Request: req, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+	}, nil
 }

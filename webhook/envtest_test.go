@@ -101,6 +101,7 @@ func TestEnvtest(t *testing.T) {
 	t.Run("KubectlRBAC", func(t *testing.T) { envtestKubectlRBAC(t, ec) })
 	t.Run("SuggestBinds", func(t *testing.T) { envtestSuggestBinds(t, ec) })
 	t.Run("BackgroundAudit", func(t *testing.T) { envtestBackgroundAudit(t, ec) })
+	t.Run("AuditNeverDelaysReviews", func(t *testing.T) { envtestAuditNeverDelaysReviews(t, ec) })
 }
 
 // envtestStart starts the API server with jobguard's webhook configurations and jobguard's
