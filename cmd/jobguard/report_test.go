@@ -138,3 +138,27 @@ func TestPapercuts(t *testing.T) {
 		}
 	}
 }
+
+// TestNothingCheckedInAnEmptyDirectory: a directory with no file at all (which git cannot hold,
+// so not a golden case) passes, and says on standard error that nothing was checked.
+func TestNothingCheckedInAnEmptyDirectory(t *testing.T) {
+	code, out, stderr := jobguard(t, "", "lint", "--color", "never", t.TempDir())
+	if code != exitOK || stderr != "jobguard: nothing checked: no .yaml, .yml or .json file found\n" || !strings.Contains(out, "in 0 checked objects from 0 files") {
+		t.Errorf("exit %d\nstdout:\n%sstderr:\n%s", code, out, stderr)
+	}
+}
+
+// TestCustomPolicyErrorsNameTheFile: a custom rule that does not load is named by its path, as
+// given on the command line, not by the engine's policies#N.
+func TestCustomPolicyErrorsNameTheFile(t *testing.T) {
+	policy := t.TempDir()
+	rule := "# METADATA\n# title: T\n# custom:\n#   id: broken-rule\n#   severity: warning\n#   kinds: [Job]\n#   remediation: R.\npackage jobguard.rules.custom.broken_rule\n"
+	if err := os.WriteFile(filepath.Join(policy, "broken.rego"), []byte(rule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := jobguard(t, "", "lint", "--policy", policy, "../../testdata/seeds")
+	want := filepath.Join(policy, "broken.rego") + ": rule metadata: description is missing"
+	if code != exitUsage || !strings.Contains(stderr, want) || strings.Contains(stderr, "policies#") {
+		t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, exitUsage, want)
+	}
+}
