@@ -18,6 +18,8 @@ var reportCases = []struct {
 	{"no-yaml", []string{"lint", "cmd/jobguard/testdata/report/no-yaml"}},
 	{"not-kubernetes", []string{"lint", "cmd/jobguard/testdata/report/not-kubernetes"}},
 	{"misspelt-kinds", []string{"lint", "--fail-on", "none", "cmd/jobguard/testdata/report/misspelt-kinds.yaml"}},
+	// Nothing checked because the Jobs could not be read: the notice counts the input errors.
+	{"nothing-readable", []string{"lint", "cmd/jobguard/testdata/report/nothing-readable.yaml"}},
 	// The short report: first clauses, rbac-insufficient's permissions merged per command. The
 	// summary table of a longer run: testdata/golden/seeds.txt.
 	{"short", []string{"lint", "testdata/seeds/000-restart-cronjob.yaml"}},

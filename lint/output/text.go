@@ -251,8 +251,17 @@ func NothingChecked(r *lint.Report) string {
 		return "nothing checked: no .yaml, .yml or .json file found"
 	}
 	s := fmt.Sprintf("nothing checked: no Job, CronJob or RBAC object found in %d %s", r.Files, plural(r.Files, "file", "files"))
+	// The input errors may be a Job that could not be read (kind: job, no apiVersion): say they
+	// are there, or "no Job found" would contradict them.
+	var notes []string
 	if r.Skipped > 0 {
-		s += fmt.Sprintf(" (%d %s of other kinds skipped)", r.Skipped, plural(r.Skipped, "document", "documents"))
+		notes = append(notes, fmt.Sprintf("%d %s of other kinds skipped", r.Skipped, plural(r.Skipped, "document", "documents")))
+	}
+	if n := len(r.InputErrors); n > 0 {
+		notes = append(notes, fmt.Sprintf("%d input %s", n, plural(n, "error", "errors")))
+	}
+	if len(notes) > 0 {
+		s += " (" + strings.Join(notes, ", ") + ")"
 	}
 	return s
 }
