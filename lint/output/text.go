@@ -69,6 +69,7 @@ func (t textFormatter) Format(w io.Writer, r *lint.Report) error {
 	var tally tally
 	var same []policies.Finding // findings of one rule at one place, merged into one line
 	shortened := false
+	merged, mergedLines := 0, 0 // findings that share a line, and their lines: the summary says so
 	flush := func() {
 		if len(same) == 0 {
 			return
@@ -95,6 +96,9 @@ func (t textFormatter) Format(w io.Writer, r *lint.Report) error {
 		} else {
 			msg := mergeClauses(same)
 			shortened = shortened || len(same) > 1 || msg != same[0].Message
+			if len(same) > 1 {
+				merged, mergedLines = merged+len(same), mergedLines+1
+			}
 			fmt.Fprintf(bw, "%s%s: %s %s: %s\n", f.Position, t.source(f), t.severity(f.Severity), t.paint(ansiDim, f.Rule), msg)
 			lines++
 		}
@@ -129,6 +133,10 @@ func (t textFormatter) Format(w io.Writer, r *lint.Report) error {
 	summary := Summary(r)
 	if tally.hidden > 0 {
 		summary += fmt.Sprintf("; %d below %s not shown", tally.hidden, t.minSeverity)
+	}
+	// Without this a reader counts fewer lines than the summary's findings.
+	if merged > 0 {
+		summary += fmt.Sprintf("; %d findings on %d %s", merged, mergedLines, plural(mergedLines, "line", "lines"))
 	}
 	fmt.Fprintln(bw, summary)
 	if shortened && !t.quiet {
