@@ -53,9 +53,9 @@ type htmlGroup struct {
 type htmlFinding struct {
 	Rule, Severity, Short, Remediation string
 	Messages                           []string // whole, one per finding merged into this one
-	Object, Position, Source                    string
-	Lines                                       []htmlLine
-	Explanation                                 string
+	Object, Position, Source           string
+	Lines                              []htmlLine
+	Explanation                        string
 }
 
 type htmlLine struct {
@@ -78,7 +78,7 @@ func (h htmlFormatter) Format(w io.Writer, r *lint.Report) error {
 	var last *htmlFinding
 	var same []policies.Finding
 	err := r.EachFinding(func(f policies.Finding) error {
-		if last != nil && same[0].Rule == f.Rule && same[0].Position == f.Position && same[0].Object == f.Object && same[0].Severity == f.Severity {
+		if last != nil && onePlace(same[0], f) {
 			same = append(same, f)
 			last.Short, last.Messages = mergeClauses(same), append(last.Messages, f.Message)
 			byFile[displayFile(f.Position.File)].Count++

@@ -110,7 +110,7 @@ func (t textFormatter) Format(w io.Writer, r *lint.Report) error {
 			return nil
 		}
 		tally.add(f)
-		if len(same) > 0 && (same[0].Rule != f.Rule || same[0].Position != f.Position || same[0].Object != f.Object || same[0].Severity != f.Severity) {
+		if len(same) > 0 && !onePlace(same[0], f) {
 			flush()
 		}
 		same = append(same, f)
@@ -143,6 +143,13 @@ func (t textFormatter) Format(w io.Writer, r *lint.Report) error {
 		fmt.Fprintln(bw, t.paint(ansiDim, "Messages are shortened: --verbose prints them whole with the fix, jobguard explain RULE-ID documents a rule."))
 	}
 	return bw.Flush()
+}
+
+// onePlace reports whether two findings are of one rule at one field of one object, and so one
+// line of the text report and one entry of the HTML one. The field's path counts, not only the
+// position: audit findings have no line, so every finding of an object shares its position.
+func onePlace(a, b policies.Finding) bool {
+	return a.Rule == b.Rule && a.Severity == b.Severity && a.Object == b.Object && a.Position == b.Position && slices.Equal(a.Path, b.Path)
 }
 
 // defaultScreenLines is the screenful past which the report ends with a table, when the
