@@ -66,6 +66,10 @@ func TestPoliciesStayInTheRepository(t *testing.T) {
 			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
 				t.Errorf("EngineOptions: %v, want an error saying %q", err, tt.want)
 			}
+			// The missing directory is named, as well as the line (issue 14: it said "stat .").
+			if tt.name == "missing" && (err == nil || !strings.Contains(err.Error(), string(filepath.Separator)+"nope is not a directory")) {
+				t.Errorf("EngineOptions: %v, want the missing directory named", err)
+			}
 			if tt.name == "dot-dot" && err != nil && !strings.Contains(err.Error(), "--policy") {
 				t.Errorf("the refusal does not say how to load it anyway: %v", err)
 			}

@@ -86,6 +86,9 @@ func TestExitCodes(t *testing.T) {
 		{"--fail-on none", []string{"lint", "--fail-on", "none", "testdata/job-restart-policy/bad.yaml"}, exitOK},
 		{"only info under --fail-on warning", []string{"lint", "--fail-on", "warning", "testdata/job-missing-active-deadline/bad.yaml"}, exitOK},
 		{"info with --fail-on info", []string{"lint", "--fail-on", "info", "testdata/job-missing-active-deadline/bad.yaml"}, exitFindings},
+		// --severity and -q hide findings from the text report, not from --fail-on.
+		{"--fail-on judges what -q hides", []string{"lint", "-q", "--fail-on", "warning", "testdata/job-missing-ttl/bad.yaml"}, exitFindings},
+		{"--fail-on judges what --severity hides", []string{"lint", "--severity", "error", "--fail-on", "info", "testdata/job-missing-active-deadline/bad.yaml"}, exitFindings},
 		{"missing file", []string{"lint", "testdata/does-not-exist.yaml"}, exitUsage},
 		{"no arguments", []string{"lint"}, exitUsage},
 		{"unknown flag", []string{"lint", "--frobnicate", "x"}, exitUsage},

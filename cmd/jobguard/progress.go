@@ -12,8 +12,9 @@ import (
 	"github.com/jobguard/jobguard/lint"
 )
 
-// progressDelay is how long a lint runs before it shows progress: a quick run stays silent.
-const progressDelay = time.Second
+// progressDelay is how long a lint runs before it shows progress: a quick run stays silent. A
+// variable so that tests can see the progress of a quick run.
+var progressDelay = time.Second
 
 // isTerminal reports whether w is a terminal; progress and colour are for people, not pipes.
 func isTerminal(w io.Writer) bool {

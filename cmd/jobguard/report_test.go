@@ -18,6 +18,8 @@ var reportCases = []struct {
 	{"no-yaml", []string{"lint", "cmd/jobguard/testdata/report/no-yaml"}},
 	{"not-kubernetes", []string{"lint", "cmd/jobguard/testdata/report/not-kubernetes"}},
 	{"misspelt-kinds", []string{"lint", "--fail-on", "none", "cmd/jobguard/testdata/report/misspelt-kinds.yaml"}},
+	// Nothing checked because the Jobs could not be read: the notice counts the input errors.
+	{"nothing-readable", []string{"lint", "cmd/jobguard/testdata/report/nothing-readable.yaml"}},
 	// The short report: first clauses, rbac-insufficient's permissions merged per command. The
 	// summary table of a longer run: testdata/golden/seeds.txt.
 	{"short", []string{"lint", "testdata/seeds/000-restart-cronjob.yaml"}},
@@ -136,5 +138,29 @@ func TestPapercuts(t *testing.T) {
 				t.Errorf("the help column starts at %d: %q", col, line)
 			}
 		}
+	}
+}
+
+// TestNothingCheckedInAnEmptyDirectory: a directory with no file at all (which git cannot hold,
+// so not a golden case) passes, and says on standard error that nothing was checked.
+func TestNothingCheckedInAnEmptyDirectory(t *testing.T) {
+	code, out, stderr := jobguard(t, "", "lint", "--color", "never", t.TempDir())
+	if code != exitOK || stderr != "jobguard: nothing checked: no .yaml, .yml or .json file found\n" || !strings.Contains(out, "in 0 checked objects from 0 files") {
+		t.Errorf("exit %d\nstdout:\n%sstderr:\n%s", code, out, stderr)
+	}
+}
+
+// TestCustomPolicyErrorsNameTheFile: a custom rule that does not load is named by its path, as
+// given on the command line, not by the engine's policies#N.
+func TestCustomPolicyErrorsNameTheFile(t *testing.T) {
+	policy := t.TempDir()
+	rule := "# METADATA\n# title: T\n# custom:\n#   id: broken-rule\n#   severity: warning\n#   kinds: [Job]\n#   remediation: R.\npackage jobguard.rules.custom.broken_rule\n"
+	if err := os.WriteFile(filepath.Join(policy, "broken.rego"), []byte(rule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := jobguard(t, "", "lint", "--policy", policy, "../../testdata/seeds")
+	want := filepath.Join(policy, "broken.rego") + ": rule metadata: description is missing"
+	if code != exitUsage || !strings.Contains(stderr, want) || strings.Contains(stderr, "policies#") {
+		t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, exitUsage, want)
 	}
 }

@@ -1,8 +1,11 @@
 package output
 
 import (
+	"bytes"
+	"strings"
 	"testing"
 
+	"github.com/jobguard/jobguard/lint"
 	"github.com/jobguard/jobguard/policies"
 )
 
@@ -76,6 +79,36 @@ func TestShortClauseGoesOnAfterASubject(t *testing.T) {
 	for _, tt := range tests {
 		if got := shortClause(tt.message); got != tt.want {
 			t.Errorf("shortClause(%q)\n got %q\nwant %q", tt.message, got, tt.want)
+		}
+	}
+}
+
+// TestTextMergesOneFieldOnly: audit findings have no line, so all of an object's share one
+// position; only those at one field (the permissions of one kubectl command) become one line,
+// not every finding of the rule on the object.
+func TestTextMergesOneFieldOnly(t *testing.T) {
+	obj := policies.ObjectRef{Kind: "CronJob", Namespace: "default", Name: "c", APIVersion: "batch/v1"}
+	at := func(container int, msg string) policies.Finding {
+		return policies.Finding{Rule: "rbac-insufficient", Severity: policies.SeverityError, Message: msg, Object: obj,
+			Path:     policies.FieldPath{"spec", "containers", container, "command", 2},
+			Position: policies.Position{File: "default/CronJob/c"}}
+	}
+	report := &lint.Report{Findings: []policies.Finding{
+		at(0, "`kubectl exec r` needs create on pods/exec \"r\", which ServiceAccount default/default lacks; grant it: A"),
+		at(0, "`kubectl exec r` needs get on pods \"r\", which ServiceAccount default/default lacks; grant it: B"),
+		at(1, "`kubectl scale deploy/w` needs patch on deployments/scale \"w\", which ServiceAccount default/default lacks; grant it: C"),
+	}}
+	var out bytes.Buffer
+	if err := (textFormatter{}).Format(&out, report); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"default/CronJob/c: error rbac-insufficient: `kubectl exec r` needs create on pods/exec, get on pods \"r\"\n",
+		"default/CronJob/c: error rbac-insufficient: `kubectl scale deploy/w` needs patch on deployments/scale \"w\"\n",
+		"; 2 findings on 1 line\n",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
 	}
 }

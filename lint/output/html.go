@@ -47,13 +47,15 @@ type htmlPage struct {
 type htmlGroup struct {
 	Name, Title, Description, Remediation string
 	Findings                              []*htmlFinding
+	Count                                 int // findings, merged ones included, as the summary counts them
 }
 
 type htmlFinding struct {
-	Rule, Severity, Short, Message, Remediation string
-	Object, Position, Source                    string
-	Lines                                       []htmlLine
-	Explanation                                 string
+	Rule, Severity, Short, Remediation string
+	Messages                           []string // whole, one per finding merged into this one
+	Object, Position, Source           string
+	Lines                              []htmlLine
+	Explanation                        string
 }
 
 type htmlLine struct {
@@ -71,9 +73,21 @@ func (h htmlFormatter) Format(w io.Writer, r *lint.Report) error {
 	page := htmlPage{Version: h.version, Summary: Summary(r), Counts: r.Count(), MinSeverity: string(h.minSeverity), InputErrors: r.InputErrors}
 	byFile := map[string]*htmlGroup{}
 	byRule := map[string]*htmlGroup{}
+	// Findings of one rule at one place (the permissions one kubectl command lacks) are one entry,
+	// as they are one line of the text report: its short message lists what differs.
+	var last *htmlFinding
+	var same []policies.Finding
 	err := r.EachFinding(func(f policies.Finding) error {
+		if last != nil && onePlace(same[0], f) {
+			same = append(same, f)
+			last.Short, last.Messages = mergeClauses(same), append(last.Messages, f.Message)
+			byFile[displayFile(f.Position.File)].Count++
+			byRule[f.Rule].Count++
+			return nil
+		}
+		same = append(same[:0], f)
 		hf := &htmlFinding{
-			Rule: f.Rule, Severity: string(f.Severity), Short: shortMessage(f), Message: f.Message,
+			Rule: f.Rule, Severity: string(f.Severity), Short: shortMessage(f), Messages: []string{f.Message},
 			Remediation: f.Remediation, Object: f.Object.String() + " (" + f.Object.APIVersion + ")",
 			Position: f.Position.String(), Source: f.Position.Source,
 			Lines: sources.around(f.Position.File, f.Position.Line),
@@ -86,6 +100,7 @@ func (h htmlFormatter) Format(w io.Writer, r *lint.Report) error {
 			byFile[file] = &htmlGroup{Name: file}
 		}
 		byFile[file].Findings = append(byFile[file].Findings, hf)
+		byFile[file].Count++
 		if byRule[f.Rule] == nil {
 			g := &htmlGroup{Name: f.Rule}
 			if rule := rules[f.Rule]; rule != nil {
@@ -94,6 +109,8 @@ func (h htmlFormatter) Format(w io.Writer, r *lint.Report) error {
 			byRule[f.Rule] = g
 		}
 		byRule[f.Rule].Findings = append(byRule[f.Rule].Findings, hf)
+		byRule[f.Rule].Count++
+		last = hf
 		return nil
 	})
 	if err != nil {

@@ -49,3 +49,37 @@ func TestHTMLEscapesAndPlacesSource(t *testing.T) {
 		t.Errorf("%d source blocks, want 2", n)
 	}
 }
+
+// TestHTMLMergesOnePlace: findings of one rule at one place that differ in the permission are
+// one entry (in each view), whose short message lists the permissions and whose details keep
+// each whole message, as the text report prints one line for them.
+func TestHTMLMergesOnePlace(t *testing.T) {
+	obj := policies.ObjectRef{Kind: "Job", Name: "j", APIVersion: "batch/v1"}
+	at := func(line int, msg string) policies.Finding {
+		return policies.Finding{Rule: "rbac-insufficient", Severity: policies.SeverityError, Message: msg, Object: obj,
+			Position: policies.Position{File: lint.StdinName, Line: line, Column: 1}}
+	}
+	report := &lint.Report{Findings: []policies.Finding{
+		at(3, "`kubectl scale deploy/web` needs get on deployments \"web\", which ServiceAccount a/b lacks; grant it: GET"),
+		at(3, "`kubectl scale deploy/web` needs patch on deployments/scale \"web\", which ServiceAccount a/b lacks; grant it: PATCH"),
+		at(4, "`kubectl get pods` needs list on pods, which ServiceAccount a/b lacks; grant it: LIST"),
+	}}
+	var out bytes.Buffer
+	if err := (htmlFormatter{}).Format(&out, report); err != nil {
+		t.Fatal(err)
+	}
+	page := out.String()
+	if n := strings.Count(page, `<div class="msg">`); n != 4 { // two entries, in both views
+		t.Errorf("%d entries, want 4 (the two places, by file and by rule)", n)
+	}
+	for _, want := range []string{
+		"<div class=\"msg\">`kubectl scale deploy/web` needs get on deployments, patch on deployments/scale &#34;web&#34;</div>",
+		"grant it: GET", "grant it: PATCH", "grant it: LIST",
+		`data-count="2"`,                     // the filter's "N of M findings shown" counts findings, as the summary does
+		`stdin <span class="count">3</span>`, // and so does the file's heading
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %s", want)
+		}
+	}
+}

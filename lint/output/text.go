@@ -69,6 +69,7 @@ func (t textFormatter) Format(w io.Writer, r *lint.Report) error {
 	var tally tally
 	var same []policies.Finding // findings of one rule at one place, merged into one line
 	shortened := false
+	merged, mergedLines := 0, 0 // findings that share a line, and their lines: the summary says so
 	flush := func() {
 		if len(same) == 0 {
 			return
@@ -95,6 +96,9 @@ func (t textFormatter) Format(w io.Writer, r *lint.Report) error {
 		} else {
 			msg := mergeClauses(same)
 			shortened = shortened || len(same) > 1 || msg != same[0].Message
+			if len(same) > 1 {
+				merged, mergedLines = merged+len(same), mergedLines+1
+			}
 			fmt.Fprintf(bw, "%s%s: %s %s: %s\n", f.Position, t.source(f), t.severity(f.Severity), t.paint(ansiDim, f.Rule), msg)
 			lines++
 		}
@@ -106,7 +110,7 @@ func (t textFormatter) Format(w io.Writer, r *lint.Report) error {
 			return nil
 		}
 		tally.add(f)
-		if len(same) > 0 && (same[0].Rule != f.Rule || same[0].Position != f.Position || same[0].Object != f.Object || same[0].Severity != f.Severity) {
+		if len(same) > 0 && !onePlace(same[0], f) {
 			flush()
 		}
 		same = append(same, f)
@@ -130,11 +134,22 @@ func (t textFormatter) Format(w io.Writer, r *lint.Report) error {
 	if tally.hidden > 0 {
 		summary += fmt.Sprintf("; %d below %s not shown", tally.hidden, t.minSeverity)
 	}
+	// Without this a reader counts fewer lines than the summary's findings.
+	if merged > 0 {
+		summary += fmt.Sprintf("; %d findings on %d %s", merged, mergedLines, plural(mergedLines, "line", "lines"))
+	}
 	fmt.Fprintln(bw, summary)
 	if shortened && !t.quiet {
 		fmt.Fprintln(bw, t.paint(ansiDim, "Messages are shortened: --verbose prints them whole with the fix, jobguard explain RULE-ID documents a rule."))
 	}
 	return bw.Flush()
+}
+
+// onePlace reports whether two findings are of one rule at one field of one object, and so one
+// line of the text report and one entry of the HTML one. The field's path counts, not only the
+// position: audit findings have no line, so every finding of an object shares its position.
+func onePlace(a, b policies.Finding) bool {
+	return a.Rule == b.Rule && a.Severity == b.Severity && a.Object == b.Object && a.Position == b.Position && slices.Equal(a.Path, b.Path)
 }
 
 // defaultScreenLines is the screenful past which the report ends with a table, when the
@@ -251,8 +266,17 @@ func NothingChecked(r *lint.Report) string {
 		return "nothing checked: no .yaml, .yml or .json file found"
 	}
 	s := fmt.Sprintf("nothing checked: no Job, CronJob or RBAC object found in %d %s", r.Files, plural(r.Files, "file", "files"))
+	// The input errors may be a Job that could not be read (kind: job, no apiVersion): say they
+	// are there, or "no Job found" would contradict them.
+	var notes []string
 	if r.Skipped > 0 {
-		s += fmt.Sprintf(" (%d %s of other kinds skipped)", r.Skipped, plural(r.Skipped, "document", "documents"))
+		notes = append(notes, fmt.Sprintf("%d %s of other kinds skipped", r.Skipped, plural(r.Skipped, "document", "documents")))
+	}
+	if n := len(r.InputErrors); n > 0 {
+		notes = append(notes, fmt.Sprintf("%d input %s", n, plural(n, "error", "errors")))
+	}
+	if len(notes) > 0 {
+		s += " (" + strings.Join(notes, ", ") + ")"
 	}
 	return s
 }

@@ -22,7 +22,13 @@ package jobguard.rules.batch.cron_schedule_invalid
 
 import data.jobguard.lib.result
 
-schedule := object.get(input.object, ["spec", "schedule"], "")
+schedule := object.get(input.object, ["spec", "schedule"], null)
+
+# A missing schedule is named as missing: quoting it as "" would send the reader looking for an
+# empty string the file does not hold.
+deny contains result.fail("schedule is not set: the API server rejects a CronJob without one (Required value)", ["spec", "schedule"]) if {
+	schedule == null
+}
 
 deny contains result.fail(msg, ["spec", "schedule"]) if {
 	is_string(schedule)
@@ -33,4 +39,5 @@ deny contains result.fail(msg, ["spec", "schedule"]) if {
 
 deny contains result.fail(sprintf("schedule must be a string, not %s; quote it", [type_name(schedule)]), ["spec", "schedule"]) if {
 	not is_string(schedule)
+	schedule != null
 }

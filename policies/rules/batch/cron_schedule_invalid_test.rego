@@ -20,7 +20,15 @@ test_cron_tz_prefix_denied if {
 
 test_missing_denied if {
 	some f in cron_schedule_invalid.deny with input as json.remove(fixtures.cronjob({}), ["/object/spec/schedule"])
-	f.message == `schedule "" is not valid: Required value`
+	f.message == "schedule is not set: the API server rejects a CronJob without one (Required value)"
+}
+
+test_empty_denied if {
+	denied("") == {`schedule "" is not valid: Required value`}
+}
+
+test_null_is_missing if {
+	denied(null) == {"schedule is not set: the API server rejects a CronJob without one (Required value)"}
 }
 
 test_number_denied if {
