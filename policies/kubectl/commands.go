@@ -374,9 +374,9 @@ func (m *mapper) fetchAndPatch(kinds ...string) error {
 	return m.fetchThenPatch(targets, false, nil)
 }
 
-// fetchThenPatch adds what label, annotate, the set commands and rollout restart, pause and
-// resume make of each target: a GET of the object, then a PATCH unless --list only prints it.
-// check, when given, refuses a target the command cannot change.
+// fetchThenPatch adds what label, annotate, the set commands, rollout restart, pause and
+// resume, cordon, uncordon and taint make of each target: a GET of the object, then a PATCH
+// unless --list only prints it. check, when given, refuses a target the command cannot change.
 func (m *mapper) fetchThenPatch(targets []target, list bool, check func(target) error) error {
 	for _, t := range targets {
 		if check != nil {
@@ -849,11 +849,7 @@ func (m *mapper) cordon() error {
 	if err != nil {
 		return err
 	}
-	for _, t := range targets {
-		m.fetch(t)
-		m.req("patch", nodes, t.objectName())
-	}
-	return nil
+	return m.fetchThenPatch(targets, false, nil)
 }
 
 func (m *mapper) taint() error {
@@ -873,14 +869,12 @@ func (m *mapper) taint() error {
 	if err != nil {
 		return err
 	}
-	for _, t := range targets {
+	return m.fetchThenPatch(targets, false, func(t target) error {
 		if t.t != nodes {
 			return unresolved("kubectl taint works on nodes, not %s", t.t)
 		}
-		m.fetch(t)
-		m.req("patch", nodes, t.objectName())
-	}
-	return nil
+		return nil
+	})
 }
 
 // drain cordons the node, then evicts (or deletes) its pods and waits for

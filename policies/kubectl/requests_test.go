@@ -532,6 +532,11 @@ func TestRequests(t *testing.T) {
 		}, ""},
 		{`taint nodes dedicated=x:NoSchedule`, nil, `kubectl taint needs names, a selector or --all`},
 		{`taint node/node-1 dedicated-`, nil, `kubectl taint wants TYPE NAME, not node/node-1`},
+		{`taint pods web-1 dedicated=x:NoSchedule`, nil, `kubectl taint works on nodes, not pods`},
+		{`cordon -l pool=batch`, []string{
+			`list nodes (cluster-scoped)`,
+			`patch nodes (cluster-scoped)`,
+		}, ""},
 		// events and cluster-info
 		{`events`, []string{
 			`list events in namespace "jobs"`,
