@@ -1,12 +1,8 @@
 package webhook_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -21,12 +17,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	"sigs.k8s.io/yaml"
 
+	"github.com/jobguard/jobguard/internal/testkit"
 	"github.com/jobguard/jobguard/policies"
 	"github.com/jobguard/jobguard/policies/kubectl"
 	"github.com/jobguard/jobguard/policies/rbac"
@@ -437,19 +433,8 @@ func reviewedFixtures(tb testing.TB) [][]byte {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-		for {
-			doc, err := r.Read()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				break // a fixture of malformed input: not an object to update
-			}
-			j, err := yaml.YAMLToJSON(doc)
-			if err != nil {
-				continue
-			}
+		docs, _ := testkit.JSONDocuments(data) // a fixture of malformed input: the objects before it
+		for _, j := range docs {
 			var m struct {
 				Kind     string         `json:"kind"`
 				Metadata map[string]any `json:"metadata"`

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
@@ -50,7 +51,9 @@ func FreeAddr(t testing.TB) string {
 }
 
 // JSONDocuments splits a YAML stream at its "---" separators, as kubectl does, and returns each
-// document as JSON; empty documents are "null".
+// document as JSON; empty documents are "null". At the first document that does not parse it
+// returns the documents before it and an error naming it (counted from 0):
+// tests of real manifests still use those.
 func JSONDocuments(data []byte) ([][]byte, error) {
 	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 	var docs [][]byte
@@ -60,11 +63,11 @@ func JSONDocuments(data []byte) ([][]byte, error) {
 			return docs, nil
 		}
 		if err != nil {
-			return nil, err
+			return docs, fmt.Errorf("document %d: %w", len(docs), err)
 		}
 		j, err := yaml.YAMLToJSON(doc)
 		if err != nil {
-			return nil, err
+			return docs, fmt.Errorf("document %d: %w", len(docs), err)
 		}
 		docs = append(docs, j)
 	}
