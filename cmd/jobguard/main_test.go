@@ -312,7 +312,7 @@ func TestRBACSuggest(t *testing.T) {
 		}
 	}
 
-	seed, _ := os.ReadFile("testdata/seeds/000-restart-cronjob.yaml")
+	seed := readFile(t, "testdata/seeds/000-restart-cronjob.yaml")
 	cronjob, _, _ := strings.Cut(string(seed), "\n---\n")
 	cronjob = strings.Replace(cronjob, "serviceAccountName: default", "serviceAccountName: restart-cronjob", 1)
 	dir := t.TempDir()
