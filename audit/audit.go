@@ -129,12 +129,7 @@ type task struct {
 // not served) is an input error in the report, named after the kind, and the others are still
 // audited; only a failing engine or a cancelled ctx returns an error.
 func (a *Auditor) Audit(ctx context.Context) (*lint.Report, error) {
-	report := &lint.Report{Cluster: a.cluster}
-	for _, r := range a.engine.Rules() {
-		if a.engine.Enabled(r.ID) {
-			report.Rules = append(report.Rules, r)
-		}
-	}
+	report := &lint.Report{Cluster: a.cluster, Rules: a.engine.EnabledRules()}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 

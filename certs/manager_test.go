@@ -232,7 +232,7 @@ func TestNewValidatesOptions(t *testing.T) {
 	if o.ServiceNamespace != "n" || o.ClusterDomain != "cluster.local" ||
 		o.CertDir != filepath.Join(os.TempDir(), "k8s-webhook-server", "serving-certs") ||
 		o.CertName != "tls.crt" || o.KeyName != "tls.key" ||
-		o.CAValidity != DefaultCAValidity || o.CertValidity != DefaultCertValidity ||
+		o.CAValidity != 10*365*24*time.Hour || o.CertValidity != 365*24*time.Hour ||
 		o.CheckInterval != time.Hour || o.RetryInterval != 10*time.Second || o.RolloverGracePeriod != 2*time.Hour ||
 		o.Now == nil || o.Logger.GetSink() == nil {
 		t.Errorf("defaults not applied: %+v", o)

@@ -131,11 +131,15 @@ func TestUnknownRuleNamesLine(t *testing.T) {
 func TestFindWalksUp(t *testing.T) {
 	root := t.TempDir()
 	deep := filepath.Join(root, "a", "b")
-	os.MkdirAll(deep, 0o755)
+	if err := os.MkdirAll(deep, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if got, _ := Find(deep); got != "" {
 		t.Fatalf("found %s in an empty tree", got)
 	}
-	os.WriteFile(filepath.Join(root, ".jobguard.yaml"), []byte("{}"), 0o644)
+	if err := os.WriteFile(filepath.Join(root, ".jobguard.yaml"), []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if got, _ := Find(deep); got != filepath.Join(root, ".jobguard.yaml") {
 		t.Errorf("Find = %q", got)
 	}

@@ -283,11 +283,7 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 			store.close() // an error or a cancellation
 		}
 	}()
-	for _, r := range l.engine.Rules() {
-		if l.engine.Enabled(r.ID) {
-			report.Rules = append(report.Rules, r)
-		}
-	}
+	report.Rules = l.engine.EnabledRules()
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

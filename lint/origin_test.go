@@ -311,9 +311,13 @@ func TestUnfixable(t *testing.T) {
 	l := New(sharedEngine)
 	all := func(policies.Finding) bool { return true }
 	kustomization := t.TempDir()
-	os.WriteFile(filepath.Join(kustomization, "kustomization.yaml"), []byte("namespace: batch\nresources: [job.yaml]\n"), 0o644)
-	os.WriteFile(filepath.Join(kustomization, "job.yaml"), []byte("apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: once\nspec:\n  activeDeadlineSeconds: 60\n"+
-		"  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: busybox:1.36}]\n"), 0o644)
+	if err := os.WriteFile(filepath.Join(kustomization, "kustomization.yaml"), []byte("namespace: batch\nresources: [job.yaml]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(kustomization, "job.yaml"), []byte("apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: once\nspec:\n  activeDeadlineSeconds: 60\n"+
+		"  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: busybox:1.36}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		dir  string
 		want []string

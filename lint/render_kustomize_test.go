@@ -68,8 +68,12 @@ func TestBuildKustomizationAppliesTheOverlay(t *testing.T) {
 // still gets them, and only them.
 func TestBuildKustomizationKeepsAskedAnnotations(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte("buildMetadata: [originAnnotations]\nnamespace: x\nresources: [job.yaml]\n"), 0o644)
-	os.WriteFile(filepath.Join(dir, "job.yaml"), []byte("apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\n"), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte("buildMetadata: [originAnnotations]\nnamespace: x\nresources: [job.yaml]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "job.yaml"), []byte("apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: j\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	objs, _, errs := buildKustomization(dir)
 	if len(errs) > 0 || len(objs) != 1 {
 		t.Fatalf("objects %d, errors %v", len(objs), errs)
@@ -82,7 +86,9 @@ func TestBuildKustomizationKeepsAskedAnnotations(t *testing.T) {
 
 func TestBuildKustomizationError(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte("resources:\n  - missing.yaml\n"), 0o644)
+	if err := os.WriteFile(filepath.Join(dir, "kustomization.yaml"), []byte("resources:\n  - missing.yaml\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	report := lintPaths(t, []string{dir})
 	if len(report.InputErrors) != 1 {
 		t.Fatalf("input errors = %v, want one", report.InputErrors)

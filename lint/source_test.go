@@ -161,7 +161,9 @@ func TestFilesLeavesOutPatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	copied := filepath.Join(dir, "schedule.yaml")
-	os.WriteFile(copied, data, 0o644)
+	if err := os.WriteFile(copied, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if files, _ := Files([]string{dir}); !slices.Equal(files, []string{copied}) {
 		t.Errorf("Files = %v, want %s", files, copied)
 	}

@@ -33,32 +33,27 @@ var cronCheck = &rego.Function{
 	),
 }
 
-var timeZoneErrors = &rego.Function{
-	Name:        "jobguard.k8s.time_zone_errors",
-	Description: "Returns the API server's reasons to reject a CronJob spec.timeZone, using the embedded IANA database.",
-	Decl: types.NewFunction(
-		types.Args(types.Named("zone", types.S).Description("the spec.timeZone value")),
-		types.Named("errors", stringList).Description("empty when the zone is valid"),
-	),
+// stringCheck declares a builtin that takes one string and returns the API server's reasons to
+// reject it, empty when it is valid (stringsBuiltin implements it).
+func stringCheck(name, description string, arg *types.NamedType, result string) *rego.Function {
+	return &rego.Function{
+		Name:        name,
+		Description: description,
+		Decl:        types.NewFunction(types.Args(arg), types.Named("errors", stringList).Description(result)),
+	}
 }
 
-var dns1123LabelErrors = &rego.Function{
-	Name:        "jobguard.k8s.dns1123_label_errors",
-	Description: "Returns the API server's reasons why a value is not an RFC 1123 label (namespaces, container names).",
-	Decl: types.NewFunction(
-		types.Args(types.Named("value", types.S).Description("the name to check")),
-		types.Named("errors", stringList).Description("empty when the value is valid"),
-	),
-}
-
-var dns1123SubdomainErrors = &rego.Function{
-	Name:        "jobguard.k8s.dns1123_subdomain_errors",
-	Description: "Returns the API server's reasons why a value is not an RFC 1123 subdomain (Job and CronJob names).",
-	Decl: types.NewFunction(
-		types.Args(types.Named("value", types.S).Description("the name to check")),
-		types.Named("errors", stringList).Description("empty when the value is valid"),
-	),
-}
+var (
+	timeZoneErrors = stringCheck("jobguard.k8s.time_zone_errors",
+		"Returns the API server's reasons to reject a CronJob spec.timeZone, using the embedded IANA database.",
+		types.Named("zone", types.S).Description("the spec.timeZone value"), "empty when the zone is valid")
+	dns1123LabelErrors = stringCheck("jobguard.k8s.dns1123_label_errors",
+		"Returns the API server's reasons why a value is not an RFC 1123 label (namespaces, container names).",
+		types.Named("value", types.S).Description("the name to check"), "empty when the value is valid")
+	dns1123SubdomainErrors = stringCheck("jobguard.k8s.dns1123_subdomain_errors",
+		"Returns the API server's reasons why a value is not an RFC 1123 subdomain (Job and CronJob names).",
+		types.Named("value", types.S).Description("the name to check"), "empty when the value is valid")
+)
 
 var kubectlAnalyze = &rego.Function{
 	Name: "jobguard.kubectl.analyze",
@@ -169,16 +164,12 @@ var (
 			"name, all keys and values together at most 256 KiB) and returns what it rejects.",
 		Decl: types.NewFunction(types.Args(types.Named("annotations", types.A)), types.Named("errors", mapErrorsType)),
 	}
-	portNameErrors = &rego.Function{
-		Name:        "jobguard.k8s.port_name_errors",
-		Description: "Returns the API server's reasons to reject a container port name (an IANA service name: at most 15 lowercase alphanumerics or '-', with a letter).",
-		Decl:        types.NewFunction(types.Args(types.Named("name", types.S)), types.Named("errors", stringList).Description("empty when valid")),
-	}
-	envVarNameErrors = &rego.Function{
-		Name:        "jobguard.k8s.env_var_name_errors",
-		Description: "Returns the API server's reasons to reject an environment variable name (RelaxedEnvironmentVariableValidation, GA and locked on since 1.34: printable ASCII but '=').",
-		Decl:        types.NewFunction(types.Args(types.Named("name", types.S)), types.Named("errors", stringList).Description("empty when valid")),
-	}
+	portNameErrors = stringCheck("jobguard.k8s.port_name_errors",
+		"Returns the API server's reasons to reject a container port name (an IANA service name: at most 15 lowercase alphanumerics or '-', with a letter).",
+		types.Named("name", types.S), "empty when valid")
+	envVarNameErrors = stringCheck("jobguard.k8s.env_var_name_errors",
+		"Returns the API server's reasons to reject an environment variable name (RelaxedEnvironmentVariableValidation, GA and locked on since 1.34: printable ASCII but '=').",
+		types.Named("name", types.S), "empty when valid")
 )
 
 var mapErrorsType = types.NewArray(nil, types.NewObject([]*types.StaticProperty{
@@ -195,13 +186,13 @@ type builtin struct {
 
 var builtins = []builtin{
 	{cronCheck, rego.Function1(cronCheck, builtinCronCheck)},
-	{timeZoneErrors, rego.Function1(timeZoneErrors, stringsBuiltin(timeZoneErrors, TimeZoneErrors))},
-	{dns1123LabelErrors, rego.Function1(dns1123LabelErrors, stringsBuiltin(dns1123LabelErrors, validation.IsDNS1123Label))},
-	{dns1123SubdomainErrors, rego.Function1(dns1123SubdomainErrors, stringsBuiltin(dns1123SubdomainErrors, validation.IsDNS1123Subdomain))},
+	stringsBuiltin(timeZoneErrors, TimeZoneErrors),
+	stringsBuiltin(dns1123LabelErrors, validation.IsDNS1123Label),
+	stringsBuiltin(dns1123SubdomainErrors, validation.IsDNS1123Subdomain),
 	{labelsErrors, rego.Function1(labelsErrors, builtinLabelsErrors)},
 	{annotationsErrors, rego.Function1(annotationsErrors, builtinAnnotationsErrors)},
-	{portNameErrors, rego.Function1(portNameErrors, stringsBuiltin(portNameErrors, validation.IsValidPortName))},
-	{envVarNameErrors, rego.Function1(envVarNameErrors, stringsBuiltin(envVarNameErrors, validation.IsRelaxedEnvVarName))},
+	stringsBuiltin(portNameErrors, validation.IsValidPortName),
+	stringsBuiltin(envVarNameErrors, validation.IsRelaxedEnvVarName),
 	{decodeErrors, rego.Function1(decodeErrors, builtinDecodeErrors)},
 	{selectorMatches, rego.Function2(selectorMatches, builtinSelectorMatches)},
 	{kubectlAnalyze, rego.Function3(kubectlAnalyze, builtinKubectlAnalyze)},
@@ -249,15 +240,15 @@ func builtinCronCheck(_ rego.BuiltinContext, schedule *ast.Term) (*ast.Term, err
 
 var cronCache = memo.New[*ast.Term](4096)
 
-// stringsBuiltin adapts a func(string) []string check to a one-argument builtin.
-func stringsBuiltin(decl *rego.Function, check func(string) []string) rego.Builtin1 {
-	return func(_ rego.BuiltinContext, op *ast.Term) (*ast.Term, error) {
+// stringsBuiltin implements a stringCheck declaration with a func(string) []string check.
+func stringsBuiltin(decl *rego.Function, check func(string) []string) builtin {
+	return builtin{decl, rego.Function1(decl, func(_ rego.BuiltinContext, op *ast.Term) (*ast.Term, error) {
 		s, err := stringOperand(decl, op, 1)
 		if err != nil {
 			return nil, err
 		}
 		return stringsTerm(check(s)), nil
-	}
+	})}
 }
 
 func stringOperand(decl *rego.Function, t *ast.Term, pos int) (string, error) {

@@ -359,6 +359,17 @@ func (e *Engine) Rule(id string) *Rule { return e.byID[id] }
 // Enabled reports whether a rule is loaded and not disabled.
 func (e *Engine) Enabled(id string) bool { return e.byID[id] != nil && !e.opts.disabled[id] }
 
+// EnabledRules returns the metadata of the rules that run, in Rules' order: what a report lists.
+func (e *Engine) EnabledRules() []*Rule {
+	var rules []*Rule
+	for _, r := range e.rules {
+		if e.Enabled(r.ID) {
+			rules = append(rules, r)
+		}
+	}
+	return rules
+}
+
 // Checks reports whether an enabled rule checks objects of this apiVersion and kind; lint counts
 // the others as skipped.
 func (e *Engine) Checks(apiVersion, kind string) bool {

@@ -3,6 +3,7 @@ package policies_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -122,6 +123,19 @@ func TestOptions(t *testing.T) {
 	}
 	if engine.Enabled("job-missing-active-deadline") {
 		t.Error("disabled rule reported enabled")
+	}
+	var want []string
+	for _, r := range engine.Rules() {
+		if r.ID != "job-missing-active-deadline" {
+			want = append(want, r.ID)
+		}
+	}
+	var got []string
+	for _, r := range engine.EnabledRules() {
+		got = append(got, r.ID)
+	}
+	if !slices.Equal(got, want) || len(want) != len(engine.Rules())-1 {
+		t.Errorf("EnabledRules = %v, want every rule but job-missing-active-deadline, in order", got)
 	}
 }
 

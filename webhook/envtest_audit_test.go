@@ -48,19 +48,7 @@ func envtestBackgroundAudit(t *testing.T, ec *envtestCluster) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	never := &batchv1.CronJob{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "never"},
-		Spec: batchv1.CronJobSpec{
-			Schedule: "0 0 30 2 *", ConcurrencyPolicy: batchv1.ForbidConcurrent, StartingDeadlineSeconds: ptr.To[int64](100),
-			JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{
-				ActiveDeadlineSeconds: ptr.To[int64](60),
-				Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
-					RestartPolicy: corev1.RestartPolicyNever,
-					Containers:    []corev1.Container{{Name: "c", Image: "busybox:1.36"}},
-				}},
-			}},
-		},
-	}
+	never := testkit.NeverFiresCronJob(ns, "never")
 	latest := &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "latest"},
 		Spec: batchv1.JobSpec{

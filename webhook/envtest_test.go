@@ -22,14 +22,12 @@ package webhook_test
 //	              metrics, PolicyReports written, updated and cleaned
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
@@ -56,16 +54,15 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
-	"sigs.k8s.io/yaml"
 
 	"github.com/jobguard/jobguard/config"
+	"github.com/jobguard/jobguard/internal/testkit"
 	"github.com/jobguard/jobguard/policies"
 	"github.com/jobguard/jobguard/webhook"
 )
@@ -505,22 +502,10 @@ func envtestParseDocs(path string) ([]envtestDoc, error) {
 		return nil, err
 	}
 	rel := strings.TrimPrefix(filepath.ToSlash(path), "../")
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	raw, parseErr := testkit.JSONDocuments(data)
 	var docs []envtestDoc
-	for i := 0; ; i++ {
-		raw, err := r.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return docs, fmt.Errorf("%s: document %d: %w", rel, i, err)
-		}
-		js, err := yaml.YAMLToJSON(raw)
-		if err != nil {
-			return docs, fmt.Errorf("%s: document %d: %w", rel, i, err)
-		}
+	for _, js := range raw {
 		if s := string(bytes.TrimSpace(js)); s == "null" || s == "" {
-			i--
 			continue
 		}
 		var list struct {
@@ -536,6 +521,9 @@ func envtestParseDocs(path string) ([]envtestDoc, error) {
 			continue
 		}
 		docs = append(docs, envtestDoc{File: rel, Index: len(docs), JSON: js})
+	}
+	if parseErr != nil {
+		return docs, fmt.Errorf("%s: %w", rel, parseErr)
 	}
 	return docs, nil
 }

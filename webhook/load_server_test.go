@@ -20,6 +20,7 @@ import (
 
 	"github.com/jobguard/jobguard/certs"
 	"github.com/jobguard/jobguard/hack/loadgen/load"
+	"github.com/jobguard/jobguard/internal/testkit"
 	"github.com/jobguard/jobguard/webhook"
 )
 
@@ -32,17 +33,6 @@ type loadServer struct {
 	CertDir string
 	Bundle  *certs.Bundle // the certificate it started with
 	Roots   *x509.CertPool
-}
-
-// loadFreeAddr returns a loopback address with a port free a moment ago.
-func loadFreeAddr(tb testing.TB) string {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // loadStart starts a Server with opts on a free 127.0.0.1 port with a certificate from
@@ -59,7 +49,7 @@ func loadStart(tb testing.TB, opts webhook.Options) *loadServer {
 	if err := bundle.WriteDir(certDir); err != nil {
 		tb.Fatal(err)
 	}
-	opts.Addr, opts.CertDir = loadFreeAddr(tb), certDir
+	opts.Addr, opts.CertDir = testkit.FreeAddr(tb), certDir
 	if opts.HealthAddr == "" {
 		opts.HealthAddr = webhook.Disabled
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jobguard/jobguard/hack/loadgen/load"
+	"github.com/jobguard/jobguard/internal/testkit"
 )
 
 // TestSIGTERMUnderLoad builds cmd/jobguard, starts `jobguard serve --shutdown-drain 1500ms` on
@@ -80,7 +81,7 @@ func TestSIGTERMUnderLoad(t *testing.T) {
 	}
 	defer logFile.Close()
 
-	addr, healthAddr := loadFreeAddr(t), loadFreeAddr(t)
+	addr, healthAddr := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	const drain = 1500 * time.Millisecond
 	serve := exec.Command(bin, "serve", "--addr", addr, "--health-addr", healthAddr, "--metrics-addr", "0",
 		"--cert-dir", certDir, "--config", cfg, "--shutdown-drain", drain.String())

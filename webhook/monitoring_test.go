@@ -26,25 +26,12 @@ func TestMonitoringUsesExportedMetrics(t *testing.T) {
 	}
 
 	var exprs []string
-	data, err := os.ReadFile("../deploy/helm/jobguard/files/grafana-dashboard.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dashboard struct {
-		Panels []struct {
-			Title   string
-			Targets []struct{ Expr string }
-		}
-	}
-	if err := json.Unmarshal(data, &dashboard); err != nil {
-		t.Fatalf("the dashboard is not JSON: %v", err)
-	}
-	for _, p := range dashboard.Panels {
+	for _, p := range readDashboard(t).Panels {
 		for _, target := range p.Targets {
 			exprs = append(exprs, "panel "+p.Title+": "+target.Expr)
 		}
 	}
-	data, err = os.ReadFile("../deploy/helm/jobguard/files/prometheus-rules.yaml")
+	data, err := os.ReadFile("../deploy/helm/jobguard/files/prometheus-rules.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,22 +159,9 @@ func TestDashboardSplitsExistingFindings(t *testing.T) {
 		t.Fatalf("jobguard_rule_findings_total has no existing label: %v", labels)
 	}
 
-	data, err := os.ReadFile("../deploy/helm/jobguard/files/grafana-dashboard.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var dashboard struct {
-		Panels []struct {
-			Title   string
-			Targets []struct{ Expr string }
-		}
-	}
-	if err := json.Unmarshal(data, &dashboard); err != nil {
-		t.Fatal(err)
-	}
 	by := regexp.MustCompile(`\bby \(([^)]*)\)`)
 	panels := 0
-	for _, p := range dashboard.Panels {
+	for _, p := range readDashboard(t).Panels {
 		for _, target := range p.Targets {
 			if !strings.Contains(target.Expr, "jobguard_rule_findings_total") {
 				continue
@@ -214,4 +188,26 @@ func TestDashboardSplitsExistingFindings(t *testing.T) {
 	if panels == 0 {
 		t.Fatal("no panel shows jobguard_rule_findings_total")
 	}
+}
+
+// grafanaDashboard is the part of the Helm chart's Grafana dashboard the tests read: each
+// panel's title and queries.
+type grafanaDashboard struct {
+	Panels []struct {
+		Title   string
+		Targets []struct{ Expr string }
+	}
+}
+
+func readDashboard(t *testing.T) grafanaDashboard {
+	t.Helper()
+	data, err := os.ReadFile("../deploy/helm/jobguard/files/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d grafanaDashboard
+	if err := json.Unmarshal(data, &d); err != nil {
+		t.Fatalf("the dashboard is not JSON: %v", err)
+	}
+	return d
 }

@@ -3,15 +3,11 @@ package webhook_test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	admissionv1 "k8s.io/api/admission/v1"
-
-	"github.com/jobguard/jobguard/webhook"
 )
 
 // A change that only makes an object safer never denies, even with every rule enforced:
@@ -20,11 +16,7 @@ import (
 // the old object's.
 func TestUpdateSaferChangesNeverDeny(t *testing.T) {
 	access := &accessLog{}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, ".jobguard.yaml"), []byte("webhook:\n  mode: enforce\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s := newServerWith(t, webhook.Options{ConfigFile: filepath.Join(dir, ".jobguard.yaml"), AccessChecker: access})
+	s := enforcingServer(t, access)
 	suspended, removed := 0, 0
 	for _, obj := range reviewedFixtures(t) {
 		var m struct {

@@ -1,12 +1,8 @@
 package webhook_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -21,12 +17,12 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 	"sigs.k8s.io/yaml"
 
+	"github.com/jobguard/jobguard/internal/testkit"
 	"github.com/jobguard/jobguard/policies"
 	"github.com/jobguard/jobguard/policies/kubectl"
 	"github.com/jobguard/jobguard/policies/rbac"
@@ -236,14 +232,25 @@ func (l *accessLog) take() []string {
 	return out
 }
 
-func newServerWith(t *testing.T, opts webhook.Options) *webhook.Server {
-	t.Helper()
+func newServerWith(tb testing.TB, opts webhook.Options) *webhook.Server {
+	tb.Helper()
 	opts.Logger = slog.New(slog.DiscardHandler)
 	s, err := webhook.New(opts)
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return s
+}
+
+// enforcingServer is a webhook whose configuration enforces every rule (webhook.mode: enforce),
+// with access answering its RBAC questions: where an UPDATE that should pass must still pass.
+func enforcingServer(tb testing.TB, access policies.AccessChecker) *webhook.Server {
+	tb.Helper()
+	cfg := filepath.Join(tb.TempDir(), ".jobguard.yaml")
+	if err := os.WriteFile(cfg, []byte("webhook:\n  mode: enforce\n"), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return newServerWith(tb, webhook.Options{ConfigFile: cfg, AccessChecker: access})
 }
 
 const restartCronJob = `
@@ -396,15 +403,7 @@ func TestCronJobsJobJudgedAgainstItsTemplate(t *testing.T) {
 func FuzzUpdateMetadataOnly(f *testing.F) {
 	objs := reviewedFixtures(f)
 	access := &accessLog{}
-	cfg := "webhook:\n  mode: enforce\n"
-	dir := f.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, ".jobguard.yaml"), []byte(cfg), 0o644); err != nil {
-		f.Fatal(err)
-	}
-	s, err := webhook.New(webhook.Options{Logger: slog.New(slog.DiscardHandler), ConfigFile: filepath.Join(dir, ".jobguard.yaml"), AccessChecker: access})
-	if err != nil {
-		f.Fatal(err)
-	}
+	s := enforcingServer(f, access)
 	for i := range objs {
 		f.Add(uint16(i), []byte{0, 0, 2})                      // a label added
 		f.Add(uint16(i), []byte{1, 3, 80, 4, 2})               // old ignores cron-schedule-never-runs, the change removes that
@@ -437,19 +436,8 @@ func reviewedFixtures(tb testing.TB) [][]byte {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-		for {
-			doc, err := r.Read()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				break // a fixture of malformed input: not an object to update
-			}
-			j, err := yaml.YAMLToJSON(doc)
-			if err != nil {
-				continue
-			}
+		docs, _ := testkit.JSONDocuments(data) // a fixture of malformed input: the objects before it
+		for _, j := range docs {
 			var m struct {
 				Kind     string         `json:"kind"`
 				Metadata map[string]any `json:"metadata"`
@@ -525,11 +513,7 @@ func applyMetadataEdits(t *testing.T, obj, script []byte) []byte {
 // that changes a label gets, for which both objects are evaluated.
 func TestUnchangedUpdateAnsweredAsAChangedOne(t *testing.T) {
 	access := &accessLog{}
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, ".jobguard.yaml"), []byte("webhook:\n  mode: enforce\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	s := newServerWith(t, webhook.Options{ConfigFile: filepath.Join(dir, ".jobguard.yaml"), AccessChecker: access})
+	s := enforcingServer(t, access)
 	for _, obj := range reviewedFixtures(t) {
 		written := edit(t, obj, func(m map[string]any) {
 			meta := m["metadata"].(map[string]any)

@@ -86,17 +86,9 @@ func runAudit(cmd *cobra.Command, f auditFlags) error {
 	if f.allNamespaces && cmd.Flags().Changed("namespace") {
 		return &exitError{exitUsage, fmt.Errorf("-n/--namespace and -A/--all-namespaces cannot be given together")}
 	}
-	cfg, err := loadConfig(f.config)
-	if err != nil {
-		return &exitError{exitUsage, err}
-	}
-	threshold, err := failThreshold(cmd, f.failOn, cfg)
+	cfg, threshold, color, err := reportSettings(cmd, f.config, f.failOn, f.color)
 	if err != nil {
 		return err
-	}
-	color, err := useColor(f.color, cmd.OutOrStdout())
-	if err != nil {
-		return &exitError{exitUsage, err}
 	}
 	specs, err := output.ParseSpecs(f.outputs)
 	if err != nil {
@@ -151,16 +143,7 @@ func runAudit(cmd *cobra.Command, f auditFlags) error {
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
-	if err := output.WriteAll(specs, cmd.OutOrStdout(), report, output.Options{Color: color, Version: buildVersion()}); err != nil {
-		return &exitError{exitUsage, err}
-	}
-	switch {
-	case len(report.InputErrors) > 0:
-		return &exitError{code: exitUsage}
-	case threshold != "" && atOrAbove(report.Count(), threshold) > 0:
-		return &exitError{code: exitFindings}
-	}
-	return nil
+	return writeReport(cmd, specs, report, output.Options{Color: color, Version: buildVersion()}, threshold)
 }
 
 // clusterName is how the report names the cluster: the context used, else the server's URL.

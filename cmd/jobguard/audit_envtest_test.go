@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 
+	"github.com/jobguard/jobguard/internal/testkit"
 	"github.com/jobguard/jobguard/lint/output"
 )
 
@@ -62,19 +62,7 @@ func TestEnvtestAuditCommand(t *testing.T) {
 	ctx := context.Background()
 	for _, o := range []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-a"}},
-		&batchv1.CronJob{
-			ObjectMeta: metav1.ObjectMeta{Namespace: "team-a", Name: "leap"},
-			Spec: batchv1.CronJobSpec{
-				Schedule: "0 0 30 2 *", ConcurrencyPolicy: batchv1.ForbidConcurrent, StartingDeadlineSeconds: ptr.To[int64](100),
-				JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{
-					ActiveDeadlineSeconds: ptr.To[int64](60),
-					Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
-						RestartPolicy: corev1.RestartPolicyNever,
-						Containers:    []corev1.Container{{Name: "c", Image: "busybox:1.36"}},
-					}},
-				}},
-			},
-		},
+		testkit.NeverFiresCronJob("team-a", "leap"),
 	} {
 		if err := c.Create(ctx, o); err != nil {
 			t.Fatal(err)

@@ -116,17 +116,9 @@ limit to trade memory for speed.`,
 }
 
 func runLint(cmd *cobra.Command, stdin io.Reader, args []string, f lintFlags) error {
-	cfg, err := loadConfig(f.config)
-	if err != nil {
-		return &exitError{exitUsage, err}
-	}
-	threshold, err := failThreshold(cmd, f.failOn, cfg)
+	cfg, threshold, color, err := reportSettings(cmd, f.config, f.failOn, f.color)
 	if err != nil {
 		return err
-	}
-	color, err := useColor(f.color, cmd.OutOrStdout())
-	if err != nil {
-		return &exitError{exitUsage, err}
 	}
 	minSeverity, err := policies.ParseSeverity(f.severity)
 	if err != nil {
@@ -190,6 +182,30 @@ func runLint(cmd *cobra.Command, stdin io.Reader, args []string, f lintFlags) er
 		fmt.Fprintln(cmd.ErrOrStderr(), "jobguard:", msg)
 	}
 	opts := output.Options{Color: color, Version: buildVersion(), Verbose: f.verbose, Quiet: f.quiet, MinSeverity: minSeverity, ScreenLines: screenLines(cmd.OutOrStdout())}
+	return writeReport(cmd, specs, report, opts, threshold)
+}
+
+// reportSettings reads what lint and audit both start from: the configuration (--config, else
+// the nearest .jobguard.yaml), the --fail-on threshold it may set, and whether to colour.
+func reportSettings(cmd *cobra.Command, configPath, failOn, colorMode string) (*config.Config, policies.Severity, bool, error) {
+	cfg, err := loadConfig(configPath)
+	if err != nil {
+		return nil, "", false, &exitError{exitUsage, err}
+	}
+	threshold, err := failThreshold(cmd, failOn, cfg)
+	if err != nil {
+		return nil, "", false, err
+	}
+	color, err := useColor(colorMode, cmd.OutOrStdout())
+	if err != nil {
+		return nil, "", false, &exitError{exitUsage, err}
+	}
+	return cfg, threshold, color, nil
+}
+
+// writeReport writes the report of lint or audit to every -o and gives the exit code: 2 when an
+// input could not be read or checked, else 1 when a finding is at or above threshold.
+func writeReport(cmd *cobra.Command, specs []output.Spec, report *lint.Report, opts output.Options, threshold policies.Severity) error {
 	if err := output.WriteAll(specs, cmd.OutOrStdout(), report, opts); err != nil {
 		return &exitError{exitUsage, err}
 	}

@@ -111,9 +111,9 @@ func TestExitCodes(t *testing.T) {
 
 func TestLintUnparsableFileStillLintsTheRest(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "a-broken.yaml"), []byte("apiVersion: batch/v1\nkind: Job\nmetadata:\n\tname: x\n"), 0o644)
-	bad, _ := os.ReadFile("../../testdata/job-restart-policy/bad.yaml")
-	os.WriteFile(filepath.Join(dir, "b-jobs.yaml"), bad, 0o644)
+	writeFile(t, filepath.Join(dir, "a-broken.yaml"), []byte("apiVersion: batch/v1\nkind: Job\nmetadata:\n\tname: x\n"))
+	bad := readFile(t, "../../testdata/job-restart-policy/bad.yaml")
+	writeFile(t, filepath.Join(dir, "b-jobs.yaml"), bad)
 	code, out, _ := jobguard(t, "", "lint", "--color", "never", dir)
 	if code != exitUsage {
 		t.Errorf("exit %d, want %d (an input could not be parsed)", code, exitUsage)
@@ -209,12 +209,14 @@ func TestReadmeRuleTable(t *testing.T) {
 
 func TestLintConfig(t *testing.T) {
 	dir := t.TempDir()
-	bad, _ := os.ReadFile("../../testdata/job-restart-policy/bad.yaml")
-	os.MkdirAll(filepath.Join(dir, "vendor"), 0o755)
-	os.WriteFile(filepath.Join(dir, "vendor", "jobs.yaml"), bad, 0o644)
-	os.WriteFile(filepath.Join(dir, "jobs.yaml"), bad, 0o644)
+	bad := readFile(t, "../../testdata/job-restart-policy/bad.yaml")
+	if err := os.MkdirAll(filepath.Join(dir, "vendor"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "vendor", "jobs.yaml"), bad)
+	writeFile(t, filepath.Join(dir, "jobs.yaml"), bad)
 	cfg := filepath.Join(dir, ".jobguard.yaml")
-	os.WriteFile(cfg, []byte("lint:\n  ignorePaths: [\"vendor/**\"]\n  failOn: none\nrules:\n  job-restart-policy:\n    severity: warning\n"), 0o644)
+	writeFile(t, cfg, []byte("lint:\n  ignorePaths: [\"vendor/**\"]\n  failOn: none\nrules:\n  job-restart-policy:\n    severity: warning\n"))
 
 	code, out, errOut := jobguard(t, "", "lint", "--config", cfg, "--color", "never", dir)
 	if code != exitOK {
@@ -230,14 +232,14 @@ func TestLintConfig(t *testing.T) {
 		t.Errorf("--fail-on should override the config: exit %d", code)
 	}
 
-	os.WriteFile(cfg, []byte("rules:\n  job-restart-policy:\n    severty: warning\n"), 0o644)
+	writeFile(t, cfg, []byte("rules:\n  job-restart-policy:\n    severty: warning\n"))
 	code, _, errOut = jobguard(t, "", "lint", "--config", cfg, dir)
 	if code != exitUsage || !strings.Contains(errOut, "line 3: unknown key severty") {
 		t.Errorf("exit %d, stderr %q; want 2 and the key with its line", code, errOut)
 	}
 
 	// Discovery: the nearest .jobguard.yaml above the working directory.
-	os.WriteFile(cfg, []byte("rules:\n  job-restart-policy:\n    enabled: false\n"), 0o644)
+	writeFile(t, cfg, []byte("rules:\n  job-restart-policy:\n    enabled: false\n"))
 	t.Chdir(filepath.Join(dir, "vendor"))
 	if code, out, _ := jobguard(t, "", "lint", "jobs.yaml"); code != exitOK || strings.Contains(out, "job-restart-policy") {
 		t.Errorf("discovered config not applied: exit %d\n%s", code, out)
@@ -310,12 +312,12 @@ func TestRBACSuggest(t *testing.T) {
 		}
 	}
 
-	seed, _ := os.ReadFile("testdata/seeds/000-restart-cronjob.yaml")
+	seed := readFile(t, "testdata/seeds/000-restart-cronjob.yaml")
 	cronjob, _, _ := strings.Cut(string(seed), "\n---\n")
 	cronjob = strings.Replace(cronjob, "serviceAccountName: default", "serviceAccountName: restart-cronjob", 1)
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "cronjob.yaml"), []byte(cronjob), 0o644)
-	os.WriteFile(filepath.Join(dir, "rbac.yaml"), []byte(got), 0o644)
+	writeFile(t, filepath.Join(dir, "cronjob.yaml"), []byte(cronjob))
+	writeFile(t, filepath.Join(dir, "rbac.yaml"), []byte(got))
 	_, out, _ := jobguard(t, "", "lint", "--fail-on", "none", "--color", "never", dir)
 	if strings.Contains(out, " rbac-") {
 		t.Errorf("the suggested RBAC draws RBAC findings:\n%s", out)
@@ -378,14 +380,14 @@ subjects: [{kind: ServiceAccount, name: deployer, namespace: team}]
 	}
 	for i, tt := range tests {
 		file := filepath.Join(dir, fmt.Sprintf("job-%d.yaml", i))
-		os.WriteFile(file, []byte(job(tt.image)), 0o644)
+		writeFile(t, file, []byte(job(tt.image)))
 		args := []string{"rbac", "suggest", "--config", filepath.Join(dir, "none.yaml"), file}
 		lintArgs := []string{"lint", "--config", filepath.Join(dir, "none.yaml"), "--color", "never", "--fail-on", "none", file + ".rbac.yaml"}
 		if tt.kubeVersion != "" {
 			args = append(args[:2], append([]string{"--kube-version", tt.kubeVersion}, args[2:]...)...)
 			lintArgs = append(lintArgs[:1], append([]string{"--kube-version", tt.kubeVersion}, lintArgs[1:]...)...)
 		}
-		os.WriteFile(filepath.Join(dir, "none.yaml"), []byte(tt.config+"\n"), 0o644)
+		writeFile(t, filepath.Join(dir, "none.yaml"), []byte(tt.config+"\n"))
 		code, out, errOut := jobguard(t, "", args...)
 		if code != exitOK {
 			t.Fatalf("%s: exit %d: %s", tt.image, code, errOut)
@@ -393,7 +395,7 @@ subjects: [{kind: ServiceAccount, name: deployer, namespace: team}]
 		if strings.Contains(out, listGranted) != tt.lists || !strings.Contains(out, tt.note) {
 			t.Errorf("%s, --kube-version %q, config %s: want list granted %v and %q:\n%s", tt.image, tt.kubeVersion, tt.config, tt.lists, tt.note, out)
 		}
-		os.WriteFile(file+".rbac.yaml", []byte(job(tt.image)+rbacWithoutList), 0o644)
+		writeFile(t, file+".rbac.yaml", []byte(job(tt.image)+rbacWithoutList))
 		_, out, errOut = jobguard(t, "", lintArgs...)
 		insufficient := strings.Contains(out, "error rbac-insufficient: `kubectl rollout status deployment/web -n team` needs list on deployments")
 		if insufficient != tt.lists {

@@ -4,39 +4,21 @@ import (
 	"bytes"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"golang.org/x/term"
 
+	"github.com/jobguard/jobguard/internal/testkit"
 	"github.com/jobguard/jobguard/lint"
 )
-
-// lockedBuffer is a bytes.Buffer the progress goroutine and the test may share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func TestProgressShowsCountsThenErasesItself(t *testing.T) {
 	var p lint.Progress
 	p.Files.Store(40)
 	p.FilesRead.Store(12)
 	p.Evaluated.Store(300)
-	var w lockedBuffer
+	var w testkit.SyncBuffer // the progress goroutine and the test share it
 	stop := showProgress(&w, &p, 0, time.Millisecond)
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(w.String(), "12/40 files read, 300 objects evaluated") && time.Now().Before(deadline) {
@@ -50,7 +32,7 @@ func TestProgressShowsCountsThenErasesItself(t *testing.T) {
 }
 
 func TestProgressSilentForQuickRuns(t *testing.T) {
-	var w lockedBuffer
+	var w testkit.SyncBuffer // the progress goroutine and the test share it
 	stop := showProgress(&w, &lint.Progress{}, time.Hour, time.Millisecond)
 	stop()
 	if w.String() != "" {

@@ -47,8 +47,10 @@ func TestGoldenReport(t *testing.T) {
 func TestCustomRuleFailingOnOneObject(t *testing.T) {
 	dir := t.TempDir()
 	policy := filepath.Join(dir, "policy")
-	os.Mkdir(policy, 0o755)
-	os.WriteFile(filepath.Join(policy, "owner.rego"), []byte(`# METADATA
+	if err := os.Mkdir(policy, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(policy, "owner.rego"), []byte(`# METADATA
 # title: Jobs name their owner
 # description: An owner label.
 # custom:
@@ -67,9 +69,9 @@ owner := "two" if input.object.metadata.name == "broken"
 deny contains result.fail(sprintf("no owner label (owner %s)", [owner]), ["metadata"]) if {
 	not input.object.metadata.labels.owner
 }
-`), 0o644)
+`))
 	jobs := filepath.Join(dir, "jobs.yaml")
-	os.WriteFile(jobs, []byte(`apiVersion: batch/v1
+	writeFile(t, jobs, []byte(`apiVersion: batch/v1
 kind: Job
 metadata: {name: fine}
 spec: {template: {spec: {restartPolicy: Never, containers: [{name: a, image: "busybox:1.36"}]}}}
@@ -78,7 +80,7 @@ apiVersion: batch/v1
 kind: Job
 metadata: {name: broken}
 spec: {template: {spec: {restartPolicy: Always, containers: [{name: a, image: "busybox:1.36"}]}}}
-`), 0o644)
+`))
 	code, out, stderr := jobguard(t, "", "lint", "--color", "never", "--policy", policy, jobs)
 	for _, want := range []string{
 		jobs + `:6: error input: rule owner-label failed on Job broken, which it could not check: eval_conflict_error: rule data.jobguard.rules.custom.owner_label.owner produced conflicting values: "one" at ` + filepath.Join(policy, "owner.rego") + `:13 "two" at `,

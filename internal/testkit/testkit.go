@@ -1,5 +1,6 @@
 // Package testkit holds what jobguard's tests and test tools share: serving certificates for a
-// webhook on loopback, free loopback addresses, and manifests read as JSON documents.
+// webhook on loopback, free loopback addresses, manifests read as JSON documents, and objects
+// the envtest tests create.
 package testkit
 
 import (
@@ -7,12 +8,17 @@ import (
 	"bytes"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"sync"
 	"testing"
 
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/yaml"
 
 	"github.com/jobguard/jobguard/certs"
@@ -50,7 +56,9 @@ func FreeAddr(t testing.TB) string {
 }
 
 // JSONDocuments splits a YAML stream at its "---" separators, as kubectl does, and returns each
-// document as JSON; empty documents are "null".
+// document as JSON; empty documents are "null". At the first document that does not parse it
+// returns the documents before it and an error naming it (counted from 0):
+// tests of real manifests still use those.
 func JSONDocuments(data []byte) ([][]byte, error) {
 	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 	var docs [][]byte
@@ -60,13 +68,31 @@ func JSONDocuments(data []byte) ([][]byte, error) {
 			return docs, nil
 		}
 		if err != nil {
-			return nil, err
+			return docs, fmt.Errorf("document %d: %w", len(docs), err)
 		}
 		j, err := yaml.YAMLToJSON(doc)
 		if err != nil {
-			return nil, err
+			return docs, fmt.Errorf("document %d: %w", len(docs), err)
 		}
 		docs = append(docs, j)
+	}
+}
+
+// NeverFiresCronJob is a CronJob scheduled on February 30th and otherwise clean: the one finding
+// jobguard reports on it is cron-schedule-never-runs (an error), which audits look for.
+func NeverFiresCronJob(namespace, name string) *batchv1.CronJob {
+	return &batchv1.CronJob{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
+		Spec: batchv1.CronJobSpec{
+			Schedule: "0 0 30 2 *", ConcurrencyPolicy: batchv1.ForbidConcurrent, StartingDeadlineSeconds: ptr.To[int64](100),
+			JobTemplate: batchv1.JobTemplateSpec{Spec: batchv1.JobSpec{
+				ActiveDeadlineSeconds: ptr.To[int64](60),
+				Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
+					RestartPolicy: corev1.RestartPolicyNever,
+					Containers:    []corev1.Container{{Name: "c", Image: "busybox:1.36"}},
+				}},
+			}},
+		},
 	}
 }
 

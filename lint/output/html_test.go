@@ -16,7 +16,9 @@ import (
 func TestHTMLEscapesAndPlacesSource(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "job.yaml")
-	os.WriteFile(file, []byte("a: 1\nb: 2\nc: <script>alert(1)</script>\nd: 4\ne: 5\nf: 6\n"), 0o644)
+	if err := os.WriteFile(file, []byte("a: 1\nb: 2\nc: <script>alert(1)</script>\nd: 4\ne: 5\nf: 6\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	finding := func(file string, line int) policies.Finding {
 		return policies.Finding{Rule: "r", Severity: policies.SeverityWarning, Message: `name "<img onerror=x>" is bad, really`,
 			Object: policies.ObjectRef{Kind: "Job", Name: "<b>j</b>", APIVersion: "batch/v1"}, Position: policies.Position{File: file, Line: line, Column: 1}}

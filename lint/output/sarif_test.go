@@ -157,7 +157,7 @@ func TestSARIFContent(t *testing.T) {
 	}
 	run := log.Runs[0]
 	d := run.Tool.Driver
-	if d.Name != "jobguard" || d.Version != "v1.2.3" || d.InformationURI != InformationURI {
+	if d.Name != "jobguard" || d.Version != "v1.2.3" || d.InformationURI != "https://github.com/jobguard/jobguard" {
 		t.Errorf("driver: %+v", d)
 	}
 

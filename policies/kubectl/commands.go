@@ -20,6 +20,10 @@ var subjectCommands = map[string]bool{"create rolebinding": true, "create cluste
 var allNamespacesCommands = map[string]bool{"get": true, "describe": true, "delete": true,
 	"label": true, "annotate": true, "wait": true, "events": true, "top pod": true}
 
+// Commands whose --local makes them work on files only, with no request.
+var localCommands = map[string]bool{"patch": true, "label": true, "annotate": true, "set image": true,
+	"set env": true, "set resources": true, "set serviceaccount": true, "set subject": true}
+
 // handlers map each modelled command to the function adding its requests.
 var handlers = map[string]func(*mapper) error{
 	"get":                (*mapper).get,
@@ -374,9 +378,9 @@ func (m *mapper) fetchAndPatch(kinds ...string) error {
 	return m.fetchThenPatch(targets, false, nil)
 }
 
-// fetchThenPatch adds what label, annotate, the set commands and rollout restart, pause and
-// resume make of each target: a GET of the object, then a PATCH unless --list only prints it.
-// check, when given, refuses a target the command cannot change.
+// fetchThenPatch adds what label, annotate, the set commands, rollout restart, pause and
+// resume, cordon, uncordon and taint make of each target: a GET of the object, then a PATCH
+// unless --list only prints it. check, when given, refuses a target the command cannot change.
 func (m *mapper) fetchThenPatch(targets []target, list bool, check func(target) error) error {
 	for _, t := range targets {
 		if check != nil {
@@ -485,13 +489,7 @@ func orUnresolved(err error, reason string) error {
 	return unresolved("%s", reason)
 }
 
-// local reports whether the command works on files only (--local).
-func (m *mapper) local() (bool, error) { return m.c.bool("local", false) }
-
 func (m *mapper) patch() error {
-	if local, err := m.local(); local || err != nil {
-		return err
-	}
 	if !m.c.has("patch") && !m.c.has("patch-file") {
 		return unresolved("kubectl patch needs --patch or --patch-file")
 	}
@@ -536,9 +534,6 @@ func splitPairs(args []Word, colon bool) (resources, pairs []Word, err error) {
 // kubectl skips the patch when nothing changes, e.g. when an object
 // already has the label.
 func (m *mapper) label() error {
-	if local, err := m.local(); local || err != nil {
-		return err
-	}
 	resources, pairs, err := splitPairs(m.c.args, false)
 	if err != nil {
 		return err
@@ -560,9 +555,6 @@ func (m *mapper) label() error {
 // setPodTemplate maps set image, env, resources and serviceaccount: each
 // object is fetched, then patched unless nothing changes.
 func (m *mapper) setPodTemplate() error {
-	if local, err := m.local(); local || err != nil {
-		return err
-	}
 	args := m.c.args
 	switch m.c.path[1] {
 	case "serviceaccount":
@@ -606,9 +598,6 @@ func (m *mapper) setPodTemplate() error {
 }
 
 func (m *mapper) setSubject() error {
-	if local, err := m.local(); local || err != nil {
-		return err
-	}
 	targets, err := m.targets(m.c.args)
 	if err != nil {
 		return err
@@ -849,11 +838,7 @@ func (m *mapper) cordon() error {
 	if err != nil {
 		return err
 	}
-	for _, t := range targets {
-		m.fetch(t)
-		m.req("patch", nodes, t.objectName())
-	}
-	return nil
+	return m.fetchThenPatch(targets, false, nil)
 }
 
 func (m *mapper) taint() error {
@@ -873,14 +858,12 @@ func (m *mapper) taint() error {
 	if err != nil {
 		return err
 	}
-	for _, t := range targets {
+	return m.fetchThenPatch(targets, false, func(t target) error {
 		if t.t != nodes {
 			return unresolved("kubectl taint works on nodes, not %s", t.t)
 		}
-		m.fetch(t)
-		m.req("patch", nodes, t.objectName())
-	}
-	return nil
+		return nil
+	})
 }
 
 // drain cordons the node, then evicts (or deletes) its pods and waits for

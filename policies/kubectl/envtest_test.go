@@ -341,6 +341,12 @@ func (ev auditEvent) String() string {
 	return s
 }
 
+// request is the audited request as the mapping writes one, for its ResourcePath and comparisons.
+func (ev auditEvent) request() kubectl.Request {
+	o := ev.ObjectRef
+	return kubectl.Request{Verb: ev.Verb, Group: o.APIGroup, Resource: o.Resource, Subresource: o.Subresource, Name: o.Name, Namespace: o.Namespace}
+}
+
 // covers reports whether the RBAC rule for req allows the audited request.
 func covers(req kubectl.Request, ev auditEvent) bool {
 	o := ev.ObjectRef
@@ -565,7 +571,7 @@ func (r *envRun) check(t *testing.T) {
 		case slices.ContainsFunc(required, func(req kubectl.Request) bool { return covers(req, ev) }):
 			t.Errorf("with the required rules, the API server refused %s\nkubectl output:\n%s", ev, run.text)
 		case slices.ContainsFunc(optional, func(req kubectl.Request) bool { return covers(req, ev) }):
-			refused = append(refused, ev.Verb+" "+strings.TrimSuffix(ev.ObjectRef.Resource+"/"+ev.ObjectRef.Subresource, "/"))
+			refused = append(refused, ev.Verb+" "+ev.request().ResourcePath())
 		default:
 			t.Errorf("the API server refused %s, which the mapping does not list\nkubectl output:\n%s", ev, run.text)
 		}

@@ -202,7 +202,7 @@ func (r *versionsRun) check(t *testing.T) {
 		var failed []string
 		for _, k := range r.releases {
 			run := r.run(t, k.binary, k.cacheDir, cmp.Or(r.tc.runFor, removedDeadline))
-			refused := slices.ContainsFunc(run.events, func(ev auditEvent) bool { return ev.denied() && r.removedCovers(g, ev) })
+			refused := slices.ContainsFunc(run.events, func(ev auditEvent) bool { return ev.denied() && r.grantCovers(g, ev.request()) })
 			stoppedShort := !r.asFar(run)
 			needs := slices.ContainsFunc(requests[k.name], func(req kubectl.Request) bool { return !req.Optional && r.grantCovers(g, req) })
 			tolerated := ""
@@ -375,27 +375,10 @@ func (r *versionsRun) waitFor(t *testing.T, g grantRef, allowed bool) {
 	}
 }
 
-// removedCovers reports whether the audited request is one the removed grant allowed.
-func (r *versionsRun) removedCovers(g grantRef, ev auditEvent) bool {
-	role, rule := r.roles[g.role], r.roles[g.role].rules[g.rule]
-	o := ev.ObjectRef
-	resource := o.Resource
-	if o.Subresource != "" {
-		resource += "/" + o.Subresource
-	}
-	return ev.Verb == g.verb && resource == g.resource && slices.Contains(rule.APIGroups, o.APIGroup) &&
-		(len(rule.ResourceNames) == 0 || slices.Contains(rule.ResourceNames, o.Name)) &&
-		(role.namespace == "" || o.Namespace == role.namespace)
-}
-
-// grantCovers reports whether the removed grant allowed the mapped request.
+// grantCovers reports whether the removed grant allowed the request, mapped or audited.
 func (r *versionsRun) grantCovers(g grantRef, req kubectl.Request) bool {
 	role, rule := r.roles[g.role], r.roles[g.role].rules[g.rule]
-	resource := req.Resource
-	if req.Subresource != "" {
-		resource += "/" + req.Subresource
-	}
-	return req.Verb == g.verb && resource == g.resource && slices.Contains(rule.APIGroups, req.Group) &&
+	return req.Verb == g.verb && req.ResourcePath() == g.resource && slices.Contains(rule.APIGroups, req.Group) &&
 		(len(rule.ResourceNames) == 0 || slices.Contains(rule.ResourceNames, req.Name)) &&
 		(role.namespace == "" || req.Namespace == role.namespace)
 }

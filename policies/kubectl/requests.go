@@ -118,6 +118,11 @@ func (m *mapper) run(podNamespace string) error {
 	if m.dryRun, err = dryRun(c); err != nil {
 		return err
 	}
+	if localCommands[cmd] {
+		if local, err := c.bool("local", false); local || err != nil {
+			return err
+		}
+	}
 	if err := handler(m); err != nil {
 		return err
 	}

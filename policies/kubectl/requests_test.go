@@ -343,6 +343,18 @@ func TestRequests(t *testing.T) {
 			`patch pods/status "web-1" in namespace "jobs"`,
 		}, ""},
 		{`patch deploy web`, nil, `kubectl patch needs --patch or --patch-file`},
+		// --local works on the files given, with no request, before any other check.
+		{`patch -f deploy.yaml --local -p '{"spec":{"replicas":1}}' -o yaml`, nil, ""},
+		{`patch deploy web --local`, nil, ""},
+		{`label -f job.yaml --local team=a -o yaml`, nil, ""},
+		{`annotate -f job.yaml --local=true note=x -o yaml`, nil, ""},
+		{`set image -f deploy.yaml app=nginx:1.27 --local -o yaml`, nil, ""},
+		{`set subject -f binding.yaml --serviceaccount=jobs:runner --local -o yaml`, nil, ""},
+		{`label pod web-1 team=a --local=false`, []string{
+			`get pods "web-1" in namespace "jobs"`,
+			`patch pods "web-1" in namespace "jobs"`,
+		}, ""},
+		{`label pod web-1 team=a --local=$LOCAL`, nil, `--local=$LOCAL is not a literal`},
 		{`label pod web-1 app=x --overwrite`, []string{
 			`get pods "web-1" in namespace "jobs"`,
 			`patch pods "web-1" in namespace "jobs"`,
@@ -532,6 +544,11 @@ func TestRequests(t *testing.T) {
 		}, ""},
 		{`taint nodes dedicated=x:NoSchedule`, nil, `kubectl taint needs names, a selector or --all`},
 		{`taint node/node-1 dedicated-`, nil, `kubectl taint wants TYPE NAME, not node/node-1`},
+		{`taint pods web-1 dedicated=x:NoSchedule`, nil, `kubectl taint works on nodes, not pods`},
+		{`cordon -l pool=batch`, []string{
+			`list nodes (cluster-scoped)`,
+			`patch nodes (cluster-scoped)`,
+		}, ""},
 		// events and cluster-info
 		{`events`, []string{
 			`list events in namespace "jobs"`,
