@@ -1,6 +1,7 @@
 package kubectl
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -305,10 +306,7 @@ func (m *mapper) portForward() error {
 }
 
 func (m *mapper) scale() error {
-	if !m.c.has("replicas") {
-		return unresolved("kubectl scale needs --replicas")
-	}
-	targets, err := m.targets(m.c.args)
+	targets, err := m.targetsNeeding("kubectl scale needs --replicas", "replicas")
 	if err != nil {
 		return err
 	}
@@ -482,6 +480,15 @@ func (m *mapper) delete() error {
 	return nil
 }
 
+// targetsNeeding is the targets of a command that kubectl refuses without one of flags; missing
+// says so.
+func (m *mapper) targetsNeeding(missing string, flags ...string) ([]target, error) {
+	if !slices.ContainsFunc(flags, m.c.has) {
+		return nil, unresolved("%s", missing)
+	}
+	return m.targets(m.c.args)
+}
+
 func orUnresolved(err error, reason string) error {
 	if err != nil {
 		return err
@@ -490,10 +497,7 @@ func orUnresolved(err error, reason string) error {
 }
 
 func (m *mapper) patch() error {
-	if !m.c.has("patch") && !m.c.has("patch-file") {
-		return unresolved("kubectl patch needs --patch or --patch-file")
-	}
-	targets, err := m.targets(m.c.args)
+	targets, err := m.targetsNeeding("kubectl patch needs --patch or --patch-file", "patch", "patch-file")
 	if err != nil {
 		return err
 	}
