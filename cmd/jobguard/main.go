@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
 	"github.com/jobguard/jobguard/certs"
+	_ "github.com/jobguard/jobguard/internal/gctune" // first: before the other initialisers allocate
 )
 
 // Exit codes: a pipeline can tell findings from a broken run.
@@ -34,28 +34,7 @@ func (e *exitError) Error() string {
 }
 
 func main() {
-	tuneGC(os.Getenv)
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
-}
-
-// softMemoryLimit bounds the heap headroom that GOGC 400 gives (see tuneGC).
-const softMemoryLimit = 1 << 30
-
-// tuneGC sets the garbage collector for a short-lived, allocation-heavy process unless the
-// environment says otherwise. GOGC 400: a lint run allocates briefly and exits, and collecting
-// a quarter as often buys about a third more throughput (BENCHMARKS.md). A soft memory limit of
-// 1 GiB: GOGC 400 lets the heap grow to five times what survives a collection, so on a very large
-// input (300,000 objects) the process would peak at 3.4 GiB; with the limit the collector runs
-// more often past 1 GiB instead, for about a third more time on such inputs and none on ordinary
-// ones. GOMEMLIMIT, when set, replaces the limit (the webhook's Deployment sets it from the pod's
-// memory limit).
-func tuneGC(getenv func(string) string) {
-	if getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
-	}
-	if getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(softMemoryLimit)
-	}
 }
 
 // run executes the command line and returns the exit code.

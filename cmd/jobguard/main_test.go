@@ -5,10 +5,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -540,32 +538,6 @@ func TestDeployLintsClean(t *testing.T) {
 		}
 		if !strings.Contains(out, "objects from") || strings.Contains(out, " in 0 checked objects") {
 			t.Errorf("lint %s: nothing was linted: %s", args[0], out)
-		}
-	}
-}
-
-// TestTuneGC: GOGC 400 and a 1 GiB soft memory limit unless GOGC or GOMEMLIMIT say otherwise.
-func TestTuneGC(t *testing.T) {
-	gogc, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(math.MaxInt64)
-	t.Cleanup(func() { debug.SetGCPercent(gogc); debug.SetMemoryLimit(limit) })
-	for _, c := range []struct {
-		env       map[string]string
-		wantGOGC  int
-		wantLimit int64
-	}{
-		{map[string]string{}, 400, softMemoryLimit},
-		{map[string]string{"GOGC": "100"}, 100, softMemoryLimit},
-		{map[string]string{"GOMEMLIMIT": "300MiB"}, 400, math.MaxInt64},
-		{map[string]string{"GOGC": "off", "GOMEMLIMIT": "2GiB"}, 100, math.MaxInt64},
-	} {
-		debug.SetGCPercent(100)
-		debug.SetMemoryLimit(math.MaxInt64) // as the runtime starts without GOMEMLIMIT
-		tuneGC(func(k string) string { return c.env[k] })
-		if got := debug.SetGCPercent(100); got != c.wantGOGC {
-			t.Errorf("env %v: GOGC %d, want %d", c.env, got, c.wantGOGC)
-		}
-		if got := debug.SetMemoryLimit(-1); got != c.wantLimit {
-			t.Errorf("env %v: memory limit %d, want %d", c.env, got, c.wantLimit)
 		}
 	}
 }
