@@ -105,7 +105,7 @@ func TestTextMergesOneFieldOnly(t *testing.T) {
 	for _, want := range []string{
 		"default/CronJob/c: error rbac-insufficient: `kubectl exec r` needs create on pods/exec, get on pods \"r\"\n",
 		"default/CronJob/c: error rbac-insufficient: `kubectl scale deploy/w` needs patch on deployments/scale \"w\"\n",
-		"; 2 findings on 1 line\n",
+		"; 2 of them merged into 1 line\n",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())

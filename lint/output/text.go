@@ -136,7 +136,7 @@ func (t textFormatter) Format(w io.Writer, r *lint.Report) error {
 	}
 	// Without this a reader counts fewer lines than the summary's findings.
 	if merged > 0 {
-		summary += fmt.Sprintf("; %d findings on %d %s", merged, mergedLines, plural(mergedLines, "line", "lines"))
+		summary += fmt.Sprintf("; %d of them merged into %d %s", merged, mergedLines, plural(mergedLines, "line", "lines"))
 	}
 	fmt.Fprintln(bw, summary)
 	if shortened && !t.quiet {
