@@ -1,9 +1,7 @@
 package webhook_test
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,7 +22,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -248,23 +245,12 @@ func envtestBackgroundAudit(t *testing.T, ec *envtestCluster) {
 // API server serves them.
 func installPolicyReportCRDs(t *testing.T, ec *envtestCluster) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "deploy", "components", "policy-reports", "crds.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
 	dc, err := dynamic.NewForConfig(ec.admin)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		var u unstructured.Unstructured
-		if err := dec.Decode(&u.Object); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		if err := ec.c.Create(context.Background(), &u); err != nil {
+	for _, u := range deployObjects(t, "components/policy-reports/crds.yaml") {
+		if err := ec.c.Create(context.Background(), u); err != nil {
 			t.Fatalf("creating %s: %v", u.GetName(), err)
 		}
 	}
@@ -273,6 +259,28 @@ func installPolicyReportCRDs(t *testing.T, ec *envtestCluster) {
 		_, e2 := dc.Resource(webhook.ClusterPolicyReportResource).List(context.Background(), metav1.ListOptions{Limit: 1})
 		return e1 == nil && e2 == nil
 	})
+}
+
+// deployObjects reads the objects of a file under deploy/.
+func deployObjects(t *testing.T, file string) []*unstructured.Unstructured {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "deploy", filepath.FromSlash(file)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := testkit.JSONDocuments(data)
+	if err != nil {
+		t.Fatalf("deploy/%s: %v", file, err)
+	}
+	var objects []*unstructured.Unstructured
+	for _, doc := range docs {
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(doc); err != nil {
+			t.Fatalf("deploy/%s: %v", file, err)
+		}
+		objects = append(objects, u)
+	}
+	return objects
 }
 
 // waitUntil polls cond until it holds or the timeout passes.
@@ -297,25 +305,14 @@ func backgroundAuditUser(t *testing.T, ec *envtestCluster, leaseNamespace string
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(filepath.Join("..", "deploy", "base", "rbac-background-audit.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	for {
-		var u unstructured.Unstructured
-		if err := dec.Decode(&u.Object); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatal(err)
-		}
+	for _, u := range deployObjects(t, "base/rbac-background-audit.yaml") {
 		if u.GetNamespace() != "" {
 			u.SetNamespace(leaseNamespace)
 		}
 		if _, ok := u.Object["subjects"]; ok {
 			u.Object["subjects"] = []any{map[string]any{"kind": rbacv1.UserKind, "apiGroup": rbacv1.GroupName, "name": name}}
 		}
-		if err := ec.c.Create(context.Background(), &u); err != nil {
+		if err := ec.c.Create(context.Background(), u); err != nil {
 			t.Fatalf("creating %s %s: %v", u.GetKind(), u.GetName(), err)
 		}
 	}
