@@ -6,6 +6,7 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 
+	"github.com/jobguard/jobguard/internal/memo"
 	"github.com/jobguard/jobguard/policies/workload"
 )
 
@@ -36,7 +37,7 @@ func workloadTerm(w *workload.Workload) *ast.Term {
 			ast.Item(ast.InternedTerm("path"), pathTerm(inv.Path)),
 			ast.Item(ast.InternedTerm("offset"), ast.InternedTerm(inv.Invocation.Position.Offset)),
 			ast.Item(ast.InternedTerm("text"), ast.StringTerm(inv.Invocation.Text)),
-			ast.Item(ast.InternedTerm("requests"), requestsTerm(inv.Requests)),
+			ast.Item(ast.InternedTerm("requests"), invocationRequests.Get(inv.Analysis, func() *ast.Term { return requestsTerm(inv.Requests) })),
 			ast.Item(ast.InternedTerm("unresolved"), ast.StringTerm(inv.Unresolved)),
 		)
 	}
@@ -62,6 +63,11 @@ func workloadTerm(w *workload.Workload) *ast.Term {
 		ast.Item(ast.InternedTerm("invocations"), ast.ArrayTerm(invocations...)),
 	)
 }
+
+// invocationRequests keeps the requests terms of recent analyses (workload.Invocation.Analysis):
+// a fleet of CronJobs runs the same script, and building the terms cost a CronJob that runs kubectl
+// more than evaluating rbac-insufficient on it. Terms are immutable once built.
+var invocationRequests = memo.New[*ast.Term](4096)
 
 // pathTerm is a field path of keys (strings) and indexes (ints).
 func pathTerm(path []any) *ast.Term {

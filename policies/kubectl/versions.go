@@ -6,6 +6,8 @@ import (
 
 	"github.com/distribution/reference"
 	"k8s.io/apimachinery/pkg/util/version"
+
+	"github.com/jobguard/jobguard/internal/memo"
 )
 
 // Version is a Kubernetes minor release, of kubectl or of the cluster. The zero Version is
@@ -56,6 +58,14 @@ func kubectlImage(path string) bool {
 // A tag beside a digest is read: tools that pin digests (Renovate, Dependabot) keep the tag in
 // step.
 func ImageVersion(image string) Version {
+	return imageVersions.Get(image, func() Version { return imageVersion(image) })
+}
+
+// imageVersions keeps the versions of recent images: every container of every Job that runs
+// kubectl asks, and parsing a reference is most of the model's cost.
+var imageVersions = memo.New[Version](1024)
+
+func imageVersion(image string) Version {
 	ref, err := reference.ParseNormalizedNamed(strings.TrimSpace(image))
 	if err != nil {
 		return Version{}

@@ -6,15 +6,13 @@
 package workload
 
 import (
-	"fmt"
-
-	"github.com/jobguard/jobguard/internal/memo"
-
 	"cmp"
+	"strconv"
 	"strings"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 
+	"github.com/jobguard/jobguard/internal/memo"
 	"github.com/jobguard/jobguard/policies/kubectl"
 )
 
@@ -66,6 +64,10 @@ type Invocation struct {
 	Container int
 	// Path is the command or args element that holds the command (or its script).
 	Path []any
+	// Analysis names what the Result was computed from (the container's command and args, the
+	// namespace, the versions) and its place among that analysis' results: invocations with equal
+	// Analysis have equal Results, so what is derived from one can be kept for the others.
+	Analysis string
 	kubectl.Result
 }
 
@@ -139,10 +141,14 @@ func Of(obj ast.Object, opts Options) (*Workload, bool) {
 			}
 			image := str(c, "image")
 			versions := kubectl.Versions{Kubectl: kubectl.ImageVersion(image), Image: image, Cluster: opts.Cluster}
-			for _, r := range analyze(command, args, w.Namespace, versions) {
+			key := analysisKey(command, args, w.Namespace, versions)
+			for i, r := range analyses.Get(key, func() []kubectl.Result {
+				return kubectl.AnalyzeFor(command, args, w.Namespace, versions)
+			}) {
 				w.Invocations = append(w.Invocations, Invocation{
 					Container: len(w.Containers) - 1,
 					Path:      append(clone(path), r.Invocation.Position.Field, r.Invocation.Position.Index),
+					Analysis:  key + "#" + strconv.Itoa(i),
 					Result:    r,
 				})
 			}
@@ -231,7 +237,27 @@ func clone(p []any) []any { return append(make([]any, 0, len(p)+3), p...) }
 // chart's hooks, a fleet of generated CronJobs), and an analysis parses shell.
 var analyses = memo.New[[]kubectl.Result](4096)
 
-func analyze(command, args []string, namespace string, versions kubectl.Versions) []kubectl.Result {
-	key := fmt.Sprintf("%q\x01%q\x01%s\x01%+v", command, args, namespace, versions)
-	return analyses.Get(key, func() []kubectl.Result { return kubectl.AnalyzeFor(command, args, namespace, versions) })
+// analysisKey names an analysis by everything it reads. Each string is written with its length
+// first, so that no two inputs give one key.
+func analysisKey(command, args []string, namespace string, versions kubectl.Versions) string {
+	var b strings.Builder
+	word := func(s string) {
+		b.WriteString(strconv.Itoa(len(s)))
+		b.WriteByte(':')
+		b.WriteString(s)
+	}
+	for _, list := range [][]string{command, args} {
+		b.WriteString(strconv.Itoa(len(list)))
+		b.WriteByte('[')
+		for _, s := range list {
+			word(s)
+		}
+	}
+	word(namespace)
+	word(versions.Image)
+	for _, n := range []int{versions.Kubectl.Major, versions.Kubectl.Minor, versions.Cluster.Major, versions.Cluster.Minor} {
+		b.WriteByte('.')
+		b.WriteString(strconv.Itoa(n))
+	}
+	return b.String()
 }
