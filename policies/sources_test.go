@@ -1,6 +1,7 @@
 package policies_test
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,7 +27,7 @@ func TestRuleSources(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	modcache := moduleCache(t)
+	modules := moduleDirs{}
 	for _, r := range engine.Rules() {
 		var cited int
 		for _, s := range r.Sources {
@@ -39,7 +40,7 @@ func TestRuleSources(t *testing.T) {
 			if s.Description == "" {
 				t.Errorf("%s: %s has no description: say what the source shows", r.ID, s.Ref)
 			}
-			checkCitation(t, r.ID, modcache, path, s.Description)
+			checkCitation(t, r.ID, modules, path, s.Description)
 		}
 		why, exempt := uncitedRules[r.ID]
 		switch {
@@ -61,18 +62,14 @@ func TestRuleSources(t *testing.T) {
 // identifier is a Go name quoted in a citation's description: `nextScheduleTime`, `batch.JobSpec`.
 var identifier = regexp.MustCompile("`([A-Za-z_][A-Za-z0-9_]*(?:\\.[A-Za-z_][A-Za-z0-9_]*)*)`")
 
-// checkCitation reads the cited file from the module cache (staging/src/k8s.io/X/... is module
+// checkCitation reads the cited file from the module (staging/src/k8s.io/X/... is module
 // k8s.io/X@v0.36.3) and looks for each identifier the description quotes.
-func checkCitation(t *testing.T, id, modcache, path, description string) {
+func checkCitation(t *testing.T, id string, modules moduleDirs, path, description string) {
 	t.Helper()
-	file := filepath.Join(modcache, "k8s.io", "kubernetes@v1.36.3", filepath.FromSlash(path))
+	file := filepath.Join(modules.dir(t, "k8s.io/kubernetes@v1.36.3"), filepath.FromSlash(path))
 	if rest, ok := strings.CutPrefix(path, "staging/src/k8s.io/"); ok {
 		module, inner, _ := strings.Cut(rest, "/")
-		file = filepath.Join(modcache, "k8s.io", module+"@v0.36.3", filepath.FromSlash(inner))
-	}
-	if _, err := os.Stat(filepath.Join(modcache, "k8s.io", "kubernetes@v1.36.3")); err != nil {
-		t.Logf("%s: k8s.io/kubernetes@v1.36.3 is not in the module cache: %s not checked", id, path)
-		return
+		file = filepath.Join(modules.dir(t, "k8s.io/"+module+"@v0.36.3"), filepath.FromSlash(inner))
 	}
 	src, err := os.ReadFile(file)
 	if err != nil {
@@ -90,14 +87,21 @@ func checkCitation(t *testing.T, id, modcache, path, description string) {
 	}
 }
 
-func moduleCache(t *testing.T) string {
+// moduleDirs finds modules' source directories, downloading them through the module proxy
+// when the module cache lacks them, as make test's envtest build does: a citation is always
+// checked, never skipped.
+type moduleDirs map[string]string
+
+func (m moduleDirs) dir(t *testing.T, module string) string {
 	t.Helper()
-	if dir := os.Getenv("GOMODCACHE"); dir != "" {
+	if dir, ok := m[module]; ok {
 		return dir
 	}
-	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
-	if err != nil {
-		t.Fatalf("go env GOMODCACHE: %v", err)
+	out, err := exec.Command("go", "mod", "download", "-json", module).Output()
+	var info struct{ Dir, Error string }
+	if jerr := json.Unmarshal(out, &info); err != nil || jerr != nil || info.Dir == "" {
+		t.Fatalf("go mod download %s: %v %s %s (the citations are checked against its source)", module, err, info.Error, out)
 	}
-	return strings.TrimSpace(string(out))
+	m[module] = info.Dir
+	return info.Dir
 }
