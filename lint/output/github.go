@@ -18,7 +18,11 @@ type githubFormatter struct{}
 func (githubFormatter) Format(w io.Writer, r *lint.Report) error {
 	bw := bufio.NewWriter(w)
 	for _, e := range r.InputErrors {
-		writeCommand(bw, "error", e.Position(), InputErrorRule, e.Message)
+		msg := e.Message
+		if e.File == lint.StdinName { // no file to annotate: the place goes into the message
+			msg = placedInMessage(e)
+		}
+		writeCommand(bw, "error", e.Position(), InputErrorRule, msg)
 	}
 	err := r.EachFinding(func(f policies.Finding) error {
 		at, msg := annotated(f)
@@ -110,3 +114,9 @@ func escapeData(s string) string { return dataEscaper.Replace(s) }
 
 // escapeProperty escapes a property value as the toolkit's escapeProperty does: also : and ,.
 func escapeProperty(s string) string { return propertyEscaper.Replace(s) }
+
+// placedInMessage is an input error's message led by its place, for formats that cannot point at
+// standard input: "standard input:3:5: ...".
+func placedInMessage(e *lint.InputError) string {
+	return "standard input" + strings.TrimPrefix(e.Position().String(), lint.StdinName) + ": " + e.Message
+}

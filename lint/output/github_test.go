@@ -3,6 +3,8 @@ package output
 import (
 	"strings"
 	"testing"
+
+	"github.com/jobguard/jobguard/lint"
 )
 
 func TestGitHub(t *testing.T) {
@@ -56,5 +58,23 @@ func TestGitHubEscaping(t *testing.T) {
 		if got := escapeProperty(c.in); got != c.prop {
 			t.Errorf("escapeProperty(%q) = %q, want %q", c.in, got, c.prop)
 		}
+	}
+}
+
+// TestGitHubStdinInputError: an input error in standard input has no file to annotate, so its
+// place leads the message, as in SARIF.
+func TestGitHubStdinInputError(t *testing.T) {
+	r := &lint.Report{InputErrors: []*lint.InputError{{File: lint.StdinName, Line: 5, Column: 1, Message: "not valid YAML (tabs)"}}}
+	f, err := Get(GitHub, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := f.Format(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	want := "::error title=input-error::standard input:5:1: not valid YAML (tabs)\n"
+	if first, _, _ := strings.Cut(b.String(), "\n"); first+"\n" != want {
+		t.Errorf("got %q, want %q", first+"\n", want)
 	}
 }

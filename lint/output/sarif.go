@@ -213,7 +213,7 @@ func (s sarifFormatter) log(r *lint.Report) (sarifLog, error) {
 		}
 		if e.File == lint.StdinName { // no artifact: the place goes into the message
 			res.Locations = nil
-			res.Message.Text = "standard input" + strings.TrimPrefix(e.Position().String(), lint.StdinName) + ": " + e.Message
+			res.Message.Text = placedInMessage(e)
 		}
 		results = append(results, res)
 	}
