@@ -12,7 +12,7 @@ import (
 	"github.com/jobguard/jobguard/policies"
 )
 
-// Actions, the values of the action label of jobguard_rule_findings_total.
+// Actions, the values of the action label of jobguard_admission_findings_total.
 const (
 	ActionDenied  = "denied"  // enforce mode: the request was denied
 	ActionWarned  = "warned"  // warn mode: returned as an admission warning
@@ -34,7 +34,7 @@ type Metrics struct {
 	Requests *prometheus.CounterVec
 	// Duration is jobguard_admission_duration_seconds{webhook}: time spent answering a review.
 	Duration *prometheus.HistogramVec
-	// Findings is jobguard_rule_findings_total{rule,severity,action,existing}: findings by what
+	// Findings is jobguard_admission_findings_total{rule,severity,action,existing}: findings by what
 	// was done with them (denied, warned, audited, mutated) and whether the object had them
 	// before the request ("true": an UPDATE's old object, or the jobTemplate of the CronJob that
 	// owns a new Job, had the same finding; such findings are never denied) or not ("false").
@@ -60,7 +60,7 @@ func newMetrics(reg prometheus.Registerer) *Metrics {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"webhook"}),
 		Findings: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "jobguard_rule_findings_total",
+			Name: "jobguard_admission_findings_total",
 			Help: "Rule findings at admission, by rule, severity, action (denied, warned, audited, mutated) and existing (the object had the finding before the request).",
 		}, []string{"rule", "severity", "action", "existing"}),
 		Errors: prometheus.NewCounterVec(prometheus.CounterOpts{

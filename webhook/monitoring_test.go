@@ -149,21 +149,21 @@ func TestDashboardSplitsExistingFindings(t *testing.T) {
 	}
 	labels := map[string]bool{}
 	for _, f := range families {
-		if f.GetName() == "jobguard_rule_findings_total" {
+		if f.GetName() == "jobguard_admission_findings_total" {
 			for _, l := range f.GetMetric()[0].GetLabel() {
 				labels[l.GetName()] = true
 			}
 		}
 	}
 	if !labels["existing"] {
-		t.Fatalf("jobguard_rule_findings_total has no existing label: %v", labels)
+		t.Fatalf("jobguard_admission_findings_total has no existing label: %v", labels)
 	}
 
 	by := regexp.MustCompile(`\bby \(([^)]*)\)`)
 	panels := 0
 	for _, p := range readDashboard(t).Panels {
 		for _, target := range p.Targets {
-			if !strings.Contains(target.Expr, "jobguard_rule_findings_total") {
+			if !strings.Contains(target.Expr, "jobguard_admission_findings_total") {
 				continue
 			}
 			panels++
@@ -176,7 +176,7 @@ func TestDashboardSplitsExistingFindings(t *testing.T) {
 				for i := range names {
 					names[i] = strings.TrimSpace(names[i])
 					if !labels[names[i]] {
-						t.Errorf("panel %s: %s groups by %s, which jobguard_rule_findings_total does not have", p.Title, target.Expr, names[i])
+						t.Errorf("panel %s: %s groups by %s, which jobguard_admission_findings_total does not have", p.Title, target.Expr, names[i])
 					}
 				}
 				if !slices.Contains(names, "existing") {
@@ -186,7 +186,7 @@ func TestDashboardSplitsExistingFindings(t *testing.T) {
 		}
 	}
 	if panels == 0 {
-		t.Fatal("no panel shows jobguard_rule_findings_total")
+		t.Fatal("no panel shows jobguard_admission_findings_total")
 	}
 }
 

@@ -141,7 +141,7 @@ func TestStart(t *testing.T) {
 	_, metrics, _ := get("http://" + metricsAddr + "/metrics")
 	for _, want := range []string{
 		`jobguard_admission_requests_total{allowed="false",kind="Job",operation="CREATE",webhook="validate"} 1`,
-		`jobguard_rule_findings_total{action="denied",existing="false",rule="job-restart-policy",severity="error"} 1`,
+		`jobguard_admission_findings_total{action="denied",existing="false",rule="job-restart-policy",severity="error"} 1`,
 		`jobguard_admission_duration_seconds_count{webhook="validate"} 1`,
 		"go_goroutines",
 	} {

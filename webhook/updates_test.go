@@ -153,10 +153,10 @@ func TestUpdateJudgesWhatTheChangeIntroduces(t *testing.T) {
 
 	// Each allowed update, and the one denied for its restartPolicy, warned about the schedule.
 	if got, want := testutil.ToFloat64(s.Metrics().Findings.WithLabelValues("cron-schedule-never-runs", "error", webhook.ActionWarned, "true")), len(allowed)+1; got != float64(want) {
-		t.Errorf(`jobguard_rule_findings_total{cron-schedule-never-runs,error,warned,existing="true"} = %v, want %d`, got, want)
+		t.Errorf(`jobguard_admission_findings_total{cron-schedule-never-runs,error,warned,existing="true"} = %v, want %d`, got, want)
 	}
 	if got := findings(s, "cron-schedule-never-runs", policies.SeverityError, webhook.ActionDenied); got != 2 {
-		t.Errorf(`jobguard_rule_findings_total{cron-schedule-never-runs,error,denied,existing="false"} = %v, want 2 (the CREATE and the changed schedule)`, got)
+		t.Errorf(`jobguard_admission_findings_total{cron-schedule-never-runs,error,denied,existing="false"} = %v, want 2 (the CREATE and the changed schedule)`, got)
 	}
 }
 
@@ -392,7 +392,7 @@ func TestCronJobsJobJudgedAgainstItsTemplate(t *testing.T) {
 	}
 	// Counted as existing, so that dashboards do not take the CronJob's finding for the Job's.
 	if got := testutil.ToFloat64(s.Metrics().Findings.WithLabelValues("image-latest-tag", "warning", webhook.ActionWarned, "true")); got != 1 {
-		t.Errorf(`jobguard_rule_findings_total{image-latest-tag,warning,warned,existing="true"} = %v, want 1`, got)
+		t.Errorf(`jobguard_admission_findings_total{image-latest-tag,warning,warned,existing="true"} = %v, want 1`, got)
 	}
 }
 

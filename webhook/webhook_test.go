@@ -269,7 +269,7 @@ func TestValidateDeniesErrors(t *testing.T) {
 		{"job-missing-active-deadline", policies.SeverityInfo, webhook.ActionAudited},
 	} {
 		if got := findings(s, c.rule, c.sev, c.action); got != 1 {
-			t.Errorf("jobguard_rule_findings_total{%s,%s,%s} = %v, want 1", c.rule, c.sev, c.action, got)
+			t.Errorf("jobguard_admission_findings_total{%s,%s,%s} = %v, want 1", c.rule, c.sev, c.action, got)
 		}
 	}
 	if got := requests(s, "validate", "CREATE", "Job", "false"); got != 1 {
