@@ -1,7 +1,6 @@
 package kubectl
 
 import (
-	"slices"
 	"strings"
 	"time"
 )
@@ -72,21 +71,11 @@ var handlers = map[string]func(*mapper) error{
 }
 
 func (m *mapper) get() error {
-	targets, err := m.targets(m.c.args)
-	if err != nil {
-		return err
-	}
-	watch, err := m.c.bool("watch", false)
-	if err != nil {
-		return err
-	}
-	watchOnly, err := m.c.bool("watch-only", false)
-	if err != nil {
-		return err
-	}
-	sub, err := m.c.str("subresource")
-	if err != nil {
-		return err
+	in := m.read()
+	targets, watch, watchOnly := in.targets(m.c.args), in.bool("watch", false), in.bool("watch-only", false)
+	sub := in.str("subresource")
+	if in.err != nil {
+		return in.err
 	}
 	for _, t := range targets {
 		if r := m.fetch(t); t.named() {
@@ -105,13 +94,10 @@ func (m *mapper) get() error {
 }
 
 func (m *mapper) describe() error {
-	targets, err := m.targets(m.c.args)
-	if err != nil {
-		return err
-	}
-	showEvents, err := m.c.bool("show-events", true)
-	if err != nil {
-		return err
+	in := m.read()
+	targets, showEvents := in.targets(m.c.args), in.bool("show-events", true)
+	if in.err != nil {
+		return in.err
 	}
 	// kubectl lists events when it describes a single object, unless
 	// --show-events says otherwise. For a collection, that depends on how
@@ -306,19 +292,13 @@ func (m *mapper) portForward() error {
 }
 
 func (m *mapper) scale() error {
-	targets, err := m.targetsNeeding("kubectl scale needs --replicas", "replicas")
-	if err != nil {
-		return err
-	}
-	current, err := m.c.str("current-replicas")
-	if err != nil {
-		return err
+	in := m.read()
+	targets := in.targetsNeeding("kubectl scale needs --replicas", "replicas")
+	current, wait := in.str("current-replicas"), in.duration("timeout", 0)
+	if in.err != nil {
+		return in.err
 	}
 	precondition := current != "" && current != "-1" || m.c.has("resource-version")
-	wait, err := m.duration("timeout", 0)
-	if err != nil {
-		return err
-	}
 	for _, t := range targets {
 		if !t.t.scalable() {
 			return unresolved("%s has no scale subresource", t.t)
@@ -453,13 +433,10 @@ func (m *mapper) delete() error {
 	if interactive, err := m.c.bool("interactive", false); interactive || err != nil {
 		return orUnresolved(err, "kubectl delete --interactive asks for confirmation")
 	}
-	targets, err := m.targets(m.c.args)
-	if err != nil {
-		return err
-	}
-	wait, err := m.c.bool("wait", true)
-	if err != nil {
-		return err
+	in := m.read()
+	targets, wait := in.targets(m.c.args), in.bool("wait", true)
+	if in.err != nil {
+		return in.err
 	}
 	for _, t := range targets {
 		name := t.objectName()
@@ -480,15 +457,6 @@ func (m *mapper) delete() error {
 	return nil
 }
 
-// targetsNeeding is the targets of a command that kubectl refuses without one of flags; missing
-// says so.
-func (m *mapper) targetsNeeding(missing string, flags ...string) ([]target, error) {
-	if !slices.ContainsFunc(flags, m.c.has) {
-		return nil, unresolved("%s", missing)
-	}
-	return m.targets(m.c.args)
-}
-
 func orUnresolved(err error, reason string) error {
 	if err != nil {
 		return err
@@ -497,13 +465,11 @@ func orUnresolved(err error, reason string) error {
 }
 
 func (m *mapper) patch() error {
-	targets, err := m.targetsNeeding("kubectl patch needs --patch or --patch-file", "patch", "patch-file")
-	if err != nil {
-		return err
-	}
-	sub, err := m.c.str("subresource")
-	if err != nil {
-		return err
+	in := m.read()
+	targets := in.targetsNeeding("kubectl patch needs --patch or --patch-file", "patch", "patch-file")
+	sub := in.str("subresource")
+	if in.err != nil {
+		return in.err
 	}
 	for _, t := range targets {
 		if !t.named() {
@@ -759,13 +725,10 @@ func (m *mapper) wait() error {
 	if len(conditions) == 0 {
 		return unresolved("kubectl wait needs --for")
 	}
-	timeout, err := m.duration("timeout", 30*time.Second)
-	if err != nil {
-		return err
-	}
-	targets, err := m.targets(m.c.args)
-	if err != nil {
-		return err
+	in := m.read()
+	timeout, targets := in.duration("timeout", 30*time.Second), in.targets(m.c.args)
+	if in.err != nil {
+		return in.err
 	}
 	for _, t := range targets {
 		m.fetch(t)
@@ -794,22 +757,6 @@ func (m *mapper) wait() error {
 		}
 	}
 	return nil
-}
-
-// duration returns a duration flag; negative values mean a long wait.
-func (m *mapper) duration(flag string, def time.Duration) (time.Duration, error) {
-	v, err := m.c.str(flag)
-	if err != nil || v == "" {
-		return def, err
-	}
-	if v == "0" {
-		return 0, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return 0, unresolved("invalid --%s=%s", flag, v)
-	}
-	return d, nil
 }
 
 // nodeTargets resolves node names, or a selector when none is given.

@@ -588,6 +588,22 @@ func TestRequests(t *testing.T) {
 		}, ""},
 		{`get $TYPE foo`, nil, `resource type $TYPE is not a literal`},
 		{`$VERB pods`, nil, `subcommand $VERB is not a literal`},
+		// A handler reports the first of its reads that fails, in the order it reads them.
+		{`get $TYPE foo --watch=$W --subresource=$S`, nil, `resource type $TYPE is not a literal`},
+		{`get pods --watch=$W --subresource=$S`, nil, `--watch=$W is not a literal`},
+		{`get pods --watch-only=$W --subresource=$S`, nil, `--watch-only=$W is not a literal`},
+		{`get pods foo --subresource=$S`, nil, `--subresource $S is not a literal`},
+		{`scale deploy/web --replicas=1 --current-replicas=$C --timeout=$T`, nil, `--current-replicas $C is not a literal`},
+		{`scale deploy/web --replicas=1 --timeout=soon`, nil, `invalid --timeout=soon`},
+		{`scale $KIND/web --timeout=soon`, nil, `kubectl scale needs --replicas`},
+		{`wait --for=delete $KIND/web --timeout=$T`, nil, `--timeout $T is not a literal`},
+		{`wait --for=delete pod/web --timeout=1m`, []string{
+			`get pods "web" in namespace "jobs"`,
+			`watch pods "web" in namespace "jobs" (optional)`,
+			`list pods "web" in namespace "jobs" (optional)`,
+		}, ""},
+		{`delete pod web --wait=$W`, nil, `--wait=$W is not a literal`},
+		{`describe $KIND --show-events=$E`, nil, `resource type $KIND is not a literal`},
 		{`--all_namespaces get pods`, []string{
 			`list pods in all namespaces`,
 		}, ""},
