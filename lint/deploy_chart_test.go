@@ -2,6 +2,8 @@ package lint
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -230,5 +232,70 @@ func TestDeployConfigUpdates(t *testing.T) {
 		if cfg.JudgeChangesOnly() != tc.changes {
 			t.Errorf("%s: judges changes only: %v, want %v (webhook.updates %q)", tc.name, cfg.JudgeChangesOnly(), tc.changes, cfg.Webhook.Updates)
 		}
+	}
+}
+
+// TestDeployPatchesDeleteAlone: in deploy/, a `$patch: delete` is the only document of its patch.
+// kustomize v5.5.0 and older (kubectl 1.32's, 1.31's) panic on a patch file holding several
+// (kubernetes-sigs/kustomize#5471), and `kubectl apply -k deploy/overlays/...` is how the README
+// installs jobguard; the kustomize jobguard embeds does not, so only this test notices.
+func TestDeployPatchesDeleteAlone(t *testing.T) {
+	var kustomizations int
+	err := filepath.WalkDir("../deploy", func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() != "kustomization.yaml" {
+			return err
+		}
+		kustomizations++
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		var k struct {
+			Patches []struct {
+				Path  string `yaml:"path"`
+				Patch string `yaml:"patch"`
+			} `yaml:"patches"`
+		}
+		if err := yaml.Unmarshal(data, &k); err != nil {
+			return err
+		}
+		for i, p := range k.Patches {
+			where, text := fmt.Sprintf("%s: patches[%d]", path, i), p.Patch
+			if p.Path != "" {
+				where = filepath.Join(filepath.Dir(path), p.Path)
+				b, err := os.ReadFile(where)
+				if err != nil {
+					return err
+				}
+				text = string(b)
+			}
+			var docs, deletes int
+			dec := yaml.NewDecoder(strings.NewReader(text))
+			for {
+				var doc any // a map, or a JSON 6902 patch's list of operations
+				if err := dec.Decode(&doc); err == io.EOF {
+					break
+				} else if err != nil {
+					return fmt.Errorf("%s: %v", where, err)
+				}
+				if doc == nil {
+					continue
+				}
+				docs++
+				if m, ok := doc.(map[string]any); ok && m["$patch"] == "delete" {
+					deletes++
+				}
+			}
+			if deletes > 0 && docs > 1 {
+				t.Errorf("%s: %d documents, %d of them $patch: delete; give each delete a patch of its own (older kustomize panics)", where, docs, deletes)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if kustomizations == 0 {
+		t.Fatal("no kustomization.yaml under ../deploy")
 	}
 }

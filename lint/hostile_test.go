@@ -99,7 +99,9 @@ func TestHostileInputs(t *testing.T) {
 	write("self-reference.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: self}\ndata: &m {a: [*m]}\n")
 	write("self-merge.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: self}\ndata: &m {<<: *m}\n")
 	write("binary.yaml", "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00")
-	write("nul.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: \x00}\n")
+	// The document before the NUL is read and checked: a Role, a kind rules check (a ConfigMap
+	// would be read too, but skipped, not listed in report.Checked).
+	write("nul.yaml", "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: \x00}\n")
 	write("latin1.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata:\n  city: M\xfcnchen\n")
 	write("tabs.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n\tname: tabs\n")
 	write("duplicate.yaml", "apiVersion: batch/v1\nkind: Job\nmetadata: {name: dup}\nkind: CronJob\n")

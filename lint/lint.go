@@ -37,7 +37,7 @@ type Report struct {
 	// objects (ConfigMaps, a values file, a List's items of other kinds), which nothing checked.
 	Objects int
 	Skipped int
-	// Checked lists every object evaluated, findings or not, sorted by file and line; only with
+	// Checked lists the objects Objects counts, findings or not, sorted by file and line; only with
 	// WithCheckedObjects (it grows with the input).
 	Checked []CheckedObject
 	// Suppressed are findings that `# jobguard:ignore` comments exempted, sorted as Findings.
@@ -318,9 +318,12 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 				report.Suppressed = append(report.Suppressed, suppressed...)
 				report.InputErrors = append(report.InputErrors, ruleErrs...)
 				if t.count {
-					if l.checked {
+					// Objects of kinds no rule checks are evaluated (to nothing) but not checked:
+					// Checked lists what report.Objects counts, so that JUnit has no testcase
+					// for a Secret or a Pod.
+					if ref := policies.ObjectRefOf(t.eval.Object()); l.checked && l.engine.Checks(ref.APIVersion, ref.Kind) {
 						report.Checked = append(report.Checked, CheckedObject{
-							Object:   policies.ObjectRefOf(t.eval.Object()),
+							Object:   ref,
 							Position: l.placeObject(policies.Position{File: t.place.file, Line: t.place.line, Column: t.place.node().Column, Source: t.place.source}, t.place.node()),
 						})
 					}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/jobguard/jobguard/lint"
@@ -30,7 +31,7 @@ func TestReportCountsCheckedAndSkipped(t *testing.T) {
 		t.Fatal(err)
 	}
 	var progress lint.Progress
-	report, err := lint.New(engine, lint.WithProgress(&progress)).Lint(context.Background(), []string{dir})
+	report, err := lint.New(engine, lint.WithProgress(&progress), lint.WithCheckedObjects(true)).Lint(context.Background(), []string{dir})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,6 +39,14 @@ func TestReportCountsCheckedAndSkipped(t *testing.T) {
 	if report.Files != 4 || report.Objects != 2 || report.Skipped != 3 || len(report.InputErrors) > 0 {
 		t.Errorf("files %d, objects %d, skipped %d, input errors %v; want 4, 2 (the Job, the Role), 3 (ConfigMap, Service, values file), none",
 			report.Files, report.Objects, report.Skipped, report.InputErrors)
+	}
+	// Checked (JUnit's testcases) lists what Objects counts: not the ConfigMap and the Service.
+	var checked []string
+	for _, c := range report.Checked {
+		checked = append(checked, c.Object.Kind+" "+c.Object.Name)
+	}
+	if got := strings.Join(checked, ", "); got != "Job a, Role r" {
+		t.Errorf("checked objects: %s; want Job a, Role r", got)
 	}
 	if progress.Files.Load() != 4 || progress.FilesRead.Load() != 4 || progress.Evaluated.Load() != 4 {
 		t.Errorf("progress: %d/%d files read, %d objects evaluated; want 4/4 and 4", progress.FilesRead.Load(), progress.Files.Load(), progress.Evaluated.Load())
