@@ -9,15 +9,8 @@ import (
 
 func TestGitHub(t *testing.T) {
 	r := sampleReport()
-	f, err := Get(GitHub, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	if err := f.Format(&b, r); err != nil {
-		t.Fatal(err)
-	}
-	got := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	out := formatted(t, GitHub, r)
+	got := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
 	want := []string{
 		// Input errors first, like the text format; no line when it is unknown.
 		"::error file=deploy/broken.yaml,line=3,title=input-error::not valid YAML (tabs); indent with spaces",
@@ -32,7 +25,7 @@ func TestGitHub(t *testing.T) {
 		Summary(r),
 	}
 	if len(got) != len(want) {
-		t.Fatalf("%d lines, want %d:\n%s", len(got), len(want), b.String())
+		t.Fatalf("%d lines, want %d:\n%s", len(got), len(want), out)
 	}
 	for i := range want {
 		if got[i] != want[i] {
@@ -65,16 +58,8 @@ func TestGitHubEscaping(t *testing.T) {
 // place leads the message, as in SARIF.
 func TestGitHubStdinInputError(t *testing.T) {
 	r := &lint.Report{InputErrors: []*lint.InputError{{File: lint.StdinName, Line: 5, Column: 1, Message: "not valid YAML (tabs)"}}}
-	f, err := Get(GitHub, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	if err := f.Format(&b, r); err != nil {
-		t.Fatal(err)
-	}
 	want := "::error title=input-error::standard input:5:1: not valid YAML (tabs)\n"
-	if first, _, _ := strings.Cut(b.String(), "\n"); first+"\n" != want {
+	if first, _, _ := strings.Cut(formatted(t, GitHub, r), "\n"); first+"\n" != want {
 		t.Errorf("got %q, want %q", first+"\n", want)
 	}
 }
