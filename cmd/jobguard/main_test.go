@@ -413,8 +413,8 @@ func TestSeedRBACFindings(t *testing.T) {
 		"000-restart-cronjob.yaml:87:1: warning rbac-overbroad: grants ClusterRole restart-role in every namespace",
 		"000-restart-cronjob.yaml:84:3: warning rbac-default-serviceaccount:",
 		"000-restart-cronjob.yaml:85:3: ", // rbac-invalid-subject, exampleNamespace
-		"000-restart-cronjob.yaml:34:15: error rbac-insufficient: `kubectl scale deployment example-deployment -n example-namespace --replicas=0` needs patch on deployments/scale",
-		"000-restart-cronjob.yaml:40:15: error rbac-insufficient: `kubectl exec example-redis -n redis -- redis-cli flushall` needs create on pods/exec",
+		"000-restart-cronjob.yaml:34:15: error rbac-insufficient: `kubectl scale deployment example-deployment -n example-namespace --replicas=0` needs get on deployments and patch on deployments/scale (group apps) \"example-deployment\"",
+		"000-restart-cronjob.yaml:40:15: error rbac-insufficient: `kubectl exec example-redis -n redis -- redis-cli flushall` needs get on pods and create on pods/exec \"example-redis\"",
 		"000-restart-cronjob.yaml:46:15: error rbac-insufficient:",
 	} {
 		if !strings.Contains(out, want) {

@@ -5,7 +5,8 @@
 #   included), works out the API requests each makes, and checks them against the RBAC of the
 #   pod's ServiceAccount: the Roles, ClusterRoles and bindings of the same input in lint, the API
 #   server in the webhook. A missing permission makes the command fail with 403 Forbidden at run
-#   time; a pod that does not mount its ServiceAccount token (automountServiceAccountToken: false on
+#   time (one finding per command, listing every permission it lacks and the rule that grants
+#   each); a pod that does not mount its ServiceAccount token (automountServiceAccountToken: false on
 #   the pod, or on its ServiceAccount without a pod override) can never authenticate. When the
 #   ServiceAccount's RBAC is not available, or a command cannot be understood (kubectl apply -f
 #   "$FILE"), an info finding says so instead of guessing.
@@ -72,18 +73,23 @@ deny contains result.fail(msg, inv.path) if {
 	msg := sprintf("`%s` can never authenticate: %s, so kubectl has no credentials in the pod and every request is refused; mount the token, or remove the setting", [inv.text, why])
 }
 
+# One finding per kubectl command, listing every request its ServiceAccount lacks.
 deny contains result.fail(msg, inv.path) if {
 	some inv in workload.invocations
 	inv.unresolved == ""
 	not token_off
 	not rbac_unknown
-	some req in inv.requests
-	not req.optional
-	verdict := jobguard.rbac.check(namespace, service_account, req)
-	verdict.known
-	not verdict.allowed
-	msg := sprintf("`%s` needs %s, which ServiceAccount %s/%s%s lacks%s%s; grant it %s: %s", [
-		inv.text, concat("", [describe(req), version(req)]), namespace, service_account, assumed, escalation(req), note(verdict), where(req), req.rule,
+	missing := [[req, verdict] |
+		some req in inv.requests
+		not req.optional
+		verdict := jobguard.rbac.check(namespace, service_account, req)
+		verdict.known
+		not verdict.allowed
+	]
+	count(missing) > 0
+	msg := sprintf("`%s` needs %s, which ServiceAccount %s/%s%s lacks%s; %s", [
+		inv.text, needs([req | some [req, _] in missing]), namespace, service_account, assumed,
+		notes([verdict | some [_, verdict] in missing]), grants([req | some [req, _] in missing]),
 	])
 }
 
@@ -113,16 +119,35 @@ default assumed := ""
 
 assumed := " (namespace assumed; lint -n sets it)" if workload.namespaceAssumed
 
-default escalation(_) := ""
+# needs lists the requests: "get on deployments and patch on deployments/scale (group apps) "web""
+# when they share a group and a name and no note, else each in full. " and ", not ", ": the
+# short report keeps a message up to its first comma.
+needs(reqs) := sprintf("%s%s", [concat(" and ", [sprintf("%s on %s", [r.verb, r.resourcePath]) | some r in reqs]), target_of(reqs[0])]) if {
+	shared_target(reqs)
+}
+
+needs(reqs) := concat(" and ", [describe(r) | some r in reqs]) if not shared_target(reqs)
+
+shared_target(reqs) if {
+	count({target_of(r) | some r in reqs}) == 1
+	every r in reqs {
+		r.assumed == ""
+		not r.escalation
+	}
+}
+
+describe(req) := sprintf("%s on %s%s%s%s", [req.verb, req.resourcePath, target_of(req), version(req), escalation(req)])
+
+target_of(req) := concat("", [group(req), name(req)])
 
 # version says which kubectl or cluster version made the request necessary, and why.
 default version(_) := ""
 
 version(req) := sprintf(" (%s)", [req.assumed]) if req.assumed != ""
 
-escalation(req) := " (the API server's escalation check asks it of whoever creates the binding, unless they already hold every permission of that role)" if req.escalation
+default escalation(_) := ""
 
-describe(req) := sprintf("%s on %s%s%s", [req.verb, req.resourcePath, group(req), name(req)])
+escalation(req) := " (the API server's escalation check asks it of whoever creates the binding, unless they already hold every permission of that role)" if req.escalation
 
 group(req) := "" if req.group == ""
 
@@ -132,9 +157,34 @@ name(req) := "" if req.name == ""
 
 name(req) := sprintf(" %q", [req.name]) if req.name != ""
 
-default note(_) := ""
+# notes are the checker's reasons (a binding that names another namespace...), each once.
+notes(verdicts) := "" if {
+	every v in verdicts {
+		object.get(v, "note", "") == ""
+	}
+}
 
-note(verdict) := sprintf(" (%s)", [verdict.note]) if verdict.note != ""
+notes(verdicts) := sprintf(" (%s)", [concat("; ", sort({v.note | some v in verdicts; object.get(v, "note", "") != ""}))]) if {
+	some v in verdicts
+	object.get(v, "note", "") != ""
+}
+
+# grants says what to grant, and where: "grant it in namespace "ops": RULE", or, for several,
+# "grant them ...: RULE; RULE", by place.
+grants(reqs) := sprintf("grant %s %s: %s", [pronoun(reqs), where(reqs[0]), concat("; ", [r.rule | some r in reqs])]) if {
+	count({where(r) | some r in reqs}) == 1
+}
+
+grants(reqs) := concat("; ", [sprintf("grant %s: %s", [w, concat("; ", [r.rule | some r in reqs; where(r) == w])]) | some w in places(reqs)]) if {
+	count({where(r) | some r in reqs}) > 1
+}
+
+# places are the distinct places of reqs, in the order of the requests.
+places(reqs) := [w | some i, r in reqs; w := where(r); not w in [where(q) | some q in array.slice(reqs, 0, i)]]
+
+pronoun(reqs) := "it" if count(reqs) == 1
+
+pronoun(reqs) := "them" if count(reqs) > 1
 
 where(req) := "in all namespaces, with a ClusterRole and a ClusterRoleBinding" if req.allNamespaces
 
@@ -143,4 +193,7 @@ where(req) := "cluster-wide, with a ClusterRole and a ClusterRoleBinding" if {
 	req.namespace == ""
 }
 
-where(req) := sprintf("in namespace %q", [req.namespace]) if req.namespace != ""
+where(req) := sprintf("in namespace %q", [req.namespace]) if {
+	not req.allNamespaces
+	req.namespace != ""
+}

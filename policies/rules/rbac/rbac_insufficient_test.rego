@@ -25,8 +25,32 @@ test_missing_permission_denied if {
 	endswith(f.message, `{apiGroups: ["apps"], resources: ["deployments/scale"], verbs: ["patch"], resourceNames: ["web"]}`)
 }
 
-test_every_missing_request_denied if {
-	count(rbac_insufficient.deny) == 2 with input as scale_job with jobguard.rbac.check as denied_all
+# One finding per command, listing every request its ServiceAccount lacks and what grants each.
+test_every_missing_request_in_one_finding if {
+	findings := rbac_insufficient.deny with input as scale_job with jobguard.rbac.check as denied_all
+	count(findings) == 1
+	some f in findings
+	f.message == concat("", [
+		"`kubectl scale deploy/web --replicas=0` needs get on deployments and patch on deployments/scale (group apps) \"web\", ",
+		"which ServiceAccount ops/scaler lacks; grant them in namespace \"ops\": ",
+		`{apiGroups: ["apps"], resources: ["deployments"], verbs: ["get"], resourceNames: ["web"]}; `,
+		`{apiGroups: ["apps"], resources: ["deployments/scale"], verbs: ["patch"], resourceNames: ["web"]}`,
+	])
+}
+
+# Requests on different objects or in different places are each named in full, and each place
+# says what to grant there.
+test_missing_requests_in_two_places if {
+	job := fixtures.with_pod({
+		"serviceAccountName": "ops",
+		"containers": [{"name": "c", "image": "k:1", "args": ["kubectl", "drain", "node-1", "--ignore-daemonsets"]}],
+	})
+	findings := rbac_insufficient.deny with input as job with jobguard.rbac.check as denied_all
+	count(findings) == 1
+	some f in findings
+	contains(f.message, `needs get on nodes "node-1" and `)
+	contains(f.message, "; grant cluster-wide, with a ClusterRole and a ClusterRoleBinding: ")
+	contains(f.message, "; grant in all namespaces, with a ClusterRole and a ClusterRoleBinding: ")
 }
 
 test_sufficient_allowed if {
@@ -112,7 +136,7 @@ test_binding_needs_bind_on_the_last_role if {
 	})
 	findings := rbac_insufficient.deny with input as job with jobguard.rbac.check as denied_all
 	some f in findings
-	contains(f.message, `needs bind on roles (group rbac.authorization.k8s.io) "b", which ServiceAccount ops/onboard lacks (the API server's escalation check`)
+	contains(f.message, ` and bind on roles (group rbac.authorization.k8s.io) "b" (the API server's escalation check asks it of whoever creates the binding, unless they already hold every permission of that role), which ServiceAccount ops/onboard lacks;`)
 	not any_mentions(findings, `roles (group rbac.authorization.k8s.io) "a"`)
 }
 
