@@ -7,6 +7,8 @@ package workload
 
 import (
 	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"strconv"
 	"strings"
 
@@ -64,9 +66,10 @@ type Invocation struct {
 	Container int
 	// Path is the command or args element that holds the command (or its script).
 	Path []any
-	// Analysis names what the Result was computed from (the container's command and args, the
-	// namespace, the versions) and its place among that analysis' results: invocations with equal
-	// Analysis have equal Results, so what is derived from one can be kept for the others.
+	// Analysis names what the Result was computed from (a digest of the container's command and
+	// args, the namespace, the versions) and its place among that analysis' results: invocations
+	// with equal Analysis have equal Results, so what is derived from one can be kept for the
+	// others.
 	Analysis string
 	kubectl.Result
 }
@@ -142,13 +145,17 @@ func Of(obj ast.Object, opts Options) (*Workload, bool) {
 			image := str(c, "image")
 			versions := kubectl.Versions{Kubectl: kubectl.ImageVersion(image), Image: image, Cluster: opts.Cluster}
 			key := analysisKey(command, args, w.Namespace, versions)
+			// The key holds the whole script: each invocation names it by a digest, or a script
+			// of thousands of commands would hold thousands of copies.
+			digest := sha256.Sum256([]byte(key))
+			id := hex.EncodeToString(digest[:])
 			for i, r := range analyses.Get(key, func() []kubectl.Result {
 				return kubectl.AnalyzeFor(command, args, w.Namespace, versions)
 			}) {
 				w.Invocations = append(w.Invocations, Invocation{
 					Container: len(w.Containers) - 1,
 					Path:      append(clone(path), r.Invocation.Position.Field, r.Invocation.Position.Index),
-					Analysis:  key + "#" + strconv.Itoa(i),
+					Analysis:  id + "#" + strconv.Itoa(i),
 					Result:    r,
 				})
 			}

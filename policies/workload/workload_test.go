@@ -1,7 +1,11 @@
 package workload
 
 import (
+	"fmt"
+	"strings"
 	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ast"
 
 	"github.com/jobguard/jobguard/policies/kubectl"
 )
@@ -39,5 +43,31 @@ func TestAnalysisKey(t *testing.T) {
 		if again := analysisKey(append([]string(nil), in.command...), append([]string(nil), in.args...), in.namespace, in.versions); again != key {
 			t.Errorf("input %d: key %q, then %q", i, key, again)
 		}
+	}
+}
+
+// TestAnalysisIDsDoNotCopyTheScript: a script of many kubectl commands gives each invocation an
+// Analysis of bounded size, not a copy of the whole script (which made memory quadratic in the
+// number of commands).
+func TestAnalysisIDsDoNotCopyTheScript(t *testing.T) {
+	var script strings.Builder
+	for i := range 2000 {
+		fmt.Fprintf(&script, "kubectl get pods p%d\n", i)
+	}
+	job := ast.MustParseTerm(fmt.Sprintf(`{"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "j", "namespace": "ops"},
+		"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "bitnami/kubectl:1.36.3", "command": ["sh", "-c", %q]}]}}}}`, script.String())).Value.(ast.Object)
+	w, ok := Of(job, Options{})
+	if !ok || len(w.Invocations) != 2000 {
+		t.Fatalf("Of: ok=%v, %d invocations, want 2000", ok, len(w.Invocations))
+	}
+	ids := map[string]bool{}
+	for _, inv := range w.Invocations {
+		if len(inv.Analysis) > 100 {
+			t.Fatalf("Analysis is %d bytes: it copies the script", len(inv.Analysis))
+		}
+		ids[inv.Analysis] = true
+	}
+	if len(ids) != len(w.Invocations) {
+		t.Errorf("%d distinct Analysis for %d invocations", len(ids), len(w.Invocations))
 	}
 }
