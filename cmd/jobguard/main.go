@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/jobguard/jobguard/certs"
-	_ "github.com/jobguard/jobguard/internal/gctune" // first: before the other initialisers allocate
+	_ "github.com/jobguard/jobguard/internal/gctune" // GOGC from its initialiser, which Go runs early (TestGCTunedBeforeHeavyInitialisers)
 )
 
 // Exit codes: a pipeline can tell findings from a broken run.

@@ -108,10 +108,10 @@ func splitIgnoreNote(message string) (string, string) {
 const maxMergedWords = 6
 
 // mergeClauses is the short message of findings of one rule at one place: one finding's first
-// clause, or, for several that differ only in a few words (the permissions a kubectl command
-// lacks), the clause with the differing words listed: "`kubectl scale …` needs get on
-// deployments, patch on deployments/scale (group apps) "web"". Findings that differ more are
-// joined with "; ".
+// clause, or, for several that differ only in a few words (a rule that names one permission per
+// finding), the clause with the differing words listed: "`kubectl scale …` needs get on
+// deployments, patch on deployments/scale (group apps) "web"". Findings that differ more (two
+// kubectl commands of one script) are joined with "; ".
 func mergeClauses(findings []policies.Finding) string {
 	var clauses []string
 	for _, f := range findings {

@@ -73,8 +73,8 @@ func (h htmlFormatter) Format(w io.Writer, r *lint.Report) error {
 	page := htmlPage{Version: h.version, Summary: Summary(r), Counts: r.Count(), MinSeverity: string(h.minSeverity), InputErrors: r.InputErrors}
 	byFile := map[string]*htmlGroup{}
 	byRule := map[string]*htmlGroup{}
-	// Findings of one rule at one place (the permissions one kubectl command lacks) are one entry,
-	// as they are one line of the text report: its short message lists what differs.
+	// Findings of one rule at one place (two kubectl commands of one script) are one entry, as
+	// they are one line of the text report: its short message lists what differs.
 	var last *htmlFinding
 	var same []policies.Finding
 	err := r.EachFinding(func(f policies.Finding) error {

@@ -131,12 +131,13 @@ func (t textFormatter) Format(w io.Writer, r *lint.Report) error {
 		t.table(bw, &tally)
 	}
 	summary := Summary(r)
-	if tally.hidden > 0 {
-		summary += fmt.Sprintf("; %d below %s not shown", tally.hidden, t.minSeverity)
-	}
-	// Without this a reader counts fewer lines than the summary's findings.
+	// Without this a reader counts fewer lines than the summary's findings. Before the hidden
+	// ones, which "them" would otherwise seem to mean.
 	if merged > 0 {
 		summary += fmt.Sprintf("; %d of them merged into %d %s", merged, mergedLines, plural(mergedLines, "line", "lines"))
+	}
+	if tally.hidden > 0 {
+		summary += fmt.Sprintf("; %d below %s not shown", tally.hidden, t.minSeverity)
 	}
 	fmt.Fprintln(bw, summary)
 	if shortened && !t.quiet {

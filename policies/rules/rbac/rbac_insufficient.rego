@@ -87,11 +87,24 @@ deny contains result.fail(msg, inv.path) if {
 		not verdict.allowed
 	]
 	count(missing) > 0
-	msg := sprintf("`%s` needs %s, which ServiceAccount %s/%s%s lacks%s; %s", [
-		inv.text, needs([req | some [req, _] in missing]), namespace, service_account, assumed,
-		notes([verdict | some [_, verdict] in missing]), grants([req | some [req, _] in missing]),
+	listed := [req | some [req, _] in array.slice(missing, 0, max_listed)]
+	msg := sprintf("`%s` needs %s%s, which ServiceAccount %s/%s%s lacks%s; %s%s", [
+		inv.text, needs(listed), more(count(missing) - count(listed)), namespace, service_account, assumed,
+		notes([verdict | some [_, verdict] in missing]), grants(listed), suggest_all(count(missing) - count(listed)),
 	])
 }
+
+# A command that lacks many permissions (kubectl describe of many objects) names the first few:
+# the message stays readable, and its cost linear.
+max_listed := 8
+
+default more(_) := ""
+
+more(n) := sprintf(" and %d more", [n]) if n > 0
+
+default suggest_all(_) := ""
+
+suggest_all(n) := sprintf("; and %d more: `jobguard rbac suggest` writes them all", [n]) if n > 0
 
 deny contains result.fail_with_severity(msg, inv.path, "info") if {
 	some inv in workload.invocations
@@ -120,13 +133,18 @@ default assumed := ""
 assumed := " (namespace assumed; lint -n sets it)" if workload.namespaceAssumed
 
 # needs lists the requests: "get on deployments and patch on deployments/scale (group apps) "web""
-# when they share a group and a name and no note, else each in full. " and ", not ", ": the
+# when they share a group and a name and neither a version nor an escalation aside, else each in
+# full. " and ", not ", ": the
 # short report keeps a message up to its first comma.
 needs(reqs) := sprintf("%s%s", [concat(" and ", [sprintf("%s on %s", [r.verb, r.resourcePath]) | some r in reqs]), target_of(reqs[0])]) if {
 	shared_target(reqs)
 }
 
-needs(reqs) := concat(" and ", [describe(r) | some r in reqs]) if not shared_target(reqs)
+# Each request once: the same request in two places (list on resourcequotas in two namespaces) is
+# one need; grants names each place.
+needs(reqs) := concat(" and ", [d | some i, r in reqs; d := describe(r); not d in {describe(q) | some q in array.slice(reqs, 0, i)}]) if {
+	not shared_target(reqs)
+}
 
 shared_target(reqs) if {
 	count({target_of(r) | some r in reqs}) == 1
@@ -169,13 +187,14 @@ notes(verdicts) := sprintf(" (%s)", [concat("; ", sort({v.note | some v in verdi
 	object.get(v, "note", "") != ""
 }
 
-# grants says what to grant, and where: "grant it in namespace "ops": RULE", or, for several,
-# "grant them ...: RULE; RULE", by place.
+# grants says what to grant, and where: "grant it in namespace "ops": RULE", "grant them in
+# namespace "ops": RULE; RULE", and for several places "grant them in namespace "ops": RULE; and
+# cluster-wide, with ...: RULE".
 grants(reqs) := sprintf("grant %s %s: %s", [pronoun(reqs), where(reqs[0]), concat("; ", [r.rule | some r in reqs])]) if {
 	count({where(r) | some r in reqs}) == 1
 }
 
-grants(reqs) := concat("; ", [sprintf("grant %s: %s", [w, concat("; ", [r.rule | some r in reqs; where(r) == w])]) | some w in places(reqs)]) if {
+grants(reqs) := concat("", ["grant them ", concat("; and ", [sprintf("%s: %s", [w, concat("; ", [r.rule | some r in reqs; where(r) == w])]) | some w in places(reqs)])]) if {
 	count({where(r) | some r in reqs}) > 1
 }
 

@@ -49,8 +49,24 @@ test_missing_requests_in_two_places if {
 	count(findings) == 1
 	some f in findings
 	contains(f.message, `needs get on nodes "node-1" and `)
-	contains(f.message, "; grant cluster-wide, with a ClusterRole and a ClusterRoleBinding: ")
-	contains(f.message, "; grant in all namespaces, with a ClusterRole and a ClusterRoleBinding: ")
+	contains(f.message, "; grant them cluster-wide, with a ClusterRole and a ClusterRoleBinding: ")
+	contains(f.message, "; and in all namespaces, with a ClusterRole and a ClusterRoleBinding: ")
+}
+
+# A command that lacks many permissions names the first eight, once each, and points at rbac
+# suggest for the rest.
+test_many_missing_requests_listed_up_to_eight if {
+	job := fixtures.with_pod({
+		"serviceAccountName": "ops",
+		"containers": [{"name": "c", "image": "k:1", "args": ["kubectl", "describe", "namespace", "n1", "n2", "n3", "n4"]}],
+	})
+	findings := rbac_insufficient.deny with input as job with jobguard.rbac.check as denied_all
+	count(findings) == 1
+	some f in findings
+	contains(f.message, `needs get on namespaces "n1" and list on resourcequotas and list on limitranges and get on namespaces "n2" and get on namespaces "n3" and`)
+	contains(f.message, " more, which ServiceAccount ops/ops lacks;")
+	endswith(f.message, " more: `jobguard rbac suggest` writes them all")
+	count(split(f.message, "list on resourcequotas")) == 2
 }
 
 test_sufficient_allowed if {
