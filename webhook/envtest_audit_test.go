@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -249,7 +248,8 @@ func installPolicyReportCRDs(t *testing.T, ec *envtestCluster) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, u := range deployObjects(t, "components/policy-reports/crds.yaml") {
+	for _, d := range envtestReadDocs(t, filepath.Join("..", "deploy", "components", "policy-reports", "crds.yaml")) {
+		u := d.object(t)
 		if err := ec.c.Create(context.Background(), u); err != nil {
 			t.Fatalf("creating %s: %v", u.GetName(), err)
 		}
@@ -259,28 +259,6 @@ func installPolicyReportCRDs(t *testing.T, ec *envtestCluster) {
 		_, e2 := dc.Resource(webhook.ClusterPolicyReportResource).List(context.Background(), metav1.ListOptions{Limit: 1})
 		return e1 == nil && e2 == nil
 	})
-}
-
-// deployObjects reads the objects of a file under deploy/.
-func deployObjects(t *testing.T, file string) []*unstructured.Unstructured {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("..", "deploy", filepath.FromSlash(file)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	docs, err := testkit.JSONDocuments(data)
-	if err != nil {
-		t.Fatalf("deploy/%s: %v", file, err)
-	}
-	var objects []*unstructured.Unstructured
-	for _, doc := range docs {
-		u := &unstructured.Unstructured{}
-		if err := u.UnmarshalJSON(doc); err != nil {
-			t.Fatalf("deploy/%s: %v", file, err)
-		}
-		objects = append(objects, u)
-	}
-	return objects
 }
 
 // waitUntil polls cond until it holds or the timeout passes.
@@ -305,7 +283,8 @@ func backgroundAuditUser(t *testing.T, ec *envtestCluster, leaseNamespace string
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, u := range deployObjects(t, "base/rbac-background-audit.yaml") {
+	for _, d := range envtestReadDocs(t, filepath.Join("..", "deploy", "base", "rbac-background-audit.yaml")) {
+		u := d.object(t)
 		if u.GetNamespace() != "" {
 			u.SetNamespace(leaseNamespace)
 		}
