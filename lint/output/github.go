@@ -114,9 +114,3 @@ func escapeData(s string) string { return dataEscaper.Replace(s) }
 
 // escapeProperty escapes a property value as the toolkit's escapeProperty does: also : and ,.
 func escapeProperty(s string) string { return propertyEscaper.Replace(s) }
-
-// placedInMessage is an input error's message led by its place, for formats that cannot point at
-// standard input: "standard input:3:5: ...".
-func placedInMessage(e *lint.InputError) string {
-	return "standard input" + strings.TrimPrefix(e.Position().String(), lint.StdinName) + ": " + e.Message
-}

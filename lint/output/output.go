@@ -78,3 +78,9 @@ func displayFile(file string) string {
 	}
 	return file
 }
+
+// placedInMessage is an input error's message led by its place, for formats that cannot point at
+// standard input: "standard input:3:5: ...".
+func placedInMessage(e *lint.InputError) string {
+	return "standard input" + strings.TrimPrefix(e.Position().String(), lint.StdinName) + ": " + e.Message
+}
