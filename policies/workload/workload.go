@@ -144,12 +144,8 @@ func Of(obj ast.Object, opts Options) (*Workload, bool) {
 			}
 			image := str(c, "image")
 			versions := kubectl.Versions{Kubectl: kubectl.ImageVersion(image), Image: image, Cluster: opts.Cluster}
-			key := analysisKey(command, args, w.Namespace, versions)
-			// The key holds the whole script: each invocation names it by a digest, or a script
-			// of thousands of commands would hold thousands of copies.
-			digest := sha256.Sum256([]byte(key))
-			id := hex.EncodeToString(digest[:])
-			for i, r := range analyses.Get(key, func() []kubectl.Result {
+			id := analysisID(command, args, w.Namespace, versions)
+			for i, r := range analyses.Get(id, func() []kubectl.Result {
 				return kubectl.AnalyzeFor(command, args, w.Namespace, versions)
 			}) {
 				w.Invocations = append(w.Invocations, Invocation{
@@ -243,6 +239,13 @@ func clone(p []any) []any { return append(make([]any, 0, len(p)+3), p...) }
 // analyses keeps the kubectl analyses of recent scripts: the same script runs in many Jobs (a
 // chart's hooks, a fleet of generated CronJobs), and an analysis parses shell.
 var analyses = memo.New[[]kubectl.Result](4096)
+
+// analysisID is the digest of analysisKey: the memos and every invocation hold it, not the
+// script, which a script of thousands of commands would otherwise copy thousands of times.
+func analysisID(command, args []string, namespace string, versions kubectl.Versions) string {
+	digest := sha256.Sum256([]byte(analysisKey(command, args, namespace, versions)))
+	return hex.EncodeToString(digest[:])
+}
 
 // analysisKey names an analysis by everything it reads. Each string is written with its length
 // first, so that no two inputs give one key.
