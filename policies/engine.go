@@ -19,12 +19,12 @@ import (
 	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/topdown"
 
+	"github.com/jobguard/jobguard/policies/irvm"
 	"github.com/jobguard/jobguard/policies/kubectl"
 	"github.com/jobguard/jobguard/policies/workload"
 )
@@ -42,12 +42,14 @@ type Engine struct {
 	rules   []*Rule // sorted by id
 	byID    map[string]*Rule
 	queries map[GroupKind]query
-	// partial holds the queries of WithRuleSet, by rule set and kind (ruleset.go).
-	partial map[RuleSet]map[GroupKind]query
 	opts    options
 	caps    *ast.Capabilities // the compiler's, also what builtins see (allow_net)
-	// compiler, store and single: each rule's own query, prepared the first time an evaluation
-	// fails, to tell which rule failed (evaluateEach).
+	// program is the enabled rules as OPA plans them, and denies each rule's deny set in it;
+	// nil when OPA cannot plan them: then every rule is evaluated top-down, alone.
+	program *irvm.Program
+	denies  map[string]*irvm.Function // by rule id
+	// compiler, store and single: each rule's own top-down query, prepared the first time an
+	// evaluation fails, to tell which rule failed and why in OPA's words (evaluateEach).
 	compiler *ast.Compiler
 	store    storage.Store
 	single   sync.Map // rule id -> *singleQuery
@@ -195,18 +197,59 @@ func New(opts ...Option) (*Engine, error) {
 		return nil, fmt.Errorf("compiling rules: %w", compiler.Errors)
 	}
 	store := inmem.NewFromObjectWithOpts(e.data(), inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
-	for gk, rules := range e.rulesByKind() {
-		pq, err := e.prepare(compiler, store, rules)
-		if err != nil {
-			return nil, fmt.Errorf("preparing the query for %s: %w", gk, err)
-		}
-		e.queries[gk] = pq
-	}
-	if err := e.preparePartial(compiler, store); err != nil {
-		return nil, err
-	}
 	e.compiler, e.store = compiler, store
+	for gk, rules := range e.rulesByKind() {
+		e.queries[gk] = newQuery(rules)
+	}
+	if err := e.plan(); err != nil && len(o.sources) == 0 {
+		return nil, fmt.Errorf("planning the bundled rules: %w", err)
+	}
 	return e, nil
+}
+
+// plan plans every enabled rule into one program, whose rules' deny sets Evaluate calls one by
+// one: OPA plans a query once, and the plan runs several times faster than top-down evaluation
+// (BENCHMARKS.md). Custom rules the planner cannot plan leave program nil.
+func (e *Engine) plan() error {
+	enabled := e.EnabledRules()
+	items := make([][2]*ast.Term, len(enabled))
+	for i, r := range enabled {
+		items[i] = ast.Item(ast.StringTerm(r.ID), ast.RefTerm(r.pkg.Append(ast.StringTerm("deny"))...))
+	}
+	data, err := ast.InterfaceToValue(e.data())
+	if err != nil {
+		return err
+	}
+	program, err := irvm.Prepare(context.Background(), data, append([]func(*rego.Rego){
+		rego.Compiler(e.compiler),
+		rego.Capabilities(e.caps),
+		rego.Store(e.store),
+		rego.StoreReadAST(true),
+		rego.ParsedQuery(ast.NewBody(ast.Assign.Expr(ast.VarTerm("result"), ast.ObjectTerm(items...)))),
+	}, BuiltinOptions()...)...)
+	if err != nil {
+		return err
+	}
+	denies := map[string]*irvm.Function{}
+	for _, r := range enabled {
+		fn, ok := program.Function(refPath(r.pkg.Append(ast.StringTerm("deny")))...)
+		if !ok {
+			return fmt.Errorf("rule %s: the plan has no function for its deny set", r.ID)
+		}
+		denies[r.ID] = fn
+	}
+	e.program, e.denies = program, denies
+	return nil
+}
+
+// refPath returns the keys of a ground data ref, data itself left out.
+func refPath(ref ast.Ref) []string {
+	path := make([]string, 0, len(ref)-1)
+	for _, t := range ref[1:] {
+		s, _ := t.Value.(ast.String)
+		path = append(path, string(s))
+	}
+	return path
 }
 
 // checkOnlyStages are the compiler's stages that only look for mistakes in rules, and change
@@ -308,9 +351,27 @@ func queryFor[Q any](queries map[GroupKind]Q, gk GroupKind) (Q, bool) {
 // prepare builds one query that collects every rule's deny set into an object keyed by rule id.
 // query is one prepared query, and whether one of its rules reads input.workload: the model is
 // built only for queries that read it.
+// query is what evaluating an object of one kind runs: the kind's enabled rules, sorted by id.
 type query struct {
-	rego.PreparedEvalQuery
+	rules []*Rule
+	// workload: one of the rules reads input.workload, so the model is built.
 	workload bool
+}
+
+func newQuery(rules []*Rule) query {
+	q := query{rules: slices.SortedFunc(slices.Values(rules), func(a, b *Rule) int { return strings.Compare(a.ID, b.ID) })}
+	for _, r := range rules {
+		q.workload = q.workload || r.readsWorkload
+	}
+	return q
+}
+
+// subset returns the query of q's rules in set.
+func (q query) subset(set RuleSet) query {
+	if set == AllRules {
+		return q
+	}
+	return newQuery(slices.DeleteFunc(slices.Clone(q.rules), func(r *Rule) bool { return !inSet[set](r) }))
 }
 
 // workloadRef is input.workload, which only rules that read the model pay for.
@@ -328,26 +389,21 @@ func readsWorkload(m *ast.Module) bool {
 	return found
 }
 
-func (e *Engine) prepare(compiler *ast.Compiler, store storage.Store, rules []*Rule) (query, error) {
-	q := query{}
-	for _, r := range rules {
-		q.workload = q.workload || r.readsWorkload
-	}
+// prepare prepares the top-down query of rules: an object of their deny sets by rule id.
+func (e *Engine) prepare(rules []*Rule) (rego.PreparedEvalQuery, error) {
 	items := make([][2]*ast.Term, len(rules))
 	for i, r := range rules {
 		items[i] = ast.Item(ast.StringTerm(r.ID), ast.RefTerm(r.pkg.Append(ast.StringTerm("deny"))...))
 	}
 	query := ast.NewBody(ast.Assign.Expr(ast.VarTerm("result"), ast.ObjectTerm(items...)))
 	opts := append([]func(*rego.Rego){
-		rego.Compiler(compiler),
+		rego.Compiler(e.compiler),
 		rego.Capabilities(e.caps),
-		rego.Store(store),
+		rego.Store(e.store),
 		rego.StoreReadAST(true),
 		rego.ParsedQuery(query),
 	}, BuiltinOptions()...)
-	pq, err := rego.New(opts...).PrepareForEval(context.Background())
-	q.PreparedEvalQuery = pq
-	return q, err
+	return rego.New(opts...).PrepareForEval(context.Background())
 }
 
 // Rules returns the metadata of every loaded rule, sorted by id, disabled ones included.
@@ -382,7 +438,7 @@ func (e *Engine) Checks(apiVersion, kind string) bool {
 // or ast.ValueFromReader).
 func (e *Engine) Evaluate(ctx context.Context, obj ast.Object, opts ...EvalOption) ([]Finding, error) {
 	ref := ObjectRefOf(obj)
-	pq, ok := queryFor(e.queries, groupKindOf(ref))
+	q, ok := queryFor(e.queries, groupKindOf(ref))
 	if !ok {
 		return nil, nil
 	}
@@ -390,43 +446,49 @@ func (e *Engine) Evaluate(ctx context.Context, obj ast.Object, opts ...EvalOptio
 	for _, o := range opts {
 		o(&eo)
 	}
-	if eo.rules != AllRules {
-		if pq, ok = e.partialQuery(groupKindOf(ref), eo.rules); !ok {
-			return nil, nil
-		}
+	if q = q.subset(eo.rules); len(q.rules) == 0 {
+		return nil, nil
 	}
 	if eo.access != nil {
 		ctx = context.WithValue(ctx, accessKey{}, eo.access)
 	}
 	model := eo.model
-	if !pq.workload {
+	if !q.workload {
 		model = nil
 	} else if model == nil {
 		model, _ = workload.Of(obj, e.workloadOptions())
 	}
-	input := inputTerm(obj, model)
-	// Without an external Cancel, OPA starts a goroutine per evaluation to watch ctx; AfterFunc
-	// only runs when ctx ends. Results are read as terms: no conversion to Go values and back.
+	if e.program == nil {
+		return e.evaluateEach(ctx, obj, ref, q.rules, model)
+	}
 	cancel := topdown.NewCancel()
 	defer context.AfterFunc(ctx, cancel.Cancel)()
-	rs, err := pq.Eval(ctx,
-		rego.EvalParsedInput(input),
-		rego.EvalExternalCancel(cancel),
-		rego.EvalMetrics(metrics.NoOp()),
-		rego.EvalGenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }),
-	)
-	if err != nil {
-		if ctx.Err() != nil {
+	ev := e.program.Evaluate(ctx, ast.NewTerm(inputTerm(obj, model)), cancel)
+	ignored := ignoredRules(obj)
+	var out []Finding
+	for _, r := range q.rules {
+		if ignored[r.ID] {
+			continue
+		}
+		deny, err := ev.Call(e.denies[r.ID])
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("evaluating %s: %w", ref, err)
+			}
+			// A rule failed at run time (a conflict, a type error): run the rules one by one,
+			// top-down, to keep the others' findings and name the one in OPA's words.
+			return e.evaluateEach(ctx, obj, ref, q.rules, model)
+		}
+		findings, err := e.findingsOfRule(r.ID, ref, deny)
+		if err != nil {
 			return nil, fmt.Errorf("evaluating %s: %w", ref, err)
 		}
-		// A rule failed at run time (a conflict, a type error): the query holds every rule of
-		// the kind, so run them one by one to keep the others' findings and name the one.
-		return e.evaluateEach(ctx, obj, ref, eo, model)
+		out = append(out, findings...)
 	}
-	return e.findingsOf(rs, ref, ignoredRules(obj))
+	return out, nil
 }
 
-// findingsOf reads the findings out of a query's result: an object of deny sets by rule id.
+// findingsOf reads the findings out of a top-down query's result: an object of deny sets by rule id.
 func (e *Engine) findingsOf(rs rego.ResultSet, ref ObjectRef, ignored map[string]bool) ([]Finding, error) {
 	if len(rs) != 1 {
 		return nil, fmt.Errorf("evaluating %s: the query returned %d results, want 1", ref, len(rs))
@@ -443,21 +505,36 @@ func (e *Engine) findingsOf(rs rego.ResultSet, ref ObjectRef, ignored map[string
 		if ignored[string(id)] || ruleErr != nil {
 			return
 		}
-		set, _ := v.Value.(ast.Set)
-		if set == nil {
+		findings, err := e.findingsOfRule(string(id), ref, v)
+		if err != nil {
+			ruleErr = fmt.Errorf("evaluating %s: %w", ref, err)
 			return
 		}
-		sorted := set.Sorted()
-		for i := range sorted.Len() {
-			finding, err := e.finding(string(id), ref, sorted.Elem(i))
-			if err != nil {
-				ruleErr = fmt.Errorf("evaluating %s: %w", ref, err)
-				return
-			}
-			out = append(out, finding)
-		}
+		out = append(out, findings...)
 	})
 	return out, ruleErr
+}
+
+// findingsOfRule turns a rule's deny set into findings, sorted; a deny that is not a set (or nil:
+// undefined) has none.
+func (e *Engine) findingsOfRule(id string, ref ObjectRef, deny *ast.Term) ([]Finding, error) {
+	if deny == nil {
+		return nil, nil
+	}
+	set, _ := deny.Value.(ast.Set)
+	if set == nil {
+		return nil, nil
+	}
+	sorted := set.Sorted()
+	out := make([]Finding, 0, sorted.Len())
+	for i := range sorted.Len() {
+		finding, err := e.finding(id, ref, sorted.Elem(i))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, finding)
+	}
+	return out, nil
 }
 
 func (e *Engine) workloadOptions() workload.Options {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 
@@ -40,21 +39,13 @@ func (e *RuleErrors) Error() string {
 
 type singleQuery struct {
 	once sync.Once
-	pq   query
+	pq   rego.PreparedEvalQuery
 	err  error
 }
 
 // evaluateEach runs the rules obj's evaluation would run one at a time: the findings of those
 // that succeed, and a *RuleErrors naming those that fail.
-func (e *Engine) evaluateEach(ctx context.Context, obj ast.Object, ref ObjectRef, eo evalOptions, model *workload.Workload) ([]Finding, error) {
-	var rules []*Rule
-	ofKind, _ := queryFor(e.rulesByKind(), groupKindOf(ref))
-	for _, r := range ofKind {
-		if eo.rules == AllRules || inSet[eo.rules](r) {
-			rules = append(rules, r)
-		}
-	}
-	slices.SortFunc(rules, func(a, b *Rule) int { return strings.Compare(a.ID, b.ID) })
+func (e *Engine) evaluateEach(ctx context.Context, obj ast.Object, ref ObjectRef, rules []*Rule, model *workload.Workload) ([]Finding, error) {
 	input := inputTerm(obj, model)
 	ignored := ignoredRules(obj)
 	var out []Finding
@@ -65,7 +56,7 @@ func (e *Engine) evaluateEach(ctx context.Context, obj ast.Object, ref ObjectRef
 		}
 		sq, _ := e.single.LoadOrStore(r.ID, &singleQuery{})
 		q := sq.(*singleQuery)
-		q.once.Do(func() { q.pq, q.err = e.prepare(e.compiler, e.store, []*Rule{r}) })
+		q.once.Do(func() { q.pq, q.err = e.prepare([]*Rule{r}) })
 		if q.err != nil {
 			return nil, fmt.Errorf("evaluating %s: preparing rule %s alone: %w", ref, r.ID, q.err)
 		}

@@ -1,13 +1,5 @@
 package policies
 
-import (
-	"fmt"
-	"slices"
-
-	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/storage"
-)
-
 // RuleSet selects which of the rules that apply to an object one evaluation runs.
 type RuleSet int
 
@@ -36,32 +28,3 @@ var inSet = map[RuleSet]func(*Rule) bool{
 // is not evaluated: no findings.
 func WithRuleSet(s RuleSet) EvalOption { return func(o *evalOptions) { o.rules = s } }
 
-// preparePartial prepares, for each kind and rule set, the query of the kind's rules in the set:
-// the kind's whole query when they all are, none when none is.
-func (e *Engine) preparePartial(compiler *ast.Compiler, store storage.Store) error {
-	e.partial = map[RuleSet]map[GroupKind]query{}
-	for set, in := range inSet {
-		e.partial[set] = map[GroupKind]query{}
-		for gk, rules := range e.rulesByKind() {
-			subset := slices.DeleteFunc(slices.Clone(rules), func(r *Rule) bool { return !in(r) })
-			switch len(subset) {
-			case 0:
-				continue
-			case len(rules):
-				e.partial[set][gk] = e.queries[gk]
-				continue
-			}
-			pq, err := e.prepare(compiler, store, subset)
-			if err != nil {
-				return fmt.Errorf("preparing the query for %s: %w", gk, err)
-			}
-			e.partial[set][gk] = pq
-		}
-	}
-	return nil
-}
-
-// partialQuery returns the query of a kind for a rule set other than AllRules.
-func (e *Engine) partialQuery(gk GroupKind, set RuleSet) (query, bool) {
-	return queryFor(e.partial[set], gk)
-}

@@ -1,0 +1,368 @@
+// Package irvm evaluates queries from OPA's planned intermediate representation (package ir),
+// the plan OPA's compiler also turns into WebAssembly, instead of evaluating them top-down.
+//
+// Top-down evaluation unifies terms, keeps bindings and looks rules up by index for every
+// expression; a plan is a fixed sequence of statements over numbered locals. irvm turns each
+// statement into a Go closure once, when a query is prepared, and runs them over ast values, so
+// results are the same values top-down evaluation gives, and OPA's own implementation of every
+// builtin (and every rego.Function of the query) is called.
+//
+// irvm is a rego target plugin: Register it once, then prepare a query with rego.Target(Target).
+// A query OPA cannot plan fails to prepare; callers fall back to top-down evaluation.
+package irvm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/ir"
+	"github.com/open-policy-agent/opa/v1/metrics"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/topdown"
+	"github.com/open-policy-agent/opa/v1/topdown/builtins"
+	"github.com/open-policy-agent/opa/v1/topdown/print"
+)
+
+// Target is the rego target name that selects this evaluator.
+const Target = "jobguard-ir"
+
+var registerOnce sync.Once
+
+// Register makes Target known to package rego. It is safe to call more than once.
+func Register() {
+	registerOnce.Do(func() { rego.RegisterPlugin(Target, plugin{}) })
+}
+
+type dataKey struct{}
+
+// WithData returns a context that gives the queries prepared with it their data document: a
+// plan reads data as a value, not through a store. Pass it to PrepareForEval.
+func WithData(ctx context.Context, data ast.Value) context.Context {
+	return context.WithValue(ctx, dataKey{}, ast.NewTerm(data))
+}
+
+type captureKey struct{}
+
+// Prepare plans the query of opts (rego options: compiler, query, builtins) and returns it as a
+// Program whose functions (the rules the query reaches) can be called one by one. data is the
+// data document the plan reads.
+func Prepare(ctx context.Context, data ast.Value, opts ...func(*rego.Rego)) (*Program, error) {
+	Register()
+	var captured *program
+	ctx = context.WithValue(ctx, captureKey{}, &captured)
+	ctx = context.WithValue(ctx, dataKey{}, ast.NewTerm(data))
+	if _, err := rego.New(append(opts, rego.Target(Target))...).PrepareForEval(ctx); err != nil {
+		return nil, err
+	}
+	return &Program{p: captured}, nil
+}
+
+type plugin struct{}
+
+func (plugin) IsTarget(t string) bool { return t == Target }
+
+func (plugin) PrepareForEval(ctx context.Context, policy *ir.Policy, opts ...rego.PrepareOption) (rego.TargetPluginEval, error) {
+	var cfg rego.PrepareConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	data, _ := ctx.Value(dataKey{}).(*ast.Term)
+	if data == nil {
+		data = ast.NewTerm(ast.NewObject())
+	}
+	p, err := compile(policy, cfg.BuiltinFuncs(), data)
+	if slot, ok := ctx.Value(captureKey{}).(**program); ok {
+		*slot = p
+	}
+	return p, err
+}
+
+// Program is a planned query.
+type Program struct{ p *program }
+
+// Function is a rule of a Program: a function of input and data.
+type Function struct{ f *function }
+
+// Function returns the function that evaluates the rule at path under data (a, b, deny for
+// data.a.b.deny), if the query reaches it.
+func (p *Program) Function(path ...string) (*Function, bool) {
+	f := p.p.byRule[strings.Join(path, "\x00")]
+	if f == nil || len(f.params) != 2 {
+		return nil, false
+	}
+	return &Function{f}, true
+}
+
+// Evaluation evaluates functions of a Program for one input: the results of rules called
+// along the way are kept for the next call. It is not safe for concurrent use.
+type Evaluation struct{ e *evaluation }
+
+// Evaluate starts an evaluation of input. cancel, when cancelled, stops it with an error.
+func (p *Program) Evaluate(ctx context.Context, input *ast.Term, cancel topdown.Cancel) *Evaluation {
+	e := p.p.newEvaluation(ctx, cancel, metrics.NoOp(), nil, time.Now(), nil)
+	e.input = input
+	return &Evaluation{e}
+}
+
+// Call returns fn's value, nil when it is undefined.
+func (ev *Evaluation) Call(fn *Function) (*ast.Term, error) {
+	e := ev.e
+	v, r := e.call(fn.f, []*ast.Term{e.input, e.prog.data})
+	if r == abort {
+		return nil, e.err
+	}
+	return v, nil
+}
+
+func (p *program) newEvaluation(ctx context.Context, cancel topdown.Cancel, m metrics.Metrics, seed io.Reader, now time.Time, hook print.Hook) *evaluation {
+	return &evaluation{
+		prog:    p,
+		cancel:  cancel,
+		memo:    make([]*ast.Term, len(p.funcs)),
+		results: ast.NewSet(),
+		bctx: topdown.BuiltinContext{
+			Context:   ctx,
+			Metrics:   m,
+			Seed:      seed,
+			Time:      ast.NewTerm(ast.Number(strconv.FormatInt(now.UnixNano(), 10))),
+			Cancel:    cancel,
+			Cache:     builtins.Cache{},
+			PrintHook: hook,
+		},
+	}
+}
+
+// Eval runs the query's plan and returns its result set: a set of objects, one per result,
+// of the query's variables by name. It makes Program a rego target.
+func (p *program) Eval(ctx context.Context, ectx *rego.EvalContext, _ ast.Value) (ast.Value, error) {
+	input := ast.NewTerm(ast.NewObject())
+	if v := ectx.ParsedInput(); v != nil {
+		input = ast.NewTerm(v)
+	}
+	cancel := ectx.ExternalCancel()
+	if cancel == nil {
+		cancel = topdown.NewCancel()
+		defer context.AfterFunc(ctx, cancel.Cancel)()
+	}
+	m := ectx.Metrics()
+	if m == nil {
+		m = metrics.NoOp()
+	}
+	e := p.newEvaluation(ctx, cancel, m, ectx.Seed(), evalTime(ectx), ectx.PrintHook())
+	e.input = input
+	fr := e.newFrame(p.plan.locals)
+	fr.locals[ir.Input] = input
+	fr.locals[ir.Data] = p.data
+	for _, b := range p.plan.blocks {
+		if r := b.run(fr); r == abort {
+			return nil, e.err
+		} else if r >= 0 || r == returned {
+			break
+		}
+	}
+	return e.results, nil
+}
+
+func evalTime(ectx *rego.EvalContext) time.Time {
+	if t := ectx.Time(); !t.IsZero() {
+		return t
+	}
+	return time.Now()
+}
+
+// A statement's result: next (go on), abort (an error, in evaluation.err), returned (the
+// function's result is in frame.ret), or n >= 0: leave the block holding the statement and n
+// blocks more. An undefined statement leaves its block: 0.
+const (
+	next     = -1
+	abort    = -2
+	returned = -3
+	// completed and exited are a block's results to the statement that holds it.
+	completed = -4
+	exited    = -5
+)
+
+type stmt func(*frame) int
+
+type block []stmt
+
+// run returns completed, exited (left by an undefined statement or a break of its own), abort,
+// returned, or n >= 0: the statement holding the block leaves its own block and n more.
+func (b block) run(fr *frame) int {
+	for _, s := range b {
+		switch r := s(fr); {
+		case r == next:
+		case r == 0:
+			return exited
+		case r > 0:
+			return r - 1
+		default:
+			return r
+		}
+	}
+	return completed
+}
+
+type function struct {
+	name   string
+	params []ir.Local
+	ret    ir.Local
+	blocks []block
+	locals int
+	index  int
+	memo   bool // a function of input and data alone: its result holds for the evaluation
+}
+
+type plan struct {
+	blocks []block
+	locals int
+}
+
+type program struct {
+	data     *ast.Term
+	strings  []*ast.Term
+	funcs    []*function
+	byName   map[string]*function
+	byPath   map[string]*function // CallDynamicStmt's targets, by path joined with "/"
+	byRule   map[string]*function // rules planned outside any with (generation g0), by path joined with NUL
+	builtins map[string]*topdown.Builtin
+	plan     plan
+}
+
+type evaluation struct {
+	prog    *program
+	input   *ast.Term
+	cancel  topdown.Cancel
+	bctx    topdown.BuiltinContext
+	memo    []*ast.Term
+	results ast.Set
+	err     error
+	steps   int
+}
+
+type frame struct {
+	e      *evaluation
+	locals []*ast.Term
+	ret    *ast.Term
+}
+
+func (e *evaluation) newFrame(n int) *frame {
+	return &frame{e: e, locals: make([]*ast.Term, n)}
+}
+
+// fail records err and unwinds the evaluation.
+func (e *evaluation) fail(err error) int {
+	if e.err == nil {
+		e.err = err
+	}
+	return abort
+}
+
+// cancelled is checked in loops and calls, as top-down evaluation checks at every step.
+func (e *evaluation) cancelled() bool {
+	e.steps++
+	if e.steps&63 == 0 && e.cancel.Cancelled() {
+		e.fail(&topdown.Error{Code: topdown.CancelErr, Message: "caller cancelled query execution"})
+		return true
+	}
+	return false
+}
+
+func (e *evaluation) call(fn *function, args []*ast.Term) (*ast.Term, int) {
+	if fn.memo {
+		if v := e.memo[fn.index]; v != nil {
+			return v, next
+		}
+	}
+	if e.cancelled() {
+		return nil, abort
+	}
+	fr := e.newFrame(fn.locals)
+	for i, p := range fn.params {
+		fr.locals[p] = args[i]
+	}
+	for _, b := range fn.blocks {
+		r := b.run(fr)
+		if r == abort {
+			return nil, abort
+		}
+		if r == returned {
+			break
+		}
+		if r >= 0 {
+			return nil, next
+		}
+	}
+	if fn.memo && fr.ret != nil {
+		e.memo[fn.index] = fr.ret
+	}
+	return fr.ret, next
+}
+
+func compile(policy *ir.Policy, funcs map[string]*topdown.Builtin, data *ast.Term) (*program, error) {
+	if policy.Plans == nil || len(policy.Plans.Plans) != 1 {
+		return nil, errors.New("irvm: the policy must hold exactly one plan")
+	}
+	p := &program{
+		data:     data,
+		byName:   map[string]*function{},
+		byPath:   map[string]*function{},
+		byRule:   map[string]*function{},
+		builtins: map[string]*topdown.Builtin{},
+	}
+	if policy.Static != nil {
+		for _, s := range policy.Static.Strings {
+			p.strings = append(p.strings, ast.StringTerm(s.Value))
+		}
+		for _, b := range policy.Static.BuiltinFuncs {
+			switch {
+			case funcs[b.Name] != nil:
+				p.builtins[b.Name] = funcs[b.Name]
+			case topdown.GetBuiltin(b.Name) != nil:
+				p.builtins[b.Name] = &topdown.Builtin{Decl: ast.BuiltinMap[b.Name], Func: topdown.GetBuiltin(b.Name)}
+			default:
+				return nil, fmt.Errorf("irvm: builtin %s has no implementation", b.Name)
+			}
+		}
+	}
+	if policy.Funcs != nil {
+		for i, f := range policy.Funcs.Funcs {
+			fn := &function{name: f.Name, params: f.Params, ret: f.Return, index: i, memo: len(f.Params) == 2}
+			p.funcs = append(p.funcs, fn)
+			p.byName[f.Name] = fn
+			if f.Path != nil {
+				p.byPath[strings.Join(f.Path, "/")] = fn
+				if f.Path[0] == "g0" {
+					p.byRule[strings.Join(f.Path[1:], "\x00")] = fn
+				}
+			}
+		}
+		for i, f := range policy.Funcs.Funcs {
+			c := &compiler{prog: p}
+			c.use(f.Return)
+			for _, l := range f.Params {
+				c.use(l)
+			}
+			blocks, err := c.blocks(f.Blocks)
+			if err != nil {
+				return nil, fmt.Errorf("irvm: function %s: %w", f.Name, err)
+			}
+			p.funcs[i].blocks, p.funcs[i].locals = blocks, c.locals
+		}
+	}
+	c := &compiler{prog: p}
+	c.use(ir.Data)
+	blocks, err := c.blocks(policy.Plans.Plans[0].Blocks)
+	if err != nil {
+		return nil, fmt.Errorf("irvm: plan: %w", err)
+	}
+	p.plan = plan{blocks: blocks, locals: c.locals}
+	return p, nil
+}
