@@ -48,11 +48,14 @@ type Engine struct {
 	// nil when OPA cannot plan them: then every rule is evaluated top-down, alone.
 	program *irvm.Program
 	denies  map[string]*irvm.Function // by rule id
-	// compiler, store and single: each rule's own top-down query, prepared the first time an
-	// evaluation fails, to tell which rule failed and why in OPA's words (evaluateEach).
-	compiler *ast.Compiler
-	store    storage.Store
-	single   sync.Map // rule id -> *singleQuery
+	// modules, store, topDown* and single: each rule's own top-down query, prepared the first
+	// time an evaluation fails, to tell which rule failed and why in OPA's words (evaluateEach).
+	modules         map[string]*ast.Module
+	store           storage.Store
+	topDownOnce     sync.Once
+	topDownCompiler *ast.Compiler
+	topDownErr      error
+	single          sync.Map // rule id -> *singleQuery
 }
 
 type options struct {
@@ -185,10 +188,9 @@ func New(opts ...Option) (*Engine, error) {
 		return nil, err
 	}
 
-	compiler := ast.NewCompiler().WithCapabilities(capabilities(o.allowedBuiltins))
-	if len(o.sources) == 0 {
-		compiler = compiler.WithSkipStages(checkOnlyStages...)
-	}
+	// The planner needs no rule indices, which only top-down evaluation reads (EvalModeIR skips
+	// building them): the top-down compiler is made when a rule first fails (topDown).
+	compiler := e.newCompiler().WithEvalMode(ast.EvalModeIR)
 	e.caps = compiler.Capabilities()
 	if compiler.Compile(modules); compiler.Failed() {
 		if err := notAllowed(compiler.Errors); err != nil {
@@ -196,21 +198,40 @@ func New(opts ...Option) (*Engine, error) {
 		}
 		return nil, fmt.Errorf("compiling rules: %w", compiler.Errors)
 	}
-	store := inmem.NewFromObjectWithOpts(e.data(), inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
-	e.compiler, e.store = compiler, store
+	e.modules = modules
+	e.store = inmem.NewFromObjectWithOpts(e.data(), inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
 	for gk, rules := range e.rulesByKind() {
 		e.queries[gk] = newQuery(rules)
 	}
-	if err := e.plan(); err != nil && len(o.sources) == 0 {
+	if err := e.plan(compiler); err != nil && len(o.sources) == 0 {
 		return nil, fmt.Errorf("planning the bundled rules: %w", err)
 	}
 	return e, nil
 }
 
+func (e *Engine) newCompiler() *ast.Compiler {
+	compiler := ast.NewCompiler().WithCapabilities(capabilities(e.opts.allowedBuiltins))
+	if len(e.opts.sources) == 0 {
+		compiler = compiler.WithSkipStages(checkOnlyStages...)
+	}
+	return compiler
+}
+
+// topDown returns the rules compiled for top-down evaluation, compiling them the first time.
+func (e *Engine) topDown() (*ast.Compiler, error) {
+	e.topDownOnce.Do(func() {
+		e.topDownCompiler = e.newCompiler()
+		if e.topDownCompiler.Compile(e.modules); e.topDownCompiler.Failed() {
+			e.topDownErr = fmt.Errorf("compiling rules: %w", e.topDownCompiler.Errors)
+		}
+	})
+	return e.topDownCompiler, e.topDownErr
+}
+
 // plan plans every enabled rule into one program, whose rules' deny sets Evaluate calls one by
 // one: OPA plans a query once, and the plan runs several times faster than top-down evaluation
 // (BENCHMARKS.md). Custom rules the planner cannot plan leave program nil.
-func (e *Engine) plan() error {
+func (e *Engine) plan(compiler *ast.Compiler) error {
 	enabled := e.EnabledRules()
 	items := make([][2]*ast.Term, len(enabled))
 	for i, r := range enabled {
@@ -221,7 +242,7 @@ func (e *Engine) plan() error {
 		return err
 	}
 	program, err := irvm.Prepare(context.Background(), data, append([]func(*rego.Rego){
-		rego.Compiler(e.compiler),
+		rego.Compiler(compiler),
 		rego.Capabilities(e.caps),
 		rego.Store(e.store),
 		rego.StoreReadAST(true),
@@ -396,8 +417,12 @@ func (e *Engine) prepare(rules []*Rule) (rego.PreparedEvalQuery, error) {
 		items[i] = ast.Item(ast.StringTerm(r.ID), ast.RefTerm(r.pkg.Append(ast.StringTerm("deny"))...))
 	}
 	query := ast.NewBody(ast.Assign.Expr(ast.VarTerm("result"), ast.ObjectTerm(items...)))
+	compiler, err := e.topDown()
+	if err != nil {
+		return rego.PreparedEvalQuery{}, err
+	}
 	opts := append([]func(*rego.Rego){
-		rego.Compiler(e.compiler),
+		rego.Compiler(compiler),
 		rego.Capabilities(e.caps),
 		rego.Store(e.store),
 		rego.StoreReadAST(true),
