@@ -27,4 +27,3 @@ var inSet = map[RuleSet]func(*Rule) bool{
 // WithRuleSet selects the rules one evaluation runs. A kind none of whose rules is in the set
 // is not evaluated: no findings.
 func WithRuleSet(s RuleSet) EvalOption { return func(o *evalOptions) { o.rules = s } }
-
