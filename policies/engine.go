@@ -139,7 +139,7 @@ func WithPolicyDir(dir string) Option {
 	}
 }
 
-// New loads and compiles the rules once and prepares one query per kind of object.
+// New loads, compiles and plans the rules once.
 func New(opts ...Option) (*Engine, error) {
 	o := options{
 		kubeVersion: DefaultKubeVersion,
