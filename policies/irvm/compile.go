@@ -511,15 +511,28 @@ func (c *compiler) call(s *ir.CallStmt) (stmt, error) {
 	if l := s.GetLocation(); l != nil {
 		loc = &ast.Location{Row: l.Row, Col: l.Col}
 	}
+	// A relation (walk) has many outputs; the plan scans them as the array of all of them, the
+	// value of OPA's Wasm opa_value_transitive_closure.
+	relation := bi.Decl != nil && bi.Decl.Relation
 	return func(fr *frame) int {
 		vals := make([]*ast.Term, len(args))
 		for i, a := range args {
 			vals[i] = a.get(fr)
 		}
 		var out *ast.Term
+		var all []*ast.Term
 		bctx := fr.e.bctx
 		bctx.Location = loc
-		err := bi.Func(bctx, vals, func(t *ast.Term) error { out = t; return nil })
+		err := bi.Func(bctx, vals, func(t *ast.Term) error {
+			if relation {
+				all = append(all, t)
+			}
+			out = t
+			return nil
+		})
+		if relation && err == nil {
+			out = ast.ArrayTerm(all...)
+		}
 		if err != nil {
 			// As top-down evaluation without strict builtin errors: a builtin's error makes
 			// the call undefined; a Halt stops the evaluation.

@@ -1,0 +1,46 @@
+package irvm_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+
+	"github.com/jobguard/jobguard/policies/irvm"
+)
+
+// both evaluates query over module top-down and through irvm, with the same eval options, and
+// fails unless both give want (the results' bindings, as a Rego term).
+func both(t *testing.T, module, query, want string, opts ...rego.EvalOption) {
+	t.Helper()
+	ctx := context.Background()
+	for _, target := range []string{"rego", irvm.Target} {
+		irvm.Register()
+		pq, err := rego.New(rego.Module("test.rego", module), rego.Query(query), rego.Target(target)).PrepareForEval(irvm.WithData(ctx, ast.NewObject()))
+		if err != nil {
+			t.Fatalf("%s: %v", target, err)
+		}
+		rs, err := pq.Eval(ctx, append(opts, rego.EvalGenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil }))...)
+		if err != nil {
+			t.Fatalf("%s: %v", target, err)
+		}
+		got := ast.NewArray()
+		for _, r := range rs {
+			obj := ast.NewObject()
+			for k, v := range r.Bindings {
+				obj.Insert(ast.StringTerm(k), v.(*ast.Term))
+			}
+			got = got.Append(ast.NewTerm(obj))
+		}
+		if w := ast.MustParseTerm(want).Value; got.Compare(w) != 0 {
+			t.Errorf("%s: %s = %v, want %v", target, query, got, w)
+		}
+	}
+}
+
+// walk is OPA's one relation: the plan scans the array of all its outputs, not the last one.
+func TestWalkGivesEveryPathAndValue(t *testing.T) {
+	both(t, "package p\n", `x := {[p, v] | walk({"a": [1]}, [p, v])}`,
+		`[{"x": {[[], {"a": [1]}], [["a"], [1]], [["a", 0], 1]}}]`)
+}
