@@ -146,7 +146,11 @@ func (c *compiler) stmt(s ir.Stmt) (stmt, error) {
 			return func(*frame) int { return 0 }, nil
 		}
 		return func(fr *frame) int {
-			v := member(src.get(fr), key.get(fr))
+			s := src.get(fr)
+			if s == nil { // an undefined input
+				return 0
+			}
+			v := member(s, key.get(fr))
 			if v == nil {
 				return 0
 			}
@@ -413,7 +417,11 @@ func (c *compiler) scan(s *ir.ScanStmt) (stmt, error) {
 			}
 			return false
 		}
-		switch coll := fr.locals[src].Value.(type) {
+		coll := fr.locals[src]
+		if coll == nil { // an undefined input
+			return next
+		}
+		switch coll := coll.Value.(type) {
 		case *ast.Array:
 			for i := range coll.Len() {
 				if each(ast.InternedTerm(i), coll.Elem(i)) {

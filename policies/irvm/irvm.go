@@ -142,7 +142,8 @@ func (p *program) newEvaluation(ctx context.Context, cancel topdown.Cancel, m me
 // Eval runs the query's plan and returns its result set: a set of objects, one per result,
 // of the query's variables by name. It makes Program a rego target.
 func (p *program) Eval(ctx context.Context, ectx *rego.EvalContext, _ ast.Value) (ast.Value, error) {
-	input := ast.NewTerm(ast.NewObject())
+	// No input leaves input undefined, as in top-down evaluation.
+	var input *ast.Term
 	if v := ectx.ParsedInput(); v != nil {
 		input = ast.NewTerm(v)
 	}

@@ -44,3 +44,19 @@ func TestWalkGivesEveryPathAndValue(t *testing.T) {
 	both(t, "package p\n", `x := {[p, v] | walk({"a": [1]}, [p, v])}`,
 		`[{"x": {[[], {"a": [1]}], [["a"], [1]], [["a", 0], 1]}}]`)
 }
+
+// Without an input, input is undefined, not {}: a rule that reads it is undefined, one that
+// negates it holds.
+func TestNoInputIsUndefined(t *testing.T) {
+	module := `package p
+
+whole := input
+
+field := input.a
+
+keys contains k if some k, _ in input
+
+absent if not input.a
+`
+	both(t, module, `x := data.p`, `[{"x": {"keys": set(), "absent": true}}]`)
+}
