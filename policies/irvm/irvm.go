@@ -142,9 +142,16 @@ func (p *program) newEvaluation(ctx context.Context, cancel topdown.Cancel, m me
 // Eval runs the query's plan and returns its result set: a set of objects, one per result,
 // of the query's variables by name. It makes Program a rego target.
 func (p *program) Eval(ctx context.Context, ectx *rego.EvalContext, _ ast.Value) (ast.Value, error) {
-	// No input leaves input undefined, as in top-down evaluation.
+	// No input leaves input undefined, as in top-down evaluation; rego parses a raw input
+	// only for its own targets.
 	var input *ast.Term
 	if v := ectx.ParsedInput(); v != nil {
+		input = ast.NewTerm(v)
+	} else if raw := ectx.RawInput(); raw != nil {
+		v, err := ast.InterfaceToValue(*raw)
+		if err != nil {
+			return nil, err
+		}
 		input = ast.NewTerm(v)
 	}
 	cancel := ectx.ExternalCancel()

@@ -60,3 +60,8 @@ absent if not input.a
 `
 	both(t, module, `x := data.p`, `[{"x": {"keys": set(), "absent": true}}]`)
 }
+
+// rego.EvalInput hands a target the input unparsed: it is the input all the same.
+func TestRawInputIsTheInput(t *testing.T) {
+	both(t, "package p\n", `x := input.a`, `[{"x": 1}]`, rego.EvalInput(map[string]any{"a": 1}))
+}
