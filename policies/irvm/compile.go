@@ -14,6 +14,7 @@ import (
 // compiler turns one function's or plan's statements into closures, counting its locals.
 type compiler struct {
 	prog   *program
+	fn     *ir.Func // nil for the plan
 	locals int
 }
 
@@ -75,12 +76,34 @@ func (c *compiler) block(b *ir.Block) (block, error) {
 	return out, nil
 }
 
-func conflict(fr *frame, what string, s ir.Stmt) int {
-	msg := what
-	if loc := s.GetLocation(); loc != nil {
-		msg = fmt.Sprintf("%s at row %d, column %d", what, loc.Row, loc.Col)
+// conflict returns a statement's conflict error: top-down evaluation's words and location.
+func (c *compiler) conflict(what string, s ir.Stmt) func(*frame) int {
+	var loc *ast.Location
+	if l := s.GetLocation(); l != nil && (l.Row > 0 || l.File > 0) {
+		loc = &ast.Location{Row: l.Row, Col: l.Col}
+		if l.File >= 0 && l.File < len(c.prog.files) {
+			loc.File = c.prog.files[l.File]
+		}
 	}
-	return fr.e.fail(&topdown.Error{Code: topdown.ConflictErr, Message: msg})
+	return func(fr *frame) int {
+		return fr.e.fail(&topdown.Error{Code: topdown.ConflictErr, Message: what, Location: loc})
+	}
+}
+
+// valueConflict is what top-down evaluation says when a complete rule or a function (c.fn)
+// produces two values.
+func (c *compiler) valueConflict() string {
+	if c.fn == nil || len(c.fn.Path) < 2 {
+		return "complete rules must not produce multiple outputs"
+	}
+	ref := ast.Ref{ast.DefaultRootDocument}
+	for _, k := range c.fn.Path[1:] { // Path[0] is the generation: g0, g1 under with
+		ref = append(ref, ast.StringTerm(k))
+	}
+	if len(c.fn.Params) > 2 {
+		return "function " + ref.String() + " produced conflicting values for the same inputs"
+	}
+	return "rule " + ref.String() + " produced conflicting values"
 }
 
 func (c *compiler) stmt(s ir.Stmt) (stmt, error) {
@@ -183,11 +206,12 @@ func (c *compiler) stmt(s ir.Stmt) (stmt, error) {
 			return nil, err
 		}
 		target := c.use(s.Target)
+		conflict := c.conflict(c.valueConflict(), s)
 		return func(fr *frame) int {
 			v := src.get(fr)
 			if prev := fr.locals[target]; prev != nil {
 				if ast.Compare(prev.Value, v.Value) != 0 {
-					return conflict(fr, "complete rules must not produce multiple outputs", s)
+					return conflict(fr)
 				}
 				return next
 			}
@@ -263,6 +287,7 @@ func (c *compiler) stmt(s ir.Stmt) (stmt, error) {
 		return c.objectInsert(s)
 	case *ir.ObjectMergeStmt:
 		a, b, target := c.use(s.A), c.use(s.B), c.use(s.Target)
+		conflict := c.conflict("cannot merge the base and virtual documents", s)
 		return func(fr *frame) int {
 			oa, okA := fr.locals[a].Value.(ast.Object)
 			ob, okB := fr.locals[b].Value.(ast.Object)
@@ -271,7 +296,7 @@ func (c *compiler) stmt(s ir.Stmt) (stmt, error) {
 			}
 			merged, ok := oa.Merge(ob)
 			if !ok {
-				return conflict(fr, "cannot merge the base and virtual documents", s)
+				return conflict(fr)
 			}
 			fr.locals[target] = ast.NewTerm(merged)
 			return next
@@ -380,13 +405,14 @@ func (c *compiler) objectInsert(s ir.Stmt) (stmt, error) {
 		return nil, err
 	}
 	o := c.use(obj)
+	conflict := c.conflict("object keys must be unique", s)
 	return func(fr *frame) int {
 		target := fr.locals[o].Value.(ast.Object)
 		kt, vt := k.get(fr), v.get(fr)
 		if once {
 			if prev := target.Get(kt); prev != nil {
 				if ast.Compare(prev.Value, vt.Value) != 0 {
-					return conflict(fr, "object keys must be unique", s)
+					return conflict(fr)
 				}
 				return next
 			}

@@ -236,6 +236,7 @@ type plan struct {
 type program struct {
 	data     *ast.Term
 	strings  []*ast.Term
+	files    []string // file names, for errors' locations
 	funcs    []*function
 	byName   map[string]*function
 	byPath   map[string]*function // CallDynamicStmt's targets, by path joined with "/"
@@ -329,6 +330,9 @@ func compile(policy *ir.Policy, funcs map[string]*topdown.Builtin, data *ast.Ter
 		for _, s := range policy.Static.Strings {
 			p.strings = append(p.strings, ast.StringTerm(s.Value))
 		}
+		for _, f := range policy.Static.Files {
+			p.files = append(p.files, f.Value)
+		}
 		for _, b := range policy.Static.BuiltinFuncs {
 			switch {
 			case funcs[b.Name] != nil:
@@ -353,7 +357,7 @@ func compile(policy *ir.Policy, funcs map[string]*topdown.Builtin, data *ast.Ter
 			}
 		}
 		for i, f := range policy.Funcs.Funcs {
-			c := &compiler{prog: p}
+			c := &compiler{prog: p, fn: f}
 			c.use(f.Return)
 			for _, l := range f.Params {
 				c.use(l)

@@ -2,10 +2,12 @@ package irvm_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/topdown"
 
 	"github.com/jobguard/jobguard/policies/irvm"
 )
@@ -64,4 +66,35 @@ absent if not input.a
 // rego.EvalInput hands a target the input unparsed: it is the input all the same.
 func TestRawInputIsTheInput(t *testing.T) {
 	both(t, "package p\n", `x := input.a`, `[{"x": 1}]`, rego.EvalInput(map[string]any{"a": 1}))
+}
+
+// A rule or function with two values fails as top-down evaluation fails: its words, naming the
+// rule, at the rule's file and row (top-down also lists the values; irvm does not).
+func TestConflictNamesTheRule(t *testing.T) {
+	module := `package p
+
+x := 1
+x := 2 if input.two
+
+f(_) := 1
+f(_) := 2 if input.two
+
+y := f(0)
+`
+	ctx := context.Background()
+	irvm.Register()
+	for query, want := range map[string]string{
+		"data.p.x": "test.rego:4: eval_conflict_error: rule data.p.x produced conflicting values",
+		"data.p.y": "test.rego:7: eval_conflict_error: function data.p.f produced conflicting values for the same inputs",
+	} {
+		pq, err := rego.New(rego.Module("test.rego", module), rego.Query(query), rego.Target(irvm.Target)).PrepareForEval(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = pq.Eval(ctx, rego.EvalParsedInput(ast.MustParseTerm(`{"two": true}`).Value))
+		var te *topdown.Error
+		if !errors.As(err, &te) || te.Code != topdown.ConflictErr || err.Error() != want {
+			t.Errorf("%s: %v, want %s", query, err, want)
+		}
+	}
 }
