@@ -1,7 +1,9 @@
 package policies
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -198,4 +200,45 @@ func describeFinding(f Finding) string {
 		s += fmt.Sprintf(" (fix %v)", f.Fix.Value)
 	}
 	return s
+}
+
+// FuzzPlanMatchesTopDown: on any object, the plan finds what top-down evaluation finds.
+// Seeds: every fixture object of ../testdata.
+//
+//	go test -run '^$' -fuzz FuzzPlanMatchesTopDown ./policies/
+func FuzzPlanMatchesTopDown(f *testing.F) {
+	for _, objs := range yamlObjects(f, filepath.Join("..", "testdata")) {
+		for _, o := range objs {
+			v, err := ast.JSON(o.obj)
+			if err != nil {
+				f.Fatal(err)
+			}
+			data, err := json.Marshal(v)
+			if err != nil {
+				f.Fatal(err)
+			}
+			if back, err := ast.ValueFromReader(bytes.NewReader(data)); err != nil || back.Compare(o.obj) != 0 {
+				f.Fatalf("%s: the seed does not decode back: %v", o.name, err)
+			}
+			f.Add(data)
+		}
+	}
+	planned, err := New(WithPolicyDir(filepath.Join("..", "testdata", "custom-policy", "policy")))
+	if err != nil || planned.program == nil {
+		f.Fatalf("an engine with a plan: %v", err)
+	}
+	topDown := withoutPlan(planned)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		v, err := ast.ValueFromReader(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		obj, ok := v.(ast.Object)
+		if !ok {
+			return
+		}
+		got, gotErr := planned.Evaluate(context.Background(), obj)
+		want, wantErr := topDown.Evaluate(context.Background(), obj)
+		compareFindings(t, string(data), got, gotErr, want, wantErr)
+	})
 }
