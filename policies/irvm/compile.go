@@ -548,6 +548,8 @@ func (c *compiler) call(s *ir.CallStmt) (stmt, error) {
 	// A relation (walk) has many outputs; the plan scans them as the array of all of them, the
 	// value of OPA's Wasm opa_value_transitive_closure.
 	relation := bi.Decl != nil && bi.Decl.Relation
+	// A void builtin (print) has no output: it holds when it calls back, with nil.
+	void := bi.Decl != nil && bi.Decl.Decl.Result() == nil
 	return func(fr *frame) int {
 		vals := make([]*ast.Term, len(args))
 		for i, a := range args {
@@ -555,13 +557,14 @@ func (c *compiler) call(s *ir.CallStmt) (stmt, error) {
 		}
 		var out *ast.Term
 		var all []*ast.Term
+		called := false
 		bctx := fr.e.bctx
 		bctx.Location = loc
 		err := bi.Func(bctx, vals, func(t *ast.Term) error {
 			if relation {
 				all = append(all, t)
 			}
-			out = t
+			out, called = t, true
 			return nil
 		})
 		if relation && err == nil {
@@ -575,6 +578,9 @@ func (c *compiler) call(s *ir.CallStmt) (stmt, error) {
 				return fr.e.fail(halt.Err)
 			}
 			return 0
+		}
+		if void && called {
+			return next
 		}
 		if out == nil {
 			return 0

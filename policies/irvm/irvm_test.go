@@ -3,11 +3,13 @@ package irvm_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/topdown"
+	"github.com/open-policy-agent/opa/v1/topdown/print"
 
 	"github.com/jobguard/jobguard/policies/irvm"
 )
@@ -96,5 +98,36 @@ y := f(0)
 		if !errors.As(err, &te) || te.Code != topdown.ConflictErr || err.Error() != want {
 			t.Errorf("%s: %v, want %s", query, err, want)
 		}
+	}
+}
+
+type printed struct{ lines *[]string }
+
+func (p printed) Print(_ print.Context, s string) error { *p.lines = append(*p.lines, s); return nil }
+
+// print is void: it calls back with no value, and evaluation goes on past it.
+func TestPrintGoesOn(t *testing.T) {
+	ctx := context.Background()
+	irvm.Register()
+	var want []string
+	for _, target := range []string{"rego", irvm.Target} {
+		var lines []string
+		pq, err := rego.New(rego.Module("test.rego", "package p\n\ns contains y if {\n\tprint(\"a\", input.a, input.b)\n\tsome y in [1, 2]\n\tprint(y)\n}\n"),
+			rego.Query("data.p.s == {1, 2}"), rego.EnablePrintStatements(true), rego.PrintHook(printed{&lines}), rego.Target(target)).PrepareForEval(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs, err := pq.Eval(ctx, rego.EvalInput(map[string]any{"a": 1}))
+		if err != nil || !rs.Allowed() {
+			t.Errorf("%s: %v, %v; want the set of both", target, rs, err)
+		}
+		if target == "rego" {
+			want = lines
+		} else if !slices.Equal(lines, want) {
+			t.Errorf("%s printed %q, top-down %q", target, lines, want)
+		}
+	}
+	if len(want) != 3 {
+		t.Errorf("top-down printed %q, want three lines", want)
 	}
 }
