@@ -154,8 +154,8 @@ func runCase(t *testing.T, tc cases.TestCase) (kind, refused string) {
 		input = ast.MustInterfaceToValue(*tc.Input)
 	}
 
-	topDown, tdErr := rego.New(append(opts, rego.Store(store()))...).PrepareForEval(ctx)
-	planned, irErr := rego.New(append(opts, rego.Store(store()), rego.Target(irvm.Target))...).PrepareForEval(irvm.WithData(ctx, data))
+	topDown, tdErr := rego.New(slices.Concat(opts, []func(*rego.Rego){rego.Store(store())})...).PrepareForEval(ctx)
+	planned, irErr := rego.New(slices.Concat(opts, []func(*rego.Rego){rego.Store(store()), rego.Target(irvm.Target)})...).PrepareForEval(irvm.WithData(ctx, data))
 	switch {
 	case tdErr != nil:
 		// The compiler refuses it: irvm must refuse it the same way.
