@@ -35,6 +35,9 @@ deny contains result.fail(sprintf("x is %d", [x]), ["metadata"])
 	if err != nil {
 		t.Fatal(err)
 	}
+	if e.program == nil { // the conflict must surface from the plan, not from top-down alone
+		t.Fatal("the rules were not planned")
+	}
 	job := func(name string) ast.Object {
 		v, err := ast.InterfaceToValue(map[string]any{"apiVersion": "batch/v1", "kind": "Job", "metadata": map[string]any{"name": name},
 			"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"restartPolicy": "Always", "containers": []any{map[string]any{"name": "a", "image": "busybox:1.36"}}}}}})

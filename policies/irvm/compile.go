@@ -14,6 +14,7 @@ import (
 // compiler turns one function's or plan's statements into closures, counting its locals.
 type compiler struct {
 	prog   *program
+	fn     *ir.Func // nil for the plan
 	locals int
 }
 
@@ -75,12 +76,34 @@ func (c *compiler) block(b *ir.Block) (block, error) {
 	return out, nil
 }
 
-func conflict(fr *frame, what string, s ir.Stmt) int {
-	msg := what
-	if loc := s.GetLocation(); loc != nil {
-		msg = fmt.Sprintf("%s at row %d, column %d", what, loc.Row, loc.Col)
+// conflict returns a statement's conflict error: top-down evaluation's words and location.
+func (c *compiler) conflict(what string, s ir.Stmt) func(*frame) int {
+	var loc *ast.Location
+	if l := s.GetLocation(); l != nil && (l.Row > 0 || l.File > 0) {
+		loc = &ast.Location{Row: l.Row, Col: l.Col}
+		if l.File >= 0 && l.File < len(c.prog.files) {
+			loc.File = c.prog.files[l.File]
+		}
 	}
-	return fr.e.fail(&topdown.Error{Code: topdown.ConflictErr, Message: msg})
+	return func(fr *frame) int {
+		return fr.e.fail(&topdown.Error{Code: topdown.ConflictErr, Message: what, Location: loc})
+	}
+}
+
+// valueConflict is what top-down evaluation says when a complete rule or a function (c.fn)
+// produces two values.
+func (c *compiler) valueConflict() string {
+	if c.fn == nil || len(c.fn.Path) < 2 {
+		return "complete rules must not produce multiple outputs"
+	}
+	ref := ast.Ref{ast.DefaultRootDocument}
+	for _, k := range c.fn.Path[1:] { // Path[0] is the generation: g0, g1 under with
+		ref = append(ref, ast.StringTerm(k))
+	}
+	if len(c.fn.Params) > 2 {
+		return "function " + ref.String() + " produced conflicting values for the same inputs"
+	}
+	return "rule " + ref.String() + " produced conflicting values"
 }
 
 func (c *compiler) stmt(s ir.Stmt) (stmt, error) {
@@ -146,7 +169,11 @@ func (c *compiler) stmt(s ir.Stmt) (stmt, error) {
 			return func(*frame) int { return 0 }, nil
 		}
 		return func(fr *frame) int {
-			v := member(src.get(fr), key.get(fr))
+			s := src.get(fr)
+			if s == nil { // an undefined input
+				return 0
+			}
+			v := member(s, key.get(fr))
 			if v == nil {
 				return 0
 			}
@@ -179,11 +206,12 @@ func (c *compiler) stmt(s ir.Stmt) (stmt, error) {
 			return nil, err
 		}
 		target := c.use(s.Target)
+		conflict := c.conflict(c.valueConflict(), s)
 		return func(fr *frame) int {
 			v := src.get(fr)
 			if prev := fr.locals[target]; prev != nil {
 				if ast.Compare(prev.Value, v.Value) != 0 {
-					return conflict(fr, "complete rules must not produce multiple outputs", s)
+					return conflict(fr)
 				}
 				return next
 			}
@@ -259,6 +287,7 @@ func (c *compiler) stmt(s ir.Stmt) (stmt, error) {
 		return c.objectInsert(s)
 	case *ir.ObjectMergeStmt:
 		a, b, target := c.use(s.A), c.use(s.B), c.use(s.Target)
+		conflict := c.conflict("cannot merge the base and virtual documents", s)
 		return func(fr *frame) int {
 			oa, okA := fr.locals[a].Value.(ast.Object)
 			ob, okB := fr.locals[b].Value.(ast.Object)
@@ -267,7 +296,7 @@ func (c *compiler) stmt(s ir.Stmt) (stmt, error) {
 			}
 			merged, ok := oa.Merge(ob)
 			if !ok {
-				return conflict(fr, "cannot merge the base and virtual documents", s)
+				return conflict(fr)
 			}
 			fr.locals[target] = ast.NewTerm(merged)
 			return next
@@ -376,13 +405,14 @@ func (c *compiler) objectInsert(s ir.Stmt) (stmt, error) {
 		return nil, err
 	}
 	o := c.use(obj)
+	conflict := c.conflict("object keys must be unique", s)
 	return func(fr *frame) int {
 		target := fr.locals[o].Value.(ast.Object)
 		kt, vt := k.get(fr), v.get(fr)
 		if once {
 			if prev := target.Get(kt); prev != nil {
 				if ast.Compare(prev.Value, vt.Value) != 0 {
-					return conflict(fr, "object keys must be unique", s)
+					return conflict(fr)
 				}
 				return next
 			}
@@ -413,7 +443,11 @@ func (c *compiler) scan(s *ir.ScanStmt) (stmt, error) {
 			}
 			return false
 		}
-		switch coll := fr.locals[src].Value.(type) {
+		coll := fr.locals[src]
+		if coll == nil { // an undefined input
+			return next
+		}
+		switch coll := coll.Value.(type) {
 		case *ast.Array:
 			for i := range coll.Len() {
 				if each(ast.InternedTerm(i), coll.Elem(i)) {
@@ -511,15 +545,31 @@ func (c *compiler) call(s *ir.CallStmt) (stmt, error) {
 	if l := s.GetLocation(); l != nil {
 		loc = &ast.Location{Row: l.Row, Col: l.Col}
 	}
+	// A relation (walk) has many outputs; the plan scans them as the array of all of them, the
+	// value of OPA's Wasm opa_value_transitive_closure.
+	relation := bi.Decl != nil && bi.Decl.Relation
+	// A void builtin (print) has no output: it holds when it calls back, with nil.
+	void := bi.Decl != nil && bi.Decl.Decl.Result() == nil
 	return func(fr *frame) int {
 		vals := make([]*ast.Term, len(args))
 		for i, a := range args {
 			vals[i] = a.get(fr)
 		}
 		var out *ast.Term
+		var all []*ast.Term
+		called := false
 		bctx := fr.e.bctx
 		bctx.Location = loc
-		err := bi.Func(bctx, vals, func(t *ast.Term) error { out = t; return nil })
+		err := bi.Func(bctx, vals, func(t *ast.Term) error {
+			if relation {
+				all = append(all, t)
+			}
+			out, called = t, true
+			return nil
+		})
+		if relation && err == nil {
+			out = ast.ArrayTerm(all...)
+		}
 		if err != nil {
 			// As top-down evaluation without strict builtin errors: a builtin's error makes
 			// the call undefined; a Halt stops the evaluation.
@@ -528,6 +578,9 @@ func (c *compiler) call(s *ir.CallStmt) (stmt, error) {
 				return fr.e.fail(halt.Err)
 			}
 			return 0
+		}
+		if void && called {
+			return next
 		}
 		if out == nil {
 			return 0

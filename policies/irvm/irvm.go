@@ -142,8 +142,16 @@ func (p *program) newEvaluation(ctx context.Context, cancel topdown.Cancel, m me
 // Eval runs the query's plan and returns its result set: a set of objects, one per result,
 // of the query's variables by name. It makes Program a rego target.
 func (p *program) Eval(ctx context.Context, ectx *rego.EvalContext, _ ast.Value) (ast.Value, error) {
-	input := ast.NewTerm(ast.NewObject())
+	// No input leaves input undefined, as in top-down evaluation; rego parses a raw input
+	// only for its own targets.
+	var input *ast.Term
 	if v := ectx.ParsedInput(); v != nil {
+		input = ast.NewTerm(v)
+	} else if raw := ectx.RawInput(); raw != nil {
+		v, err := ast.InterfaceToValue(*raw)
+		if err != nil {
+			return nil, err
+		}
 		input = ast.NewTerm(v)
 	}
 	cancel := ectx.ExternalCancel()
@@ -228,6 +236,7 @@ type plan struct {
 type program struct {
 	data     *ast.Term
 	strings  []*ast.Term
+	files    []string // file names, for errors' locations
 	funcs    []*function
 	byName   map[string]*function
 	byPath   map[string]*function // CallDynamicStmt's targets, by path joined with "/"
@@ -321,6 +330,9 @@ func compile(policy *ir.Policy, funcs map[string]*topdown.Builtin, data *ast.Ter
 		for _, s := range policy.Static.Strings {
 			p.strings = append(p.strings, ast.StringTerm(s.Value))
 		}
+		for _, f := range policy.Static.Files {
+			p.files = append(p.files, f.Value)
+		}
 		for _, b := range policy.Static.BuiltinFuncs {
 			switch {
 			case funcs[b.Name] != nil:
@@ -345,7 +357,7 @@ func compile(policy *ir.Policy, funcs map[string]*topdown.Builtin, data *ast.Ter
 			}
 		}
 		for i, f := range policy.Funcs.Funcs {
-			c := &compiler{prog: p}
+			c := &compiler{prog: p, fn: f}
 			c.use(f.Return)
 			for _, l := range f.Params {
 				c.use(l)
