@@ -56,7 +56,7 @@ func benchmarkEvaluate(b *testing.B, e *policies.Engine, obj ast.Object) {
 	}
 }
 
-func sampleObject(b testing.TB, kind string) ast.Object {
+func sampleObject(b *testing.B, kind string) ast.Object {
 	b.Helper()
 	data, err := yaml.YAMLToJSON([]byte(benchcorpus.Sample(kind)))
 	if err != nil {

@@ -105,7 +105,11 @@ deny contains result.fail("a Job", ["kind"]) if facts.obj.job
 	if e.program != nil {
 		t.Fatal("the rules were planned: the test no longer shows the fallback; find another construct the planner refuses")
 	}
-	if err := e.plan(); err == nil || !strings.Contains(err.Error(), "is not supported") {
+	compiler, err := e.topDown()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.plan(compiler); err == nil || !strings.Contains(err.Error(), "is not supported") {
 		t.Fatalf("planning: %v, want the planner's refusal", err)
 	}
 	bundled, err := New()
