@@ -489,6 +489,7 @@ func (e *Engine) Evaluate(ctx context.Context, obj ast.Object, opts ...EvalOptio
 	cancel := topdown.NewCancel()
 	defer context.AfterFunc(ctx, cancel.Cancel)()
 	ev := e.program.Evaluate(ctx, ast.NewTerm(inputTerm(obj, model)), cancel)
+	defer ev.Release()
 	ignored := ignoredRules(obj)
 	var out []Finding
 	for _, r := range q.rules {

@@ -521,12 +521,20 @@ func (c *compiler) call(s *ir.CallStmt) (stmt, error) {
 	}
 	result := c.use(s.Result)
 	if fn := c.prog.byName[s.Func]; fn != nil {
+		if len(fn.params) != len(args) {
+			return nil, fmt.Errorf("call of %s with %d arguments, want %d", s.Func, len(args), len(fn.params))
+		}
 		return func(fr *frame) int {
-			vals := make([]*ast.Term, len(args))
-			for i, a := range args {
-				vals[i] = a.get(fr)
+			e := fr.e
+			v, ok := e.memoized(fn)
+			r := next
+			if !ok {
+				callee := e.enter(fn)
+				for i, a := range args {
+					callee.locals[fn.params[i]] = a.get(fr)
+				}
+				v, r = e.run(fn, callee)
 			}
-			v, r := fr.e.call(fn, vals)
 			if r != next {
 				return r
 			}
@@ -551,22 +559,21 @@ func (c *compiler) call(s *ir.CallStmt) (stmt, error) {
 	// A void builtin (print) has no output: it holds when it calls back, with nil.
 	void := bi.Decl != nil && bi.Decl.Decl.Result() == nil
 	return func(fr *frame) int {
-		vals := make([]*ast.Term, len(args))
+		e := fr.e
+		vals := e.operands(len(args))
 		for i, a := range args {
 			vals[i] = a.get(fr)
 		}
-		var out *ast.Term
 		var all []*ast.Term
-		called := false
-		bctx := fr.e.bctx
+		collect := e.collect
+		if relation {
+			collect = func(t *ast.Term) error { all = append(all, t); e.called = true; return nil }
+		}
+		e.out, e.called = nil, false
+		bctx := e.bctx
 		bctx.Location = loc
-		err := bi.Func(bctx, vals, func(t *ast.Term) error {
-			if relation {
-				all = append(all, t)
-			}
-			out, called = t, true
-			return nil
-		})
+		err := bi.Func(bctx, vals, collect)
+		out, called := e.out, e.called
 		if relation && err == nil {
 			out = ast.ArrayTerm(all...)
 		}
@@ -616,11 +623,19 @@ func (c *compiler) callDynamic(s *ir.CallDynamicStmt) (stmt, error) {
 		if fn == nil {
 			return 0 // no rule there: the plan reads data instead
 		}
-		vals := make([]*ast.Term, len(args))
-		for i, a := range args {
-			vals[i] = fr.locals[a]
+		e := fr.e
+		if len(fn.params) != len(args) {
+			return 0
 		}
-		v, r := fr.e.call(fn, vals)
+		v, ok := e.memoized(fn)
+		r := next
+		if !ok {
+			callee := e.enter(fn)
+			for i, a := range args {
+				callee.locals[fn.params[i]] = fr.locals[a]
+			}
+			v, r = e.run(fn, callee)
+		}
 		if r != next {
 			return r
 		}

@@ -105,6 +105,7 @@ func (p *Program) Function(path ...string) (*Function, bool) {
 type Evaluation struct{ e *evaluation }
 
 // Evaluate starts an evaluation of input. cancel, when cancelled, stops it with an error.
+// Release it when done.
 func (p *Program) Evaluate(ctx context.Context, input *ast.Term, cancel topdown.Cancel) *Evaluation {
 	e := p.p.newEvaluation(ctx, cancel, metrics.NoOp(), nil, time.Now(), nil)
 	e.input = input
@@ -114,29 +115,50 @@ func (p *Program) Evaluate(ctx context.Context, input *ast.Term, cancel topdown.
 // Call returns fn's value, nil when it is undefined.
 func (ev *Evaluation) Call(fn *Function) (*ast.Term, error) {
 	e := ev.e
-	v, r := e.call(fn.f, []*ast.Term{e.input, e.prog.data})
+	if v, ok := e.memoized(fn.f); ok {
+		return v, nil
+	}
+	fr := e.enter(fn.f)
+	fr.locals[fn.f.params[0]], fr.locals[fn.f.params[1]] = e.input, e.prog.data
+	v, r := e.run(fn.f, fr)
 	if r == abort {
 		return nil, e.err
 	}
 	return v, nil
 }
 
-func (p *program) newEvaluation(ctx context.Context, cancel topdown.Cancel, m metrics.Metrics, seed io.Reader, now time.Time, hook print.Hook) *evaluation {
-	return &evaluation{
-		prog:    p,
-		cancel:  cancel,
-		memo:    make([]*ast.Term, len(p.funcs)),
-		results: ast.NewSet(),
-		bctx: topdown.BuiltinContext{
-			Context:   ctx,
-			Metrics:   m,
-			Seed:      seed,
-			Time:      ast.NewTerm(ast.Number(strconv.FormatInt(now.UnixNano(), 10))),
-			Cancel:    cancel,
-			Cache:     builtins.Cache{},
-			PrintHook: hook,
-		},
+// Release gives the evaluation's memory back for the next one; ev is not to be used again.
+// The values its calls returned stay the caller's.
+func (ev *Evaluation) Release() {
+	e := ev.e
+	ev.e = nil
+	for _, fr := range e.frames {
+		clear(fr.locals) // hold no object of this evaluation in the pool
 	}
+	clear(e.memo)
+	clear(e.cache)
+	*e = evaluation{prog: e.prog, memo: e.memo, frames: e.frames, cache: e.cache}
+	e.prog.pool.Put(e)
+}
+
+func (p *program) newEvaluation(ctx context.Context, cancel topdown.Cancel, m metrics.Metrics, seed io.Reader, now time.Time, hook print.Hook) *evaluation {
+	e, _ := p.pool.Get().(*evaluation)
+	if e == nil {
+		e = &evaluation{prog: p, memo: make([]*ast.Term, len(p.funcs)), cache: builtins.Cache{}}
+	}
+	e.cancel = cancel
+	e.results = ast.NewSet()
+	e.collect = func(t *ast.Term) error { e.out, e.called = t, true; return nil }
+	e.bctx = topdown.BuiltinContext{
+		Context:   ctx,
+		Metrics:   m,
+		Seed:      seed,
+		Time:      ast.NewTerm(ast.Number(strconv.FormatInt(now.UnixNano(), 10))),
+		Cancel:    cancel,
+		Cache:     e.cache,
+		PrintHook: hook,
+	}
+	return e
 }
 
 // Eval runs the query's plan and returns its result set: a set of objects, one per result,
@@ -165,7 +187,7 @@ func (p *program) Eval(ctx context.Context, ectx *rego.EvalContext, _ ast.Value)
 	}
 	e := p.newEvaluation(ctx, cancel, m, ectx.Seed(), evalTime(ectx), ectx.PrintHook())
 	e.input = input
-	fr := e.newFrame(p.plan.locals)
+	fr := &frame{e: e, locals: make([]*ast.Term, p.plan.locals)}
 	fr.locals[ir.Input] = input
 	fr.locals[ir.Data] = p.data
 	for _, b := range p.plan.blocks {
@@ -243,6 +265,7 @@ type program struct {
 	byRule   map[string]*function // rules planned outside any with (generation g0), by path joined with NUL
 	builtins map[string]*topdown.Builtin
 	plan     plan
+	pool     sync.Pool // of *evaluation
 }
 
 type evaluation struct {
@@ -250,10 +273,22 @@ type evaluation struct {
 	input   *ast.Term
 	cancel  topdown.Cancel
 	bctx    topdown.BuiltinContext
+	cache   builtins.Cache
 	memo    []*ast.Term
 	results ast.Set
 	err     error
 	steps   int
+	// frames holds a frame per call depth, reused by the calls at that depth; depth is the
+	// current one.
+	frames []*frame
+	depth  int
+	// args is where builtins' operands are cut from: never reused within an evaluation, as a
+	// builtin may keep what it is given.
+	args []*ast.Term
+	// collect is the output callback of builtins with one output: it sets out and called.
+	collect func(*ast.Term) error
+	out     *ast.Term
+	called  bool
 }
 
 type frame struct {
@@ -262,8 +297,13 @@ type frame struct {
 	ret    *ast.Term
 }
 
-func (e *evaluation) newFrame(n int) *frame {
-	return &frame{e: e, locals: make([]*ast.Term, n)}
+// operands returns room for n operands of a builtin.
+func (e *evaluation) operands(n int) []*ast.Term {
+	if len(e.args)+n > cap(e.args) {
+		e.args = make([]*ast.Term, 0, max(256, n))
+	}
+	e.args = e.args[:len(e.args)+n]
+	return e.args[len(e.args)-n : len(e.args) : len(e.args)]
 }
 
 // fail records err and unwinds the evaluation.
@@ -284,19 +324,39 @@ func (e *evaluation) cancelled() bool {
 	return false
 }
 
-func (e *evaluation) call(fn *function, args []*ast.Term) (*ast.Term, int) {
+// memoized returns the value of a function of input and data alone once it has one.
+func (e *evaluation) memoized(fn *function) (*ast.Term, bool) {
 	if fn.memo {
 		if v := e.memo[fn.index]; v != nil {
-			return v, next
+			return v, true
 		}
 	}
+	return nil, false
+}
+
+// enter returns a cleared frame for a call of fn one level below the current one; the caller
+// sets its parameters, then run runs it.
+func (e *evaluation) enter(fn *function) *frame {
+	if e.depth == len(e.frames) {
+		e.frames = append(e.frames, &frame{e: e})
+	}
+	fr := e.frames[e.depth]
+	fr.e, fr.ret = e, nil
+	if cap(fr.locals) < fn.locals {
+		fr.locals = make([]*ast.Term, fn.locals)
+	} else {
+		fr.locals = fr.locals[:fn.locals]
+		clear(fr.locals)
+	}
+	return fr
+}
+
+func (e *evaluation) run(fn *function, fr *frame) (*ast.Term, int) {
 	if e.cancelled() {
 		return nil, abort
 	}
-	fr := e.newFrame(fn.locals)
-	for i, p := range fn.params {
-		fr.locals[p] = args[i]
-	}
+	e.depth++
+	defer func() { e.depth-- }()
 	for _, b := range fn.blocks {
 		r := b.run(fr)
 		if r == abort {
