@@ -5,7 +5,7 @@ FUZZTIME ?= 500x
 BENCH_SIZES ?= 3000,30000,300000
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: help build test test-envtest soak lint bench bench-peer bench-audit docs golden envtest-binaries
+.PHONY: help build test test-envtest soak lint bench bench-peer bench-audit docs plan golden envtest-binaries
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -56,6 +56,9 @@ bench-audit: ## jobguard audit -A on 10,000 objects created in envtest: wall, CP
 
 docs: ## regenerate docs/rules.md and the rule table in README.md from the rule metadata
 	$(GO) test ./cmd/jobguard -run "TestReadmeRuleTable|TestRulesDoc" -update
+
+plan: ## rewrite policies/prebuilt.plan (the bundled rules, planned) after changing a rule or OPA
+	$(GO) test ./policies -run TestPrebuiltIsCurrent -update-prebuilt
 
 golden: ## rewrite testdata/golden after a deliberate change; review the diff
 	$(GO) test ./cmd/jobguard -run TestGolden -update

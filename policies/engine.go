@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 
 	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/ir"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
@@ -43,7 +44,6 @@ type Engine struct {
 	byID    map[string]*Rule
 	queries map[GroupKind]query
 	opts    options
-	caps    *ast.Capabilities // the compiler's, also what builtins see (allow_net)
 	// program is the enabled rules as OPA plans them, and denies each rule's deny set in it;
 	// nil when OPA cannot plan them: then every rule is evaluated top-down, alone.
 	program *irvm.Program
@@ -139,9 +139,62 @@ func WithPolicyDir(dir string) Option {
 	}
 }
 
-// New loads, compiles and plans the rules once.
+// New loads, compiles and plans the rules once; the bundled rules alone come planned
+// (prebuilt.go).
 func New(opts ...Option) (*Engine, error) {
-	o := options{
+	o := defaultOptions()
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := o.checkAllowedBuiltins(); err != nil {
+		return nil, err
+	}
+	e := &Engine{byID: map[string]*Rule{}, queries: map[GroupKind]query{}, opts: o}
+	var pre *prebuilt
+	if len(o.sources) == 0 {
+		pre = bundledPrebuilt()
+	}
+	var modules map[string]*ast.Module
+	if pre != nil {
+		e.rules = pre.rulesFromPrebuilt()
+		for _, r := range e.rules {
+			e.byID[r.ID] = r
+		}
+	} else {
+		var err error
+		if modules, err = e.load(); err != nil {
+			return nil, err
+		}
+	}
+	if err := e.checkOptions(); err != nil {
+		return nil, err
+	}
+	e.store = inmem.NewFromObjectWithOpts(e.data(), inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
+	for gk, rules := range e.rulesByKind() {
+		e.queries[gk] = newQuery(rules)
+	}
+	if pre != nil {
+		return e, e.programOf(pre.policy, pre.builtins)
+	}
+	// The planner needs no rule indices, which only top-down evaluation reads (EvalModeIR skips
+	// building them): the top-down compiler is made when a rule first fails (topDown).
+	compiler, err := e.compile(modules)
+	if err != nil {
+		return nil, err
+	}
+	policy, builtins, err := irvm.Plan(context.Background(), e.planOptions(compiler, e.EnabledRules())...)
+	if err == nil {
+		err = e.programOf(policy, builtins)
+	}
+	if err != nil && len(o.sources) == 0 {
+		return nil, fmt.Errorf("planning the bundled rules: %w", err)
+	}
+	// Custom rules OPA cannot plan are evaluated top-down, rule by rule (evaluateEach).
+	return e, nil
+}
+
+func defaultOptions() options {
+	return options{
 		kubeVersion: DefaultKubeVersion,
 		params:      map[string]map[string]any{},
 		disabled:    map[string]bool{},
@@ -149,17 +202,14 @@ func New(opts ...Option) (*Engine, error) {
 
 		allowedBuiltins: map[string]bool{},
 	}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if err := o.checkAllowedBuiltins(); err != nil {
-		return nil, err
-	}
-	modules, err := loadModules(append([]source{{fsys: Bundled}}, o.sources...), false)
+}
+
+// load parses the rules and reads their metadata into e.rules and e.byID.
+func (e *Engine) load() (map[string]*ast.Module, error) {
+	modules, err := loadModules(append([]source{{fsys: Bundled}}, e.opts.sources...), false)
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{byID: map[string]*Rule{}, queries: map[GroupKind]query{}, opts: o}
 	for _, name := range slices.Sorted(maps.Keys(modules)) {
 		r, err := ruleFromModule(name, modules[name])
 		if err != nil {
@@ -184,29 +234,20 @@ func New(opts ...Option) (*Engine, error) {
 		}
 	}
 	slices.SortFunc(e.rules, func(a, b *Rule) int { return strings.Compare(a.ID, b.ID) })
-	if err := e.checkOptions(); err != nil {
-		return nil, err
-	}
+	e.modules = modules
+	return modules, nil
+}
 
-	// The planner needs no rule indices, which only top-down evaluation reads (EvalModeIR skips
-	// building them): the top-down compiler is made when a rule first fails (topDown).
+// compile compiles modules for the planner.
+func (e *Engine) compile(modules map[string]*ast.Module) (*ast.Compiler, error) {
 	compiler := e.newCompiler().WithEvalMode(ast.EvalModeIR)
-	e.caps = compiler.Capabilities()
 	if compiler.Compile(modules); compiler.Failed() {
 		if err := notAllowed(compiler.Errors); err != nil {
 			return nil, err
 		}
 		return nil, fmt.Errorf("compiling rules: %w", compiler.Errors)
 	}
-	e.modules = modules
-	e.store = inmem.NewFromObjectWithOpts(e.data(), inmem.OptRoundTripOnWrite(false), inmem.OptReturnASTValuesOnRead(true))
-	for gk, rules := range e.rulesByKind() {
-		e.queries[gk] = newQuery(rules)
-	}
-	if err := e.plan(compiler); err != nil && len(o.sources) == 0 {
-		return nil, fmt.Errorf("planning the bundled rules: %w", err)
-	}
-	return e, nil
+	return compiler, nil
 }
 
 func (e *Engine) newCompiler() *ast.Compiler {
@@ -217,42 +258,55 @@ func (e *Engine) newCompiler() *ast.Compiler {
 	return compiler
 }
 
-// topDown returns the rules compiled for top-down evaluation, compiling them the first time.
+// topDown returns the rules compiled for top-down evaluation, parsing and compiling them the
+// first time.
 func (e *Engine) topDown() (*ast.Compiler, error) {
 	e.topDownOnce.Do(func() {
+		modules := e.modules
+		if modules == nil { // prebuilt: the metadata is the engine's already
+			var err error
+			if modules, err = loadModules(append([]source{{fsys: Bundled}}, e.opts.sources...), false); err != nil {
+				e.topDownErr = err
+				return
+			}
+		}
 		e.topDownCompiler = e.newCompiler()
-		if e.topDownCompiler.Compile(e.modules); e.topDownCompiler.Failed() {
+		if e.topDownCompiler.Compile(modules); e.topDownCompiler.Failed() {
 			e.topDownErr = fmt.Errorf("compiling rules: %w", e.topDownCompiler.Errors)
 		}
 	})
 	return e.topDownCompiler, e.topDownErr
 }
 
-// plan plans every enabled rule into one program, whose rules' deny sets Evaluate calls one by
-// one: OPA plans a query once, and the plan runs several times faster than top-down evaluation
-// (BENCHMARKS.md). Custom rules the planner cannot plan leave program nil.
-func (e *Engine) plan(compiler *ast.Compiler) error {
-	enabled := e.EnabledRules()
-	items := make([][2]*ast.Term, len(enabled))
-	for i, r := range enabled {
+// planOptions are the rego options that plan rules into one query, whose plan has each rule's
+// deny set as a function that Evaluate calls: OPA plans the query once, and the plan runs
+// several times faster than top-down evaluation (BENCHMARKS.md).
+func (e *Engine) planOptions(compiler *ast.Compiler, rules []*Rule) []func(*rego.Rego) {
+	items := make([][2]*ast.Term, len(rules))
+	for i, r := range rules {
 		items[i] = ast.Item(ast.StringTerm(r.ID), ast.RefTerm(r.pkg.Append(ast.StringTerm("deny"))...))
 	}
+	return append([]func(*rego.Rego){
+		rego.Compiler(compiler),
+		rego.Capabilities(compiler.Capabilities()),
+		rego.Store(e.store),
+		rego.StoreReadAST(true),
+		rego.ParsedQuery(ast.NewBody(ast.Assign.Expr(ast.VarTerm("result"), ast.ObjectTerm(items...)))),
+	}, BuiltinOptions()...)
+}
+
+// programOf makes the engine's program of a plan of (at least) its enabled rules.
+func (e *Engine) programOf(policy *ir.Policy, builtins map[string]*topdown.Builtin) error {
 	data, err := ast.InterfaceToValue(e.data())
 	if err != nil {
 		return err
 	}
-	program, err := irvm.Prepare(context.Background(), data, append([]func(*rego.Rego){
-		rego.Compiler(compiler),
-		rego.Capabilities(e.caps),
-		rego.Store(e.store),
-		rego.StoreReadAST(true),
-		rego.ParsedQuery(ast.NewBody(ast.Assign.Expr(ast.VarTerm("result"), ast.ObjectTerm(items...)))),
-	}, BuiltinOptions()...)...)
+	program, err := irvm.New(policy, builtins, data)
 	if err != nil {
 		return err
 	}
 	denies := map[string]*irvm.Function{}
-	for _, r := range enabled {
+	for _, r := range e.EnabledRules() {
 		fn, ok := program.Function(refPath(r.pkg.Append(ast.StringTerm("deny")))...)
 		if !ok {
 			return fmt.Errorf("rule %s: the plan has no function for its deny set", r.ID)
@@ -423,7 +477,7 @@ func (e *Engine) prepare(rules []*Rule) (rego.PreparedEvalQuery, error) {
 	}
 	opts := append([]func(*rego.Rego){
 		rego.Compiler(compiler),
-		rego.Capabilities(e.caps),
+		rego.Capabilities(compiler.Capabilities()),
 		rego.Store(e.store),
 		rego.StoreReadAST(true),
 		rego.ParsedQuery(query),

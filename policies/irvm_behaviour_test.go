@@ -13,6 +13,8 @@ import (
 
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/topdown"
+
+	"github.com/jobguard/jobguard/policies/irvm"
 )
 
 // customRule is a rule module of id for Jobs, with body as the rest of the module.
@@ -109,7 +111,7 @@ deny contains result.fail("a Job", ["kind"]) if facts.obj.job
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := e.plan(compiler); err == nil || !strings.Contains(err.Error(), "is not supported") {
+	if _, _, err := irvm.Plan(context.Background(), e.planOptions(compiler, e.EnabledRules())...); err == nil || !strings.Contains(err.Error(), "is not supported") {
 		t.Fatalf("planning: %v, want the planner's refusal", err)
 	}
 	bundled, err := New()

@@ -83,7 +83,7 @@ func corpusObjects(t testing.TB) map[string][]namedObject {
 // withoutPlan is e with no program: Evaluate then runs every rule top-down, one by one
 // (evaluateEach), with the same rules, data, options and queries.
 func withoutPlan(e *Engine) *Engine {
-	return &Engine{rules: e.rules, byID: e.byID, queries: e.queries, opts: e.opts, caps: e.caps, modules: e.modules, store: e.store}
+	return &Engine{rules: e.rules, byID: e.byID, queries: e.queries, opts: e.opts, modules: e.modules, store: e.store}
 }
 
 // differentialEngines are engines whose options change what rules read: the bundled rules, a

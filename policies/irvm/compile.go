@@ -37,7 +37,13 @@ func (o operand) get(fr *frame) *ast.Term {
 }
 
 func (c *compiler) operand(op ir.Operand) (operand, error) {
-	switch v := op.Value.(type) {
+	switch v := op.Value.(type) { // OPA's JSON decoding of a plan gives pointers
+	case *ir.Local:
+		return c.operand(ir.Operand{Value: *v})
+	case *ir.StringIndex:
+		return c.operand(ir.Operand{Value: *v})
+	case *ir.Bool:
+		return c.operand(ir.Operand{Value: *v})
 	case ir.Local:
 		return operand{local: c.use(v)}, nil
 	case ir.StringIndex:

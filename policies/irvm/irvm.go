@@ -50,18 +50,53 @@ func WithData(ctx context.Context, data ast.Value) context.Context {
 
 type captureKey struct{}
 
+// captured is what the plugin was given when a query was prepared through it.
+type captured struct {
+	policy   *ir.Policy
+	builtins map[string]*topdown.Builtin
+	program  *program
+}
+
+// Plan plans the query of opts (rego options: compiler, query, builtins) and returns OPA's plan
+// with the implementations of the rego.Functions among opts, which New needs with it.
+func Plan(ctx context.Context, opts ...func(*rego.Rego)) (*ir.Policy, map[string]*topdown.Builtin, error) {
+	c, err := prepare(ctx, ast.NewObject(), opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	return c.policy, c.builtins, nil
+}
+
+// New makes a Program of a plan, whose rules read data. builtins are the implementations of
+// builtins that are not OPA's (Plan returns them).
+func New(policy *ir.Policy, builtins map[string]*topdown.Builtin, data ast.Value) (*Program, error) {
+	p, err := compile(policy, builtins, ast.NewTerm(data))
+	if err != nil {
+		return nil, err
+	}
+	return &Program{p: p}, nil
+}
+
 // Prepare plans the query of opts (rego options: compiler, query, builtins) and returns it as a
 // Program whose functions (the rules the query reaches) can be called one by one. data is the
 // data document the plan reads.
 func Prepare(ctx context.Context, data ast.Value, opts ...func(*rego.Rego)) (*Program, error) {
+	c, err := prepare(ctx, data, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Program{p: c.program}, nil
+}
+
+func prepare(ctx context.Context, data ast.Value, opts []func(*rego.Rego)) (*captured, error) {
 	Register()
-	var captured *program
-	ctx = context.WithValue(ctx, captureKey{}, &captured)
+	var c captured
+	ctx = context.WithValue(ctx, captureKey{}, &c)
 	ctx = context.WithValue(ctx, dataKey{}, ast.NewTerm(data))
 	if _, err := rego.New(append(opts, rego.Target(Target))...).PrepareForEval(ctx); err != nil {
 		return nil, err
 	}
-	return &Program{p: captured}, nil
+	return &c, nil
 }
 
 type plugin struct{}
@@ -78,8 +113,8 @@ func (plugin) PrepareForEval(ctx context.Context, policy *ir.Policy, opts ...reg
 		data = ast.NewTerm(ast.NewObject())
 	}
 	p, err := compile(policy, cfg.BuiltinFuncs(), data)
-	if slot, ok := ctx.Value(captureKey{}).(**program); ok {
-		*slot = p
+	if c, ok := ctx.Value(captureKey{}).(*captured); ok {
+		*c = captured{policy: policy, builtins: cfg.BuiltinFuncs(), program: p}
 	}
 	return p, err
 }
