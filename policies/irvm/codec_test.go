@@ -1,0 +1,196 @@
+package irvm_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/open-policy-agent/opa/v1/ir"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/types"
+
+	"github.com/jobguard/jobguard/policies/irvm"
+)
+
+// normalise drops from p what the codec drops on purpose: builtins' declarations and the
+// locations' text and file name. It walks p by reflection, so that it reaches every location
+// and declaration a later ir may add.
+func normalise(p *ir.Policy) { normaliseValue(reflect.ValueOf(p)) }
+
+var (
+	locationType = reflect.TypeFor[ir.Location]()
+	functionType = reflect.TypeFor[*types.Function]()
+	stmtType     = reflect.TypeFor[ir.Stmt]()
+	valType      = reflect.TypeFor[ir.Val]()
+)
+
+func normaliseValue(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if !v.IsNil() {
+			normaliseValue(v.Elem())
+		}
+	case reflect.Slice:
+		for i := range v.Len() {
+			normaliseValue(v.Index(i))
+		}
+	case reflect.Struct:
+		if v.Type() == locationType {
+			l := v.Addr().Interface().(*ir.Location)
+			*l = ir.Location{File: l.File, Row: l.Row, Col: l.Col, EndRow: l.EndRow, EndCol: l.EndCol}
+			return
+		}
+		for i := range v.NumField() {
+			if f := v.Field(i); f.Type() == functionType {
+				f.Set(reflect.Zero(functionType))
+			} else if f.CanSet() {
+				normaliseValue(f)
+			}
+		}
+	}
+}
+
+// stmtKinds returns the statements of p, by type name, and how deeply its blocks nest.
+func stmtKinds(p *ir.Policy) (map[string]int, int) {
+	kinds, deepest := map[string]int{}, 0
+	var block func(b *ir.Block, depth int)
+	blocks := func(bs []*ir.Block, depth int) {
+		for _, b := range bs {
+			block(b, depth)
+		}
+	}
+	block = func(b *ir.Block, depth int) {
+		if b == nil {
+			return
+		}
+		deepest = max(deepest, depth)
+		for _, s := range b.Stmts {
+			kinds[reflect.TypeOf(s).Elem().Name()]++
+			switch s := s.(type) {
+			case *ir.BlockStmt:
+				blocks(s.Blocks, depth+1)
+			case *ir.ScanStmt:
+				block(s.Block, depth+1)
+			case *ir.NotStmt:
+				block(s.Block, depth+1)
+			case *ir.WithStmt:
+				block(s.Block, depth+1)
+			}
+		}
+	}
+	if p.Plans != nil {
+		for _, pl := range p.Plans.Plans {
+			blocks(pl.Blocks, 1)
+		}
+	}
+	if p.Funcs != nil {
+		for _, f := range p.Funcs.Funcs {
+			blocks(f.Blocks, 1)
+		}
+	}
+	return kinds, deepest
+}
+
+// sameAs fails unless decoded is want, normalised: it shows the first line where their JSON
+// forms differ.
+func sameAs(t testing.TB, want, decoded *ir.Policy) {
+	t.Helper()
+	if reflect.DeepEqual(want, decoded) {
+		return
+	}
+	a, errA := json.MarshalIndent(want, "", " ")
+	b, errB := json.MarshalIndent(decoded, "", " ")
+	if errA != nil || errB != nil {
+		t.Fatalf("the decoded policy differs; JSON: %v, %v", errA, errB)
+	}
+	la, lb := strings.Split(string(a), "\n"), strings.Split(string(b), "\n")
+	for i := range min(len(la), len(lb)) {
+		if la[i] != lb[i] {
+			t.Fatalf("the decoded policy differs at line %d of its JSON:\nwant %s\ngot  %s", i+1, la[i], lb[i])
+		}
+	}
+	if len(la) != len(lb) {
+		t.Fatalf("the decoded policy's JSON has %d lines, want %d", len(lb), len(la))
+	}
+	t.Fatalf("the decoded policy differs where JSON does not show (nil or empty, a Go type)")
+}
+
+// roundTrip encodes and decodes p, wants p back, and returns the encoding's size.
+func roundTrip(t testing.TB, p *ir.Policy) int {
+	t.Helper()
+	b, err := irvm.EncodePolicy(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoded, err := irvm.DecodePolicy(bytes.Clone(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clear(b) // the decoded policy does not refer to its input
+	normalise(p)
+	sameAs(t, p, decoded)
+	return len(b)
+}
+
+// TestCodecConformance plans every OPA evaluator case, wants its plan back from DecodePolicy
+// as it was, and wants the decoded plan to evaluate as the original does: the same results or
+// the same error, in the same words and at the same location. It lists the statement kinds the
+// plans hold; TestCodecEveryStatementKind covers the others.
+func TestCodecConformance(t *testing.T) {
+	irvm.RegisterCodec()
+	all := loadCases(t)
+	seen := map[string]int{}
+	var plans, size, deepest int
+	for _, tc := range all {
+		t.Run(tc.Note, func(t *testing.T) {
+			ctx := context.Background()
+			opts, data, store, input := setup(t, tc)
+			var planned irvm.Planned
+			decoded, decErr := rego.New(slices.Concat(opts, []func(*rego.Rego){rego.Store(store()), rego.Target(irvm.CodecTarget)})...).PrepareForEval(irvm.WithPlanned(irvm.WithData(ctx, data), &planned))
+			original, origErr := rego.New(slices.Concat(opts, []func(*rego.Rego){rego.Store(store()), rego.Target(irvm.Target)})...).PrepareForEval(irvm.WithData(ctx, data))
+			if decErr != nil || origErr != nil {
+				if decErr == nil || origErr == nil || decErr.Error() != origErr.Error() {
+					t.Fatalf("preparing the original plan: %v; the decoded one: %v", origErr, decErr)
+				}
+				if planned.Policy != nil {
+					normalise(planned.Policy)
+					sameAs(t, planned.Policy, planned.Decoded)
+				}
+				t.Skip("not prepared: ", origErr)
+			}
+			// Evaluation first: sameAs stops the test.
+			want := eval(ctx, t, original, input, tc.SortBindings)
+			got := eval(ctx, t, decoded, input, tc.SortBindings)
+			if fmt.Sprint(got.err) != fmt.Sprint(want.err) {
+				t.Errorf("the original plan fails with %v, the decoded one with %v", want.err, got.err)
+			} else if want.err == nil && got.results.Compare(want.results) != 0 {
+				t.Errorf("results differ\noriginal: %v\ndecoded:  %v", want.results, got.results)
+			}
+
+			normalise(planned.Policy)
+			sameAs(t, planned.Policy, planned.Decoded)
+			kinds, depth := stmtKinds(planned.Decoded)
+			for k, n := range kinds {
+				seen[k] += n
+			}
+			plans, size, deepest = plans+1, size+len(planned.Encoded), max(deepest, depth)
+		})
+	}
+	if plans < 1000 {
+		t.Errorf("only %d plans", plans)
+	}
+	var missing []string
+	for _, k := range slices.Sorted(maps.Keys(ir.StmtKinds())) {
+		if seen[k] == 0 {
+			missing = append(missing, k)
+		}
+	}
+	t.Logf("%d plans, %d bytes encoded, blocks nest %d deep at most", plans, size, deepest)
+	t.Logf("statement kinds in no plan (TestCodecEveryStatementKind covers them): %s", strings.Join(missing, ", "))
+}
