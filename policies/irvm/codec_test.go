@@ -330,3 +330,77 @@ func TestCodecRandomPolicies(t *testing.T) {
 		roundTrip(t, newFiller(t, seed).policy())
 	}
 }
+
+type alienStmt struct{ ir.Location }
+
+func TestEncodeRefusesWhatItDoesNotKnow(t *testing.T) {
+	for _, c := range []struct {
+		stmt ir.Stmt
+		want string
+	}{
+		{&alienStmt{}, "unknown statement type *irvm_test.alienStmt"},
+		// OPA's JSON decoding gives operands pointers, which irvm does not evaluate either.
+		{&ir.AssignVarStmt{Source: ir.Operand{Value: new(ir.Local)}}, "unknown operand type *ir.Local"},
+		{(*ir.NopStmt)(nil), "nil *ir.NopStmt statement"},
+	} {
+		if _, err := irvm.EncodePolicy(onlyStmt(c.stmt)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%T: %v, want an error saying %q", c.stmt, err, c.want)
+		}
+	}
+	if _, err := irvm.EncodePolicy(nil); err == nil {
+		t.Error("a nil policy encodes")
+	}
+}
+
+// nested is a policy whose blocks nest depth deep (two at least): NotStmts within NotStmts
+// within a function's block.
+func nested(depth int) *ir.Policy {
+	b := &ir.Block{Stmts: []ir.Stmt{&ir.NopStmt{}}}
+	for range depth - 2 {
+		b = &ir.Block{Stmts: []ir.Stmt{&ir.NotStmt{Block: b}}}
+	}
+	return onlyStmt(&ir.NotStmt{Block: b})
+}
+
+// Decoding recurses as blocks nest: a bound keeps hostile input from exhausting the stack,
+// and the encoder keeps to it.
+func TestCodecNestingBound(t *testing.T) {
+	roundTrip(t, nested(irvm.MaxNesting))
+	if _, err := irvm.EncodePolicy(nested(irvm.MaxNesting + 1)); err == nil || !strings.Contains(err.Error(), "nest") {
+		t.Errorf("encoding blocks nested too deep: %v", err)
+	}
+	if _, err := irvm.DecodePolicy(irvm.EncodeUnbounded(nested(irvm.MaxNesting + 1))); err == nil || !strings.Contains(err.Error(), "nest") {
+		t.Errorf("decoding blocks nested too deep: %v", err)
+	}
+}
+
+// TestDecodeRefusesMalformed: another version, nothing, every truncation and a byte more are
+// errors; no byte changed makes decoding panic.
+func TestDecodeRefusesMalformed(t *testing.T) {
+	b, err := irvm.EncodePolicy(newFiller(t, 7).policy())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := irvm.DecodePolicy(b); err != nil {
+		t.Fatal(err)
+	}
+	other := append([]byte{b[0] + 1}, b[1:]...)
+	if _, err := irvm.DecodePolicy(other); err == nil || !strings.Contains(err.Error(), "version") {
+		t.Errorf("another version: %v", err)
+	}
+	for i := range len(b) {
+		if _, err := irvm.DecodePolicy(b[:i]); err == nil {
+			t.Errorf("the first %d of %d bytes decode", i, len(b))
+		}
+	}
+	if _, err := irvm.DecodePolicy(append(slices.Clip(b), 0)); err == nil {
+		t.Error("a byte more decodes")
+	}
+	for i := 1; i < len(b); i++ {
+		for _, c := range []byte{0, 1, 0x7f, 0x80, 0xff, b[i] ^ 1} {
+			changed := bytes.Clone(b)
+			changed[i] = c
+			irvm.DecodePolicy(changed) // must not panic
+		}
+	}
+}

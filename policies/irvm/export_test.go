@@ -2,6 +2,7 @@ package irvm
 
 import (
 	"context"
+	"math"
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ir"
@@ -50,4 +51,17 @@ func (codecPlugin) PrepareForEval(ctx context.Context, policy *ir.Policy, opts .
 		*p = Planned{Policy: policy, Decoded: decoded, Encoded: b}
 	}
 	return plugin{}.PrepareForEval(ctx, decoded, opts...)
+}
+
+// MaxNesting is how deeply blocks may nest in an encoded plan.
+const MaxNesting = maxNesting
+
+// EncodeUnbounded encodes as EncodePolicy does, however deeply blocks nest, for the decoder's
+// bound to be tested.
+func EncodeUnbounded(p *ir.Policy) []byte {
+	b, err := encode(p, math.MaxInt)
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
