@@ -404,3 +404,38 @@ func TestDecodeRefusesMalformed(t *testing.T) {
 		}
 	}
 }
+
+// FuzzDecodePolicy: no input makes decoding panic, and what decodes encodes and decodes again
+// to the same policy.
+func FuzzDecodePolicy(f *testing.F) {
+	for seed := range uint64(8) {
+		b, err := irvm.EncodePolicy(newFiller(f, seed).policy())
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	irvm.RegisterCodec()
+	var planned irvm.Planned
+	_, err := rego.New(rego.Module("p.rego", "package p\n\nx contains y if {\n\tsome y in input\n\tnot y == 2\n}\n\nf(a) := a + 1\n"),
+		rego.Query("z := data.p.x; w := data.p.f(1)"), rego.Target(irvm.CodecTarget)).PrepareForEval(irvm.WithPlanned(context.Background(), &planned))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(planned.Encoded)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := irvm.DecodePolicy(b)
+		if err != nil {
+			return
+		}
+		again, err := irvm.EncodePolicy(p)
+		if err != nil {
+			t.Fatalf("a decoded policy does not encode: %v", err)
+		}
+		q, err := irvm.DecodePolicy(again)
+		if err != nil {
+			t.Fatalf("a re-encoded policy does not decode: %v", err)
+		}
+		sameAs(t, p, q)
+	})
+}
