@@ -5,18 +5,22 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"maps"
 	"math"
 	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/ir"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/types"
 
+	"github.com/jobguard/jobguard/policies"
 	"github.com/jobguard/jobguard/policies/irvm"
 )
 
@@ -438,4 +442,88 @@ func FuzzDecodePolicy(f *testing.F) {
 		}
 		sameAs(t, p, q)
 	})
+}
+
+// bundledPlan plans the bundled rules as the engine does (policies/engine.go, plan): one query
+// of every rule's deny set, by rule id, over lib/ and rules/ less their tests, with the
+// jobguard builtins.
+var bundledPlan = sync.OnceValues(func() (*irvm.Planned, error) {
+	modules := map[string]*ast.Module{}
+	err := fs.WalkDir(policies.Bundled, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(name, ".rego") || strings.HasSuffix(name, "_test.rego") {
+			return err
+		}
+		text, err := fs.ReadFile(policies.Bundled, name)
+		if err != nil {
+			return err
+		}
+		modules[name], err = ast.ParseModuleWithOpts(name, string(text), ast.ParserOptions{ProcessAnnotation: true, RegoVersion: ast.RegoV1})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	caps := ast.CapabilitiesForThisVersion()
+	for _, b := range policies.TesterBuiltins() {
+		caps.Builtins = append(caps.Builtins, b.Decl)
+	}
+	compiler := ast.NewCompiler().WithCapabilities(caps).WithEvalMode(ast.EvalModeIR)
+	if compiler.Compile(modules); compiler.Failed() {
+		return nil, compiler.Errors
+	}
+	rules := ast.MustParseRef("data.jobguard.rules")
+	var items [][2]*ast.Term
+	for _, name := range slices.Sorted(maps.Keys(modules)) {
+		m := modules[name]
+		if !m.Package.Path.HasPrefix(rules) {
+			continue
+		}
+		for _, a := range m.Annotations {
+			if id, ok := a.Custom["id"].(string); ok && a.Scope == "package" {
+				items = append(items, ast.Item(ast.StringTerm(id), ast.RefTerm(m.Package.Path.Append(ast.StringTerm("deny"))...)))
+			}
+		}
+	}
+	if len(items) < 20 {
+		return nil, fmt.Errorf("only %d rules", len(items))
+	}
+	irvm.RegisterCodec()
+	var planned irvm.Planned
+	_, err = rego.New(append([]func(*rego.Rego){
+		rego.Compiler(compiler),
+		rego.Capabilities(caps),
+		rego.ParsedQuery(ast.NewBody(ast.Assign.Expr(ast.VarTerm("result"), ast.ObjectTerm(items...)))),
+		rego.Target(irvm.CodecTarget),
+	}, policies.BuiltinOptions()...)...).PrepareForEval(irvm.WithPlanned(context.Background(), &planned))
+	return &planned, err
+})
+
+// TestCodecBundledRules round-trips the plan of the bundled rules, the one to embed.
+func TestCodecBundledRules(t *testing.T) {
+	planned, err := bundledPlan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds, depth := stmtKinds(planned.Policy)
+	stmts := 0
+	for _, n := range kinds {
+		stmts += n
+	}
+	size := roundTrip(t, planned.Policy)
+	t.Logf("%d functions, %d statements, %d strings, blocks nest %d deep: %d bytes encoded",
+		len(planned.Policy.Funcs.Funcs), stmts, len(planned.Policy.Static.Strings), depth, size)
+}
+
+func BenchmarkDecodePolicy(b *testing.B) {
+	planned, err := bundledPlan()
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := irvm.DecodePolicy(planned.Encoded); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(planned.Encoded)), "encoded-bytes")
 }
