@@ -121,15 +121,14 @@ type outcome struct {
 	err     error
 }
 
-// runCase checks one case: it returns what the case ends in (results, error, compile), or the
-// planner's error when the planner refuses the case.
-func runCase(t *testing.T, tc cases.TestCase) (kind, refused string) {
+// setup is a case's query options, data (as a value and as a fresh store for each target) and
+// input, nil for none; it sets the case's environment for the test.
+func setup(t *testing.T, tc cases.TestCase) (opts []func(*rego.Rego), data ast.Value, store func() storage.Store, input ast.Value) {
 	for k, v := range tc.Env {
 		t.Setenv(k, v)
 	}
-	ctx := context.Background()
 	caps := ast.CapabilitiesForThisVersion(ast.CapabilitiesExperimentalKeywords(tc.ExperimentalKeywords))
-	opts := []func(*rego.Rego){
+	opts = []func(*rego.Rego){
 		rego.Query(tc.Query),
 		rego.SetRegoVersion(ast.RegoV1),
 		rego.Capabilities(caps),
@@ -137,22 +136,29 @@ func runCase(t *testing.T, tc cases.TestCase) (kind, refused string) {
 	for i, m := range tc.Modules {
 		opts = append(opts, rego.Module(fmt.Sprintf("test-%d.rego", i), m))
 	}
-	var data ast.Value = ast.NewObject()
+	data = ast.NewObject()
 	if tc.Data != nil {
 		data = ast.MustInterfaceToValue(*tc.Data)
 	}
-	store := func() storage.Store {
+	store = func() storage.Store {
 		if tc.Data != nil {
 			return inmem.NewFromObject(*tc.Data)
 		}
 		return inmem.New()
 	}
-	var input ast.Value
 	if tc.InputTerm != nil {
 		input = ast.MustParseTerm(*tc.InputTerm).Value
 	} else if tc.Input != nil {
 		input = ast.MustInterfaceToValue(*tc.Input)
 	}
+	return opts, data, store, input
+}
+
+// runCase checks one case: it returns what the case ends in (results, error, compile), or the
+// planner's error when the planner refuses the case.
+func runCase(t *testing.T, tc cases.TestCase) (kind, refused string) {
+	ctx := context.Background()
+	opts, data, store, input := setup(t, tc)
 
 	topDown, tdErr := rego.New(slices.Concat(opts, []func(*rego.Rego){rego.Store(store())})...).PrepareForEval(ctx)
 	planned, irErr := rego.New(slices.Concat(opts, []func(*rego.Rego){rego.Store(store()), rego.Target(irvm.Target)})...).PrepareForEval(irvm.WithData(ctx, data))
