@@ -33,8 +33,9 @@ import (
 //go:embed prebuilt.plan
 var prebuiltFile []byte
 
-// prebuiltFormat changes when the file's layout or irvm's encoding of plans does.
-const prebuiltFormat = "jobguard prebuilt plan 1"
+// prebuiltFormat changes when the file's layout does (irvm's encoding of plans has a version of
+// its own).
+const prebuiltFormat = "jobguard prebuilt plan 2"
 
 // prebuiltHeader is the file's first line, JSON; the encoded plan follows it.
 type prebuiltHeader struct {
@@ -200,23 +201,6 @@ func (p *prebuilt) rulesFromPrebuilt() []*Rule {
 	return rules
 }
 
-func encodePlan(p *ir.Policy) ([]byte, error) {
-	cpy := *p
-	if p.Static != nil {
-		static := *p.Static
-		static.BuiltinFuncs = nil
-		for _, b := range p.Static.BuiltinFuncs {
-			static.BuiltinFuncs = append(static.BuiltinFuncs, &ir.BuiltinFunc{Name: b.Name})
-		}
-		cpy.Static = &static
-	}
-	return json.Marshal(&cpy)
-}
+func encodePlan(p *ir.Policy) ([]byte, error) { return irvm.EncodePolicy(p) }
 
-func decodePlan(b []byte) (*ir.Policy, error) {
-	var p ir.Policy
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, err
-	}
-	return &p, nil
-}
+func decodePlan(b []byte) (*ir.Policy, error) { return irvm.DecodePolicy(b) }
