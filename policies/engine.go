@@ -431,9 +431,20 @@ type query struct {
 	rules []*Rule
 	// workload: one of the rules reads input.workload, so the model is built.
 	workload bool
+	// sets holds the query of each RuleSet but AllRules.
+	sets map[RuleSet]query
 }
 
 func newQuery(rules []*Rule) query {
+	q := ruleQuery(rules)
+	q.sets = map[RuleSet]query{}
+	for set, in := range inSet {
+		q.sets[set] = ruleQuery(slices.DeleteFunc(slices.Clone(q.rules), func(r *Rule) bool { return !in(r) }))
+	}
+	return q
+}
+
+func ruleQuery(rules []*Rule) query {
 	q := query{rules: slices.SortedFunc(slices.Values(rules), func(a, b *Rule) int { return strings.Compare(a.ID, b.ID) })}
 	for _, r := range rules {
 		q.workload = q.workload || r.readsWorkload
@@ -446,7 +457,7 @@ func (q query) subset(set RuleSet) query {
 	if set == AllRules {
 		return q
 	}
-	return newQuery(slices.DeleteFunc(slices.Clone(q.rules), func(r *Rule) bool { return !inSet[set](r) }))
+	return q.sets[set]
 }
 
 // workloadRef is input.workload, which only rules that read the model pay for.
