@@ -323,7 +323,7 @@ func (e *encoder) operand(o ir.Operand) error {
 		e.uint(otherNil<<2 | operandOther)
 	case ir.Local:
 		if v >= 0 && v < operandMax {
-			e.uint(uint64(v)<<2 | operandLocal)
+			e.uint(uint64(v) << 2) // operandLocal is tag 0
 		} else {
 			e.uint(otherLocal<<2 | operandOther)
 			e.uint(uint64(v))
