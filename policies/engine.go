@@ -716,20 +716,28 @@ func fieldPathOf(v ast.Value) (FieldPath, error) {
 
 // plainJSON turns json.Number results into int64 or float64, so fixes marshal and patch cleanly.
 func plainJSON(v any) any {
-	switch v := v.(type) {
-	case json.Number:
-		if i, err := v.Int64(); err == nil {
+	return replaceNumbers(v, func(n json.Number) any {
+		if i, err := n.Int64(); err == nil {
 			return i
 		}
-		f, _ := v.Float64()
+		f, _ := n.Float64()
 		return f
+	})
+}
+
+// replaceNumbers replaces, in place, each json.Number in v (v itself, or in its lists and
+// objects, at any depth) by what number makes of it.
+func replaceNumbers(v any, number func(json.Number) any) any {
+	switch v := v.(type) {
+	case json.Number:
+		return number(v)
 	case []any:
 		for i := range v {
-			v[i] = plainJSON(v[i])
+			v[i] = replaceNumbers(v[i], number)
 		}
 	case map[string]any:
 		for k := range v {
-			v[k] = plainJSON(v[k])
+			v[k] = replaceNumbers(v[k], number)
 		}
 	}
 	return v

@@ -167,23 +167,13 @@ func bundledKey() (string, error) {
 // yamlNumbers turns the JSON numbers in v into the values the YAML of METADATA gives: an int
 // for an integer, else a float64.
 func yamlNumbers(v any) any {
-	switch v := v.(type) {
-	case json.Number:
-		if i, err := strconv.Atoi(string(v)); err == nil {
+	return replaceNumbers(v, func(n json.Number) any {
+		if i, err := strconv.Atoi(string(n)); err == nil {
 			return i
 		}
-		f, _ := v.Float64()
+		f, _ := n.Float64()
 		return f
-	case []any:
-		for i := range v {
-			v[i] = yamlNumbers(v[i])
-		}
-	case map[string]any:
-		for k := range v {
-			v[k] = yamlNumbers(v[k])
-		}
-	}
-	return v
+	})
 }
 
 // rulesFromPrebuilt returns copies of the prebuilt rules, for one engine.
