@@ -174,10 +174,11 @@ func New(opts ...Option) (*Engine, error) {
 		e.queries[gk] = newQuery(rules)
 	}
 	if pre != nil {
-		return e, e.programOf(pre.policy, pre.builtins)
+		if err := e.programOf(pre.policy, pre.builtins); err != nil {
+			return nil, fmt.Errorf("the prebuilt plan of the bundled rules: %w", err)
+		}
+		return e, nil
 	}
-	// The planner needs no rule indices, which only top-down evaluation reads (EvalModeIR skips
-	// building them): the top-down compiler is made when a rule first fails (topDown).
 	compiler, err := e.compile(modules)
 	if err != nil {
 		return nil, err
@@ -238,7 +239,9 @@ func (e *Engine) load() (map[string]*ast.Module, error) {
 	return modules, nil
 }
 
-// compile compiles modules for the planner.
+// compile compiles modules for the planner, which needs no rule indices: only top-down
+// evaluation reads them (EvalModeIR skips building them), and its compiler is made when a rule
+// first fails (topDown).
 func (e *Engine) compile(modules map[string]*ast.Module) (*ast.Compiler, error) {
 	compiler := e.newCompiler().WithEvalMode(ast.EvalModeIR)
 	if compiler.Compile(modules); compiler.Failed() {
@@ -423,9 +426,6 @@ func queryFor[Q any](queries map[GroupKind]Q, gk GroupKind) (Q, bool) {
 	return q, ok
 }
 
-// prepare builds one query that collects every rule's deny set into an object keyed by rule id.
-// query is one prepared query, and whether one of its rules reads input.workload: the model is
-// built only for queries that read it.
 // query is what evaluating an object of one kind runs: the kind's enabled rules, sorted by id.
 type query struct {
 	rules []*Rule
