@@ -7,8 +7,11 @@
 // results are the same values top-down evaluation gives, and OPA's own implementation of every
 // builtin (and every rego.Function of the query) is called.
 //
-// irvm is a rego target plugin: Register it once, then prepare a query with rego.Target(Target).
-// A query OPA cannot plan fails to prepare; callers fall back to top-down evaluation.
+// Prepare plans a query (rego options) into a Program whose rule functions can be called one by
+// one; Plan and New do the same in two steps, so that a plan made at build time (EncodePolicy,
+// DecodePolicy) runs without compiling anything. irvm is also a rego target plugin: Register it,
+// then prepare a query with rego.Target(Target). A query OPA cannot plan fails to prepare;
+// callers fall back to top-down evaluation.
 package irvm
 
 import (
@@ -172,7 +175,7 @@ func (ev *Evaluation) Release() {
 	}
 	clear(e.memo)
 	clear(e.cache)
-	*e = evaluation{prog: e.prog, memo: e.memo, frames: e.frames, cache: e.cache}
+	*e = evaluation{prog: e.prog, memo: e.memo, frames: e.frames, cache: e.cache, collect: e.collect}
 	e.prog.pool.Put(e)
 }
 
@@ -182,8 +185,9 @@ func (p *program) newEvaluation(ctx context.Context, cancel topdown.Cancel, m me
 		e = &evaluation{prog: p, memo: make([]*ast.Term, len(p.funcs)), cache: builtins.Cache{}}
 	}
 	e.cancel = cancel
-	e.results = ast.NewSet()
-	e.collect = func(t *ast.Term) error { e.out, e.called = t, true; return nil }
+	if e.collect == nil {
+		e.collect = func(t *ast.Term) error { e.out, e.called = t, true; return nil }
+	}
 	e.bctx = topdown.BuiltinContext{
 		Context:   ctx,
 		Metrics:   m,
@@ -221,7 +225,7 @@ func (p *program) Eval(ctx context.Context, ectx *rego.EvalContext, _ ast.Value)
 		m = metrics.NoOp()
 	}
 	e := p.newEvaluation(ctx, cancel, m, ectx.Seed(), evalTime(ectx), ectx.PrintHook())
-	e.input = input
+	e.input, e.results = input, ast.NewSet()
 	fr := &frame{e: e, locals: make([]*ast.Term, p.plan.locals)}
 	fr.locals[ir.Input] = input
 	fr.locals[ir.Data] = p.data
