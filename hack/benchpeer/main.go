@@ -7,6 +7,12 @@
 //	make bench-peer                       # builds both (hack/kube-linter-binary.sh), 10 runs each
 //	go run ./hack/benchpeer -jobguard bin/jobguard -kube-linter PATH -runs 20
 //
+// With -baseline, the peer is another jobguard binary instead, an older commit's, for a speed-up
+// measured side by side (BENCHMARKS.md: objects per second against the code before issue 15):
+//
+//	git worktree add /tmp/old a588d66 && (cd /tmp/old && go build -trimpath -ldflags='-s -w' -o /tmp/jobguard-old ./cmd/jobguard)
+//	go run ./hack/benchpeer -baseline /tmp/jobguard-old -precommit '' -corpus '' -generated 30000 -runs 5
+//
 // Both run with their defaults: every jobguard rule, kube-linter's default checks, text output
 // (read and thrown away). Run it from the repository root, with nothing else running.
 package main
@@ -31,21 +37,29 @@ import (
 
 func main() {
 	jobguard := flag.String("jobguard", "", "jobguard binary (default: build ./cmd/jobguard as `make build` does)")
-	kubeLinter := flag.String("kube-linter", "", "kube-linter binary (required; hack/kube-linter-binary.sh builds one)")
+	kubeLinter := flag.String("kube-linter", "", "kube-linter binary (required unless -baseline; hack/kube-linter-binary.sh builds one)")
+	baseline := flag.String("baseline", "", "another jobguard binary to run in kube-linter's place (`jobguard lint`, its defaults)")
 	runs := flag.Int("runs", 10, "counted runs of each tool on each input, after one warm-up run each")
 	precommit := flag.String("precommit", "testdata/seeds/000-restart-cronjob.yaml", "file for the pre-commit run; empty to skip")
 	corpus := flag.String("corpus", "../shared/corpus", "directory of real manifests; empty to skip")
 	generated := flag.Int("generated", 3000, "objects in the generated corpus (benchcorpus.Realistic); 0 to skip")
 	flag.Parse()
-	if err := run(*jobguard, *kubeLinter, *runs, *precommit, *corpus, *generated); err != nil {
+	peer := tool{name: "kube-linter", binary: *kubeLinter}
+	if *baseline != "" {
+		peer = tool{name: "baseline", binary: *baseline}
+	}
+	if err := run(*jobguard, peer, *runs, *precommit, *corpus, *generated); err != nil {
 		fmt.Fprintln(os.Stderr, "benchpeer:", err)
 		os.Exit(1)
 	}
 }
 
-func run(jobguard, kubeLinter string, runs int, precommit, corpus string, generated int) error {
-	if kubeLinter == "" {
-		return errors.New("-kube-linter is required (hack/kube-linter-binary.sh prints the path of one)")
+// tool is the program jobguard is measured against.
+type tool struct{ name, binary string }
+
+func run(jobguard string, peer tool, runs int, precommit, corpus string, generated int) error {
+	if peer.binary == "" {
+		return errors.New("-kube-linter or -baseline is required (hack/kube-linter-binary.sh prints the path of a kube-linter)")
 	}
 	if runs < 1 {
 		return fmt.Errorf("-runs %d: want at least 1", runs)
@@ -63,12 +77,16 @@ func run(jobguard, kubeLinter string, runs int, precommit, corpus string, genera
 			return fmt.Errorf("go build ./cmd/jobguard (run benchpeer from the repository root, or give -jobguard): %w", err)
 		}
 	}
-	version, err := exec.Command(kubeLinter, "version").Output()
-	if err != nil {
-		return fmt.Errorf("%s version: %w", kubeLinter, err)
+	described := peer.binary
+	if peer.name == "kube-linter" {
+		version, err := exec.Command(peer.binary, "version").Output()
+		if err != nil {
+			return fmt.Errorf("%s version: %w", peer.binary, err)
+		}
+		described += " (" + strings.TrimSpace(string(version)) + ")"
 	}
-	fmt.Printf("jobguard %s\nkube-linter %s (%s)\nmachine: %d CPUs, %s/%s, %s; %d runs each, in turn, after one warm-up\n\n",
-		jobguard, kubeLinter, strings.TrimSpace(string(version)), runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), runs)
+	fmt.Printf("jobguard %s\n%s %s\nmachine: %d CPUs, %s/%s, %s; %d runs each, in turn, after one warm-up\n\n",
+		jobguard, peer.name, described, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version(), runs)
 
 	var inputs [][2]string // name, path
 	if precommit != "" {
@@ -99,23 +117,23 @@ func run(jobguard, kubeLinter string, runs int, precommit, corpus string, genera
 			return err
 		}
 		load := procstat.LoadAverage()
-		var jg, kl []usage
+		var jg, other []usage
 		for i := range runs + 1 {
 			a, err := measure(jobguard, "lint", path)
 			if err != nil {
 				return err
 			}
-			b, err := measure(kubeLinter, "lint", path)
+			b, err := measure(peer.binary, "lint", path)
 			if err != nil {
 				return err
 			}
 			if i > 0 { // the first pair warms the page cache
-				jg, kl = append(jg, a), append(kl, b)
+				jg, other = append(jg, a), append(other, b)
 			}
 		}
-		a, b := median(jg), median(kl)
+		a, b := median(jg), median(other)
 		fmt.Printf("%-44s %-11s %9s %9s %7.0f MiB %5d   %s\n", in[0], "jobguard", a.wall.Round(time.Millisecond), a.cpu.Round(time.Millisecond), a.rssMiB, a.exit, load)
-		fmt.Printf("%-44s %-11s %9s %9s %7.0f MiB %5d\n", "", "kube-linter", b.wall.Round(time.Millisecond), b.cpu.Round(time.Millisecond), b.rssMiB, b.exit)
+		fmt.Printf("%-44s %-11s %9s %9s %7.0f MiB %5d\n", "", peer.name, b.wall.Round(time.Millisecond), b.cpu.Round(time.Millisecond), b.rssMiB, b.exit)
 		fmt.Printf("%-44s %-11s %9.2f %9.2f %11.2f\n", "", "ratio", a.wall.Seconds()/b.wall.Seconds(), a.cpu.Seconds()/b.cpu.Seconds(), a.rssMiB/b.rssMiB)
 	}
 	return nil
