@@ -38,7 +38,7 @@ import (
 func main() {
 	jobguard := flag.String("jobguard", "", "jobguard binary (default: build ./cmd/jobguard as `make build` does)")
 	kubeLinter := flag.String("kube-linter", "", "kube-linter binary (required unless -baseline; hack/kube-linter-binary.sh builds one)")
-	baseline := flag.String("baseline", "", "another jobguard binary to run in kube-linter's place (`jobguard lint`, its defaults)")
+	baseline := flag.String("baseline", "", "another jobguard binary (an older commit's) to run in kube-linter's place, with its defaults")
 	runs := flag.Int("runs", 10, "counted runs of each tool on each input, after one warm-up run each")
 	precommit := flag.String("precommit", "testdata/seeds/000-restart-cronjob.yaml", "file for the pre-commit run; empty to skip")
 	corpus := flag.String("corpus", "../shared/corpus", "directory of real manifests; empty to skip")
