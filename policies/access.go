@@ -167,11 +167,40 @@ func verdictTerm(v rbac.Verdict) *ast.Term {
 	)
 }
 
+// checkKey and checkMemo keep an evaluation's verdicts (the webhook's cost a SubjectAccessReview
+// each), by operands: OPA's Memoize would key them by the operands' text, which took lint more time
+// than the checks themselves.
+type checkKey struct {
+	namespace, name string
+	request         int // the request term's hash; requests with one hash are told apart by Equal
+}
+
+type checkMemo struct{ request, verdict *ast.Term }
+
 func builtinRBACCheck(bctx rego.BuiltinContext, namespace, name, request *ast.Term) (*ast.Term, error) {
 	s, err := stringOperands(rbacCheck, namespace, name)
 	if err != nil {
 		return nil, err
 	}
+	key := checkKey{namespace: s[0], name: s[1], request: request.Hash()}
+	var memos []checkMemo
+	if bctx.Cache != nil {
+		cached, _ := bctx.Cache.Get(key)
+		memos, _ = cached.([]checkMemo)
+		for _, m := range memos {
+			if m.request.Equal(request) {
+				return m.verdict, nil
+			}
+		}
+	}
+	verdict, err := rbacCheckOf(bctx, s, request)
+	if err == nil && bctx.Cache != nil {
+		bctx.Cache.Put(key, append(memos, checkMemo{request, verdict}))
+	}
+	return verdict, err
+}
+
+func rbacCheckOf(bctx rego.BuiltinContext, s []string, request *ast.Term) (*ast.Term, error) {
 	req, err := requestOf(request)
 	if err != nil {
 		return nil, fmt.Errorf("%s: operand 3 must be a request object: %w", rbacCheck.Name, err)

@@ -82,8 +82,7 @@ var rbacCheck = &rego.Function{
 		),
 		types.Named("verdict", types.A).Description("known (false when the RBAC is not available), allowed, note"),
 	),
-	Nondeterministic: true,
-	Memoize:          true,
+	Nondeterministic: true, // memoized by builtinRBACCheck itself
 }
 
 var rbacExcess = &rego.Function{
