@@ -7,9 +7,9 @@
 // results are the same values top-down evaluation gives, and OPA's own implementation of every
 // builtin (and every rego.Function of the query) is called.
 //
-// Prepare plans a query (rego options) into a Program whose rule functions can be called one by
-// one; Plan and New do the same in two steps, so that a plan made at build time (EncodePolicy,
-// DecodePolicy) runs without compiling anything. irvm is also a rego target plugin: Register it,
+// Plan plans a query (rego options) and New makes a Program of the plan, whose rule functions
+// can be called one by one; a plan made at build time (EncodePolicy, DecodePolicy) runs without
+// compiling anything. irvm is also a rego target plugin: Register it,
 // then prepare a query with rego.Target(Target). A query OPA cannot plan fails to prepare;
 // callers fall back to top-down evaluation.
 package irvm
@@ -53,18 +53,18 @@ func WithData(ctx context.Context, data ast.Value) context.Context {
 
 type captureKey struct{}
 
-// captured is what the plugin was given when a query was prepared through it.
+// captured is the plan the plugin was given when Plan prepared a query through it.
 type captured struct {
 	policy   *ir.Policy
 	builtins map[string]*topdown.Builtin
-	program  *program
 }
 
 // Plan plans the query of opts (rego options: compiler, query, builtins) and returns OPA's plan
 // with the implementations of the rego.Functions among opts, which New needs with it.
 func Plan(ctx context.Context, opts ...func(*rego.Rego)) (*ir.Policy, map[string]*topdown.Builtin, error) {
-	c, err := prepare(ctx, ast.NewObject(), opts)
-	if err != nil {
+	Register()
+	var c captured
+	if _, err := rego.New(append(opts, rego.Target(Target))...).PrepareForEval(context.WithValue(ctx, captureKey{}, &c)); err != nil {
 		return nil, nil, err
 	}
 	return c.policy, c.builtins, nil
@@ -80,28 +80,6 @@ func New(policy *ir.Policy, builtins map[string]*topdown.Builtin, data ast.Value
 	return &Program{p: p}, nil
 }
 
-// Prepare plans the query of opts (rego options: compiler, query, builtins) and returns it as a
-// Program whose functions (the rules the query reaches) can be called one by one. data is the
-// data document the plan reads.
-func Prepare(ctx context.Context, data ast.Value, opts ...func(*rego.Rego)) (*Program, error) {
-	c, err := prepare(ctx, data, opts)
-	if err != nil {
-		return nil, err
-	}
-	return &Program{p: c.program}, nil
-}
-
-func prepare(ctx context.Context, data ast.Value, opts []func(*rego.Rego)) (*captured, error) {
-	Register()
-	var c captured
-	ctx = context.WithValue(ctx, captureKey{}, &c)
-	ctx = context.WithValue(ctx, dataKey{}, ast.NewTerm(data))
-	if _, err := rego.New(append(opts, rego.Target(Target))...).PrepareForEval(ctx); err != nil {
-		return nil, err
-	}
-	return &c, nil
-}
-
 type plugin struct{}
 
 func (plugin) IsTarget(t string) bool { return t == Target }
@@ -111,15 +89,23 @@ func (plugin) PrepareForEval(ctx context.Context, policy *ir.Policy, opts ...reg
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if c, ok := ctx.Value(captureKey{}).(*captured); ok {
+		// Plan: the caller makes its own program of the plan (New), with its data.
+		*c = captured{policy: policy, builtins: cfg.BuiltinFuncs()}
+		return plannedOnly{}, nil
+	}
 	data, _ := ctx.Value(dataKey{}).(*ast.Term)
 	if data == nil {
 		data = ast.NewTerm(ast.NewObject())
 	}
-	p, err := compile(policy, cfg.BuiltinFuncs(), data)
-	if c, ok := ctx.Value(captureKey{}).(*captured); ok {
-		*c = captured{policy: policy, builtins: cfg.BuiltinFuncs(), program: p}
-	}
-	return p, err
+	return compile(policy, cfg.BuiltinFuncs(), data)
+}
+
+// plannedOnly is the rego evaluator of a query prepared by Plan, which is not to be evaluated.
+type plannedOnly struct{}
+
+func (plannedOnly) Eval(context.Context, *rego.EvalContext, ast.Value) (ast.Value, error) {
+	return nil, errors.New("irvm: a query prepared by Plan is evaluated through New's Program")
 }
 
 // Program is a planned query.
@@ -280,9 +266,7 @@ func (b block) run(fr *frame) int {
 }
 
 type function struct {
-	name   string
 	params []ir.Local
-	ret    ir.Local
 	blocks []block
 	locals int
 	index  int
@@ -445,7 +429,7 @@ func compile(policy *ir.Policy, funcs map[string]*topdown.Builtin, data *ast.Ter
 	}
 	if policy.Funcs != nil {
 		for i, f := range policy.Funcs.Funcs {
-			fn := &function{name: f.Name, params: f.Params, ret: f.Return, index: i, memo: len(f.Params) == 2}
+			fn := &function{params: f.Params, index: i, memo: len(f.Params) == 2}
 			p.funcs = append(p.funcs, fn)
 			p.byName[f.Name] = fn
 			if f.Path != nil {
