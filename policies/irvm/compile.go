@@ -37,13 +37,7 @@ func (o operand) get(fr *frame) *ast.Term {
 }
 
 func (c *compiler) operand(op ir.Operand) (operand, error) {
-	switch v := op.Value.(type) { // OPA's JSON decoding of a plan gives pointers
-	case *ir.Local:
-		return c.operand(ir.Operand{Value: *v})
-	case *ir.StringIndex:
-		return c.operand(ir.Operand{Value: *v})
-	case *ir.Bool:
-		return c.operand(ir.Operand{Value: *v})
+	switch v := op.Value.(type) {
 	case ir.Local:
 		return operand{local: c.use(v)}, nil
 	case ir.StringIndex:
@@ -82,15 +76,22 @@ func (c *compiler) block(b *ir.Block) (block, error) {
 	return out, nil
 }
 
+// location is a statement's place in its Rego file, nil when the plan does not say.
+func (c *compiler) location(s ir.Stmt) *ast.Location {
+	l := s.GetLocation()
+	if l == nil || (l.Row == 0 && l.File == 0) {
+		return nil
+	}
+	loc := &ast.Location{Row: l.Row, Col: l.Col}
+	if l.File >= 0 && l.File < len(c.prog.files) {
+		loc.File = c.prog.files[l.File]
+	}
+	return loc
+}
+
 // conflict returns a statement's conflict error: top-down evaluation's words and location.
 func (c *compiler) conflict(what string, s ir.Stmt) func(*frame) int {
-	var loc *ast.Location
-	if l := s.GetLocation(); l != nil && (l.Row > 0 || l.File > 0) {
-		loc = &ast.Location{Row: l.Row, Col: l.Col}
-		if l.File >= 0 && l.File < len(c.prog.files) {
-			loc.File = c.prog.files[l.File]
-		}
-	}
+	loc := c.location(s)
 	return func(fr *frame) int {
 		return fr.e.fail(&topdown.Error{Code: topdown.ConflictErr, Message: what, Location: loc})
 	}
@@ -531,16 +532,7 @@ func (c *compiler) call(s *ir.CallStmt) (stmt, error) {
 			return nil, fmt.Errorf("call of %s with %d arguments, want %d", s.Func, len(args), len(fn.params))
 		}
 		return func(fr *frame) int {
-			e := fr.e
-			v, ok := e.memoized(fn)
-			r := next
-			if !ok {
-				callee := e.enter(fn)
-				for i, a := range args {
-					callee.locals[fn.params[i]] = a.get(fr)
-				}
-				v, r = e.run(fn, callee)
-			}
+			v, r := fr.call(fn, args)
 			if r != next {
 				return r
 			}
@@ -555,10 +547,7 @@ func (c *compiler) call(s *ir.CallStmt) (stmt, error) {
 	if bi == nil {
 		return nil, fmt.Errorf("call of unknown function %s", s.Func)
 	}
-	var loc *ast.Location
-	if l := s.GetLocation(); l != nil {
-		loc = &ast.Location{Row: l.Row, Col: l.Col}
-	}
+	loc := c.location(s)
 	// A relation (walk) has many outputs; the plan scans them as the array of all of them, the
 	// value of OPA's Wasm opa_value_transitive_closure.
 	relation := bi.Decl != nil && bi.Decl.Relation
@@ -611,9 +600,9 @@ func (c *compiler) callDynamic(s *ir.CallDynamicStmt) (stmt, error) {
 			return nil, err
 		}
 	}
-	args := make([]ir.Local, len(s.Args))
+	args := make([]operand, len(s.Args))
 	for i, a := range s.Args {
-		args[i] = c.use(a)
+		args[i] = operand{local: c.use(a)}
 	}
 	result := c.use(s.Result)
 	return func(fr *frame) int {
@@ -629,19 +618,10 @@ func (c *compiler) callDynamic(s *ir.CallDynamicStmt) (stmt, error) {
 		if fn == nil {
 			return 0 // no rule there: the plan reads data instead
 		}
-		e := fr.e
 		if len(fn.params) != len(args) {
 			return 0
 		}
-		v, ok := e.memoized(fn)
-		r := next
-		if !ok {
-			callee := e.enter(fn)
-			for i, a := range args {
-				callee.locals[fn.params[i]] = fr.locals[a]
-			}
-			v, r = e.run(fn, callee)
-		}
+		v, r := fr.call(fn, args)
 		if r != next {
 			return r
 		}
@@ -651,4 +631,18 @@ func (c *compiler) callDynamic(s *ir.CallDynamicStmt) (stmt, error) {
 		fr.locals[result] = v
 		return next
 	}, nil
+}
+
+// call calls a planned function with args read in fr: its value (nil: undefined) and next, or
+// abort.
+func (fr *frame) call(fn *function, args []operand) (*ast.Term, int) {
+	e := fr.e
+	if v, ok := e.memoized(fn); ok {
+		return v, next
+	}
+	callee := e.enter(fn)
+	for i, a := range args {
+		callee.locals[fn.params[i]] = a.get(fr)
+	}
+	return e.run(fn, callee)
 }
