@@ -809,6 +809,22 @@ func keyTerm(k string) *ast.Term {
 // loadModules parses every .rego file of each source, with annotations; _test.rego files only
 // when tests is set. Files are named by their source's name and path, the bundled ones by path.
 // Parsing is a third of a start: files are parsed in parallel, errors reported in walk order.
+// walkRego calls visit with each Rego file of fsys and its text, in lexical order; test files
+// only when tests.
+func walkRego(fsys fs.FS, tests bool, visit func(name string, data []byte)) error {
+	return fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(name, ".rego") || !tests && strings.HasSuffix(name, "_test.rego") {
+			return err
+		}
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return err
+		}
+		visit(name, data)
+		return nil
+	})
+}
+
 func loadModules(sources []source, tests bool) (map[string]*ast.Module, error) {
 	type file struct {
 		src       source
@@ -818,20 +834,12 @@ func loadModules(sources []source, tests bool) (map[string]*ast.Module, error) {
 	}
 	var files []*file
 	for _, src := range sources {
-		err := fs.WalkDir(src.fsys, ".", func(name string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || !strings.HasSuffix(name, ".rego") || !tests && strings.HasSuffix(name, "_test.rego") {
-				return err
-			}
-			data, err := fs.ReadFile(src.fsys, name)
-			if err != nil {
-				return err
-			}
+		err := walkRego(src.fsys, tests, func(name string, data []byte) {
 			key := name
 			if src.name != "" {
 				key = path.Join(filepath.ToSlash(src.name), name)
 			}
 			files = append(files, &file{src: src, key: key, text: string(data)})
-			return nil
 		})
 		if err != nil {
 			return nil, loadError(src, err)

@@ -9,10 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"slices"
 	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -77,6 +74,13 @@ func decodePrebuilt(file []byte) (*prebuilt, error) {
 	if err := dec.Decode(&h); err != nil {
 		return nil, err
 	}
+	key, err := bundledKey()
+	if err != nil {
+		return nil, err
+	}
+	if h.Format != prebuiltFormat || h.Key != key {
+		return nil, errors.New("made from other sources")
+	}
 	for _, r := range h.Rules {
 		for k, v := range r.Params {
 			r.Params[k] = yamlNumbers(v)
@@ -85,14 +89,7 @@ func decodePrebuilt(file []byte) (*prebuilt, error) {
 			r.Fix.Value = yamlNumbers(r.Fix.Value)
 		}
 	}
-	key, err := bundledKey()
-	if err != nil {
-		return nil, err
-	}
-	if h.Format != prebuiltFormat || h.Key != key {
-		return nil, errors.New("made from other sources")
-	}
-	policy, err := decodePlan(plan)
+	policy, err := irvm.DecodePolicy(plan)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +129,7 @@ func makePrebuilt() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	plan, err := encodePlan(policy)
+	plan, err := irvm.EncodePolicy(policy)
 	if err != nil {
 		return nil, err
 	}
@@ -143,23 +140,12 @@ func makePrebuilt() ([]byte, error) {
 func bundledKey() (string, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%s\x00", prebuiltFormat, opaversion.Version)
-	var files []string
-	err := fs.WalkDir(Bundled, ".", func(path string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".rego") && !strings.HasSuffix(path, "_test.rego") {
-			files = append(files, path)
-		}
-		return err
+	err := walkRego(Bundled, false, func(name string, data []byte) {
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(data))
+		h.Write(data)
 	})
 	if err != nil {
 		return "", err
-	}
-	for _, path := range slices.Sorted(slices.Values(files)) {
-		data, err := fs.ReadFile(Bundled, path)
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintf(h, "%s\x00%d\x00", path, len(data))
-		h.Write(data)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
@@ -190,7 +176,3 @@ func (p *prebuilt) rulesFromPrebuilt() []*Rule {
 	}
 	return rules
 }
-
-func encodePlan(p *ir.Policy) ([]byte, error) { return irvm.EncodePolicy(p) }
-
-func decodePlan(b []byte) (*ir.Policy, error) { return irvm.DecodePolicy(b) }
