@@ -183,7 +183,7 @@ func New(opts ...Option) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	policy, builtins, err := irvm.Plan(context.Background(), e.planOptions(compiler, e.EnabledRules())...)
+	policy, builtins, err := irvm.Plan(context.Background(), e.queryOptions(compiler, e.EnabledRules())...)
 	if err == nil {
 		err = e.programOf(policy, builtins)
 	}
@@ -281,10 +281,11 @@ func (e *Engine) topDown() (*ast.Compiler, error) {
 	return e.topDownCompiler, e.topDownErr
 }
 
-// planOptions are the rego options that plan rules into one query, whose plan has each rule's
-// deny set as a function that Evaluate calls: OPA plans the query once, and the plan runs
-// several times faster than top-down evaluation (BENCHMARKS.md).
-func (e *Engine) planOptions(compiler *ast.Compiler, rules []*Rule) []func(*rego.Rego) {
+// queryOptions are the rego options of one query of rules: an object of their deny sets by rule
+// id. Planned (irvm.Plan), its plan has each rule's deny set as a function that Evaluate calls:
+// OPA plans the query once, and the plan runs several times faster than top-down evaluation
+// (BENCHMARKS.md); prepare evaluates it top-down.
+func (e *Engine) queryOptions(compiler *ast.Compiler, rules []*Rule) []func(*rego.Rego) {
 	items := make([][2]*ast.Term, len(rules))
 	for i, r := range rules {
 		items[i] = ast.Item(ast.StringTerm(r.ID), ast.RefTerm(r.pkg.Append(ast.StringTerm("deny"))...))
@@ -477,23 +478,11 @@ func readsWorkload(m *ast.Module) bool {
 
 // prepare prepares the top-down query of rules: an object of their deny sets by rule id.
 func (e *Engine) prepare(rules []*Rule) (rego.PreparedEvalQuery, error) {
-	items := make([][2]*ast.Term, len(rules))
-	for i, r := range rules {
-		items[i] = ast.Item(ast.StringTerm(r.ID), ast.RefTerm(r.pkg.Append(ast.StringTerm("deny"))...))
-	}
-	query := ast.NewBody(ast.Assign.Expr(ast.VarTerm("result"), ast.ObjectTerm(items...)))
 	compiler, err := e.topDown()
 	if err != nil {
 		return rego.PreparedEvalQuery{}, err
 	}
-	opts := append([]func(*rego.Rego){
-		rego.Compiler(compiler),
-		rego.Capabilities(compiler.Capabilities()),
-		rego.Store(e.store),
-		rego.StoreReadAST(true),
-		rego.ParsedQuery(query),
-	}, BuiltinOptions()...)
-	return rego.New(opts...).PrepareForEval(context.Background())
+	return rego.New(e.queryOptions(compiler, rules)...).PrepareForEval(context.Background())
 }
 
 // Rules returns the metadata of every loaded rule, sorted by id, disabled ones included.

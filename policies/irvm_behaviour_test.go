@@ -111,7 +111,7 @@ deny contains result.fail("a Job", ["kind"]) if facts.obj.job
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := irvm.Plan(context.Background(), e.planOptions(compiler, e.EnabledRules())...); err == nil || !strings.Contains(err.Error(), "is not supported") {
+	if _, _, err := irvm.Plan(context.Background(), e.queryOptions(compiler, e.EnabledRules())...); err == nil || !strings.Contains(err.Error(), "is not supported") {
 		t.Fatalf("planning: %v, want the planner's refusal", err)
 	}
 	bundled, err := New()

@@ -113,7 +113,7 @@ func makePrebuilt() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	policy, _, err := irvm.Plan(context.Background(), e.planOptions(compiler, e.rules)...)
+	policy, _, err := irvm.Plan(context.Background(), e.queryOptions(compiler, e.rules)...)
 	if err != nil {
 		return nil, err
 	}
