@@ -116,7 +116,8 @@ type tag struct {
 	ref policies.ObjectRef
 	// report is false for cluster-scoped RBAC read only to judge a namespace's objects.
 	report bool
-	// counted is true for the second evaluation of a workload, counted when it was listed.
+	// counted is true for the second evaluation of an object (its inventory rules), counted when
+	// it was listed.
 	counted bool
 }
 
@@ -221,7 +222,7 @@ func (a *Auditor) Audit(ctx context.Context) (*lint.Report, error) {
 		if ctx.Err() != nil {
 			break
 		}
-		t.counted = t.ref.Kind == "Job" || t.ref.Kind == "CronJob"
+		t.counted = true // its other rules ran when it was listed
 		if !send(task{eval: eval, tag: t}) {
 			break
 		}

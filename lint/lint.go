@@ -14,7 +14,6 @@ import (
 	"sync"
 	"sync/atomic"
 
-	"github.com/open-policy-agent/opa/v1/ast"
 	"gopkg.in/yaml.v3"
 
 	"github.com/jobguard/jobguard/policies"
@@ -291,13 +290,13 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 	var mu sync.Mutex
 	var evalErr error
 	// RBAC objects are judged against the Jobs that use them, and Jobs that run kubectl against
-	// the RBAC: the engine's batch evaluates at once what it can and keeps the rest until every
-	// file is read. Lint keeps only where the waiting objects are: an RBAC object's document text
-	// (decoded again at the end, a tenth of the memory of its nodes and values), a Job's node tree
-	// pruned to what the inventory rules report on (waiting.go). Everything else is evaluated as
-	// soon as it is decoded, one document at a time: memory grows with the largest document, and
-	// with what waits, not with the rest of the input.
-	batch := policies.NewBatch(l.engine, policies.WithReload((*placement).reload))
+	// the RBAC: the engine's batch evaluates every rule but these inventory rules at once and
+	// keeps the object's identity until every file is read. Lint keeps only where the waiting
+	// object's fields are: its node tree pruned to what the inventory rules report on
+	// (waiting.go). Everything else is evaluated as soon as it is decoded, one document at a
+	// time: memory grows with the largest document, and with what waits, not with the rest of
+	// the input.
+	batch := policies.NewBatch[*placement](l.engine)
 
 	var evaluators sync.WaitGroup
 	for range l.workers {
@@ -344,9 +343,8 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 		readers.Go(func() {
 			defer func() { <-sem }()
 			var errs []*InputError
-			var last *heldDocument
 			var objects, skipped int
-			fileErrs, skippedDocs := l.each(f, func(o Object, from origin) bool {
+			fileErrs, skippedDocs := l.each(f, func(o Object) bool {
 				if ref := policies.ObjectRefOf(o.Value); l.engine.Checks(ref.APIVersion, ref.Kind) {
 					objects++
 				} else {
@@ -358,26 +356,12 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 					errs = append(errs, &InputError{File: o.File, Line: o.Line, Message: err.Error()})
 				}
 				placeNow := place
-				switch {
-				case !waits:
-				case now != nil:
-					// A Job that runs kubectl is evaluated now on its whole node tree, and its
-					// inventory rules later on the model: what waits keeps only the pruned tree.
+				if waits {
+					// The object is evaluated now on its whole node tree, and its inventory rules
+					// later on its identity: what waits keeps only the pruned tree.
 					whole := *place
 					placeNow = &whole
 					place.yamlNode, place.waiting = nil, waitingPositions(o)
-				case from.doc.text != nil:
-					// An RBAC object waits as its document's text.
-					if last == nil || last.line != from.doc.line {
-						last = &heldDocument{file: f, line: from.doc.line, text: slices.Clone(from.doc.text)}
-					}
-					last.items = append(last.items, from.item)
-					place.held, place.item, place.yamlNode = last, len(last.items)-1, nil
-				default:
-					place.whole = o.Value // rendered: no text to decode again
-				}
-				if now == nil {
-					return true
 				}
 				select {
 				case tasks <- task{eval: now, place: placeNow, count: true}:
@@ -430,53 +414,13 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 	return report, nil
 }
 
-// heldDocument is a document some of whose objects (items) wait for the whole inventory.
-type heldDocument struct {
-	file  string
-	line  int
-	text  []byte
-	items []int
-
-	// decoded is the document decoded again while its items are given back, and left how many
-	// are still to be: a List of n objects is decoded once, not once per object.
-	mu      sync.Mutex
-	decoded []Object
-	left    int
-}
-
-// take gives back waiting item i (an index into items), decoding the document on the first call.
-func (h *heldDocument) take(i int) (Object, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.decoded == nil {
-		h.decoded, _ = decodeDocument(h.file, document{text: h.text, line: h.line})
-		h.left = len(h.items)
-	}
-	k := h.items[i]
-	if k >= len(h.decoded) || h.decoded[k].Value == nil {
-		return Object{}, false
-	}
-	o := h.decoded[k]
-	h.decoded[k] = Object{} // taken once: it goes with its evaluation
-	if h.left--; h.left == 0 {
-		h.decoded, h.text = nil, nil
-	}
-	return o, true
-}
-
 // placement is where an object is, for its findings: its node tree, or while it waits for the
-// inventory, what gives the tree back.
+// inventory, its positions pruned to what the inventory rules report on (waiting.go).
 type placement struct {
 	file, source string
 	line         int
 	yamlNode     *yaml.Node
-	// waiting: a Job's positions, pruned (waiting.go).
-	waiting *posNode
-	// held and item: an RBAC object that waits as its document's text, decoded again by reload.
-	held *heldDocument
-	item int
-	// whole: an RBAC object of a rendered chart or kustomization, which has no text to decode.
-	whole ast.Object
+	waiting      *posNode
 }
 
 func (p *placement) node() *yaml.Node {
@@ -486,22 +430,8 @@ func (p *placement) node() *yaml.Node {
 	return p.yamlNode
 }
 
-// reload gives the batch back an RBAC object that waited: it decodes the document again (it
-// decoded before, and decodes the same way) and keeps the object's node for its findings.
-func (p *placement) reload() (ast.Object, error) {
-	if p.whole != nil {
-		return p.whole, nil
-	}
-	o, ok := p.held.take(p.item)
-	if !ok {
-		return nil, fmt.Errorf("%s:%d: the document no longer holds object %d", p.file, p.line, p.held.items[p.item])
-	}
-	p.yamlNode = o.Node
-	return o.Value, nil
-}
-
-// task is one evaluation and where its object is; count is false for the second evaluation of a
-// Job that waited, counted when it was read.
+// task is one evaluation and where its object is; count is false for the second evaluation of an
+// object that waited, counted when it was read.
 type task struct {
 	eval  *policies.Evaluation
 	place *placement
@@ -511,7 +441,7 @@ type task struct {
 // each hands every object of one entry of Files to yield, in order, as it is decoded (chart and
 // kustomization renders are decoded whole), and returns the input errors and how many documents
 // were not Kubernetes objects.
-func (l *Linter) each(file string, yield func(Object, origin) bool) ([]*InputError, int) {
+func (l *Linter) each(file string, yield func(Object) bool) ([]*InputError, int) {
 	var r io.Reader = l.stdin
 	if file != StdinName {
 		f, err := os.Open(file)
@@ -525,8 +455,8 @@ func (l *Linter) each(file string, yield func(Object, origin) bool) ([]*InputErr
 			if kind := renderKind(file); kind != "" {
 				objs, placers, errs := l.render.build(kind, file)
 				l.remember(placers)
-				for i, o := range objs {
-					if !yield(o, origin{item: i}) {
+				for _, o := range objs {
+					if !yield(o) {
 						break
 					}
 				}
@@ -543,7 +473,7 @@ func (l *Linter) each(file string, yield func(Object, origin) bool) ([]*InputErr
 
 func (l *Linter) read(file string) ([]Object, []*InputError) {
 	var objs []Object
-	errs, _ := l.each(file, func(o Object, _ origin) bool {
+	errs, _ := l.each(file, func(o Object) bool {
 		objs = append(objs, o)
 		return true
 	})

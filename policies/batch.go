@@ -14,23 +14,23 @@ import (
 
 // Batch evaluates a set of objects that refer to each other, as lint's input does: RBAC objects
 // are judged against the Jobs that use them (rbac-overbroad), and Jobs that run kubectl against
-// the RBAC (rbac-insufficient), so some rules can run only once every object is added.
+// the RBAC (rbac-insufficient), so these rules, the inventory rules (custom.inventory), can run
+// only once every object is added.
 //
 // Add each object; it is recorded in the batch's RBAC inventory, and Add returns the evaluation
-// that can run at once (every rule that does not need the inventory). Once every object is added,
-// Remaining yields the evaluations that waited, each with the caller's tag (a position, a file
-// offset) so that findings can be placed. Evaluations are safe to run concurrently; Add is safe
-// for concurrent use.
+// that can run at once (every rule of the object's kind but the inventory ones). Once every
+// object is added, Remaining yields the evaluations of the inventory rules, each with the
+// caller's tag (a position, a file offset) so that findings can be placed. Evaluations are safe to
+// run concurrently; Add is safe for concurrent use.
 //
-// What waits is small: a Job or CronJob that runs kubectl waits as its model and its identity,
-// not as the object; an RBAC object waits whole, or only as its tag when the caller can give it
-// back (WithReload).
+// What waits is small: the object's identity (apiVersion, kind, the metadata that names it and
+// exempts it from rules), and for a Job or CronJob that runs kubectl its model. The inventory
+// rules read nothing else: what they ask of the RBAC, they ask the inventory.
 type Batch[T any] struct {
 	engine    *Engine
 	inventory *rbac.Inventory
 	// inventoryKinds are the kinds an enabled inventory rule checks.
 	inventoryKinds map[GroupKind]bool
-	reload         func(T) (ast.Object, error)
 
 	mu      sync.Mutex
 	waiting []waiting[T]
@@ -38,23 +38,13 @@ type Batch[T any] struct {
 }
 
 type waiting[T any] struct {
-	tag   T
-	obj   ast.Object // nil when reload gives it back
-	model *workload.Workload
-	rules RuleSet
-}
-
-// BatchOption configures a Batch.
-type BatchOption[T any] func(*Batch[T])
-
-// WithReload lets the batch keep only the tag of an object that waits whole, and ask reload for
-// the object once the inventory is complete. reload must return the object Add was given.
-func WithReload[T any](reload func(T) (ast.Object, error)) BatchOption[T] {
-	return func(b *Batch[T]) { b.reload = reload }
+	tag      T
+	identity ast.Object
+	model    *workload.Workload
 }
 
 // NewBatch returns an empty batch that evaluates with e.
-func NewBatch[T any](e *Engine, opts ...BatchOption[T]) *Batch[T] {
+func NewBatch[T any](e *Engine) *Batch[T] {
 	b := &Batch[T]{engine: e, inventory: rbac.NewInventory(e.opts.namespace), inventoryKinds: map[GroupKind]bool{}}
 	for _, r := range e.rules {
 		if r.Inventory && e.Enabled(r.ID) {
@@ -62,9 +52,6 @@ func NewBatch[T any](e *Engine, opts ...BatchOption[T]) *Batch[T] {
 				b.inventoryKinds[gk] = true
 			}
 		}
-	}
-	for _, o := range opts {
-		o(b)
 	}
 	return b
 }
@@ -76,19 +63,15 @@ type Evaluation struct {
 	model  *workload.Workload
 	rules  RuleSet
 	access AccessChecker
-	err    error // reload's
 }
 
-// Object is what the evaluation runs on: the object, or for a waiting workload its identity
-// (apiVersion, kind and metadata), which is all that the inventory rules read of it beside the
-// model.
+// Object is what the evaluation runs on: the object, or for one that waited its identity
+// (apiVersion, kind and metadata), which is all that the inventory rules read of it beside a
+// workload's model.
 func (ev *Evaluation) Object() ast.Object { return ev.obj }
 
 // Run evaluates and returns the findings, without positions.
 func (ev *Evaluation) Run(ctx context.Context) ([]Finding, error) {
-	if ev.err != nil {
-		return nil, ev.err
-	}
 	opts := []EvalOption{WithRuleSet(ev.rules), withModel(ev.model)}
 	if ev.access != nil {
 		opts = append(opts, WithAccessChecker(ev.access))
@@ -109,15 +92,16 @@ func (e *ObjectError) Error() string {
 
 func (e *ObjectError) Unwrap() error { return e.Err }
 
-// Add records obj and returns what to evaluate now (nil: nothing yet), and whether an
-// evaluation of obj waits for Remaining, with tag. The error, an *ObjectError, says the inventory
-// could not read obj, which is then evaluated at once as it is.
+// Add records obj and returns what to evaluate now, and whether the evaluation of its inventory
+// rules waits for Remaining, with tag. The error, an *ObjectError, says the inventory could not
+// read obj, which is then evaluated at once, every rule, as it is.
 func (b *Batch[T]) Add(obj ast.Object, tag T) (now *Evaluation, waits bool, err error) {
 	ref := ObjectRefOf(obj)
 	now = &Evaluation{engine: b.engine, obj: obj, rules: AllRules, access: b.inventory}
 	if !rbac.Relevant(ref.APIVersion, ref.Kind) {
 		return now, false, nil
 	}
+	w := waiting[T]{tag: tag}
 	if ref.Kind == "Job" || ref.Kind == "CronJob" {
 		model, _ := workload.Of(obj, b.engine.workloadOptions())
 		now.model = model
@@ -125,39 +109,26 @@ func (b *Batch[T]) Add(obj ast.Object, tag T) (now *Evaluation, waits bool, err 
 			return now, false, nil
 		}
 		b.inventory.AddWorkload(model)
-		if !b.inventoryKinds[groupKindOf(ref)] {
-			return now, false, nil
-		}
-		now.rules = NonInventoryRules
-		b.wait(waiting[T]{tag: tag, obj: identity(obj), model: model, rules: InventoryRules})
-		return now, true, nil
-	}
-	if err := b.inventory.Add(obj); err != nil {
+		w.model = model
+	} else if err := b.inventory.Add(obj); err != nil {
 		return now, false, &ObjectError{Object: ref, Err: err}
 	}
-	if ref.Kind == "ServiceAccount" {
+	if !b.inventoryKinds[groupKindOf(ref)] {
 		return now, false, nil
 	}
-	w := waiting[T]{tag: tag, obj: obj, rules: AllRules}
-	if b.reload != nil {
-		w.obj = nil
-	}
-	b.wait(w)
-	return nil, true, nil
-}
-
-func (b *Batch[T]) wait(w waiting[T]) {
+	now.rules = NonInventoryRules
+	w.identity = identity(obj)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.started {
 		panic("policies: Batch.Add after Remaining")
 	}
 	b.waiting = append(b.waiting, w)
+	return now, true, nil
 }
 
-// Remaining yields, once every object is added, the evaluations that waited for the whole
-// inventory, with their tags; each is released as it is yielded. An object that reload cannot
-// give back ends the sequence with its error.
+// Remaining yields, once every object is added, the evaluations of the inventory rules that
+// waited for the whole inventory, with their tags; each is released as it is yielded.
 func (b *Batch[T]) Remaining() iter.Seq2[T, *Evaluation] {
 	b.mu.Lock()
 	b.started = true
@@ -166,10 +137,7 @@ func (b *Batch[T]) Remaining() iter.Seq2[T, *Evaluation] {
 		for i := range b.waiting {
 			w := b.waiting[i]
 			b.waiting[i] = waiting[T]{}
-			ev := &Evaluation{engine: b.engine, obj: w.obj, model: w.model, rules: w.rules, access: b.inventory}
-			if ev.obj == nil {
-				ev.obj, ev.err = b.reload(w.tag)
-			}
+			ev := &Evaluation{engine: b.engine, obj: w.identity, model: w.model, rules: InventoryRules, access: b.inventory}
 			if !yield(w.tag, ev) {
 				return
 			}
@@ -178,7 +146,7 @@ func (b *Batch[T]) Remaining() iter.Seq2[T, *Evaluation] {
 	}
 }
 
-// identity is what a waiting workload keeps of its object: apiVersion, kind, and the metadata
+// identity is what a waiting object keeps: apiVersion, kind, and the metadata
 // that names it and exempts it from rules (IgnoreAnnotation).
 func identity(obj ast.Object) ast.Object {
 	out := ast.NewObject()

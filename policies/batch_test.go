@@ -40,31 +40,28 @@ func testdataObjects(t *testing.T) map[string][]ast.Object {
 	return byDir
 }
 
-// TestBatchWaitingMatchesObject: a Job that waits for the inventory waits as its identity and its
-// model, and the inventory rules find on that exactly what they find on the whole object. A rule
-// marked inventory that read more of a Job than its model and metadata would fail here.
+// TestBatchWaitingMatchesObject: an object that waits for the inventory waits as its identity
+// (and a workload as its model), and the inventory rules find on that exactly what they find on
+// the whole object. A rule marked inventory that read more of an object than its model and
+// metadata would fail here.
 func TestBatchWaitingMatchesObject(t *testing.T) {
 	engine, err := New()
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	workloads, findings := 0, 0
+	waiting, findings := map[string]int{}, 0
 	for dir, objs := range testdataObjects(t) {
 		batch := NewBatch[ast.Object](engine)
 		for _, obj := range objs {
-			now, waits, _ := batch.Add(obj, obj)
-			if kind := ObjectRefOf(obj).Kind; waits && (kind == "Job" || kind == "CronJob") && now == nil {
-				t.Errorf("%s: a waiting %s has no evaluation now", dir, kind)
+			if now, waits, _ := batch.Add(obj, obj); waits && now == nil {
+				t.Errorf("%s: a waiting %s has no evaluation now", dir, ObjectRefOf(obj).Kind)
 			}
 		}
 		for whole, eval := range batch.Remaining() {
-			if kind := ObjectRefOf(whole).Kind; kind != "Job" && kind != "CronJob" {
-				continue
-			}
-			workloads++
+			waiting[ObjectRefOf(whole).Kind]++
 			if keys := eval.Object().Keys(); len(keys) > 3 {
-				t.Errorf("%s: a waiting Job keeps %v, want apiVersion, kind and metadata", dir, keys)
+				t.Errorf("%s: a waiting %s keeps %v, want apiVersion, kind and metadata", dir, ObjectRefOf(whole).Kind, keys)
 			}
 			got, err := eval.Run(ctx)
 			if err != nil {
@@ -78,27 +75,25 @@ func TestBatchWaitingMatchesObject(t *testing.T) {
 			if !slices.EqualFunc(got, want, func(a, b Finding) bool {
 				return a.Rule == b.Rule && a.Message == b.Message && a.Severity == b.Severity && a.Path.String() == b.Path.String()
 			}) {
-				t.Errorf("%s: %s: on the model\n%+v\non the object\n%+v", dir, ObjectRefOf(whole), got, want)
+				t.Errorf("%s: %s: on the identity\n%+v\non the object\n%+v", dir, ObjectRefOf(whole), got, want)
 			}
 		}
 	}
-	if workloads < 10 || findings < 10 {
-		t.Errorf("compared %d workloads with %d findings; testdata/ has more", workloads, findings)
+	if waiting["Job"]+waiting["CronJob"] < 10 || waiting["Role"] < 5 || waiting["ClusterRole"] < 5 || findings < 15 {
+		t.Errorf("compared %v waiting objects with %d findings; testdata/ has more", waiting, findings)
 	}
 }
 
-// TestBatchWaitsOnlyWhenNeeded: RBAC objects wait for the inventory and come back through reload
-// when one is given; ServiceAccounts and Jobs without kubectl are evaluated at once, whole.
+// TestBatchWaitsOnlyWhenNeeded: a Role is evaluated at once but for rbac-overbroad, which waits
+// for the inventory; a RoleBinding (no inventory rule checks it), a ServiceAccount and a Job
+// without kubectl are evaluated at once, every rule; with rbac-overbroad disabled, the Role too.
 func TestBatchWaitsOnlyWhenNeeded(t *testing.T) {
-	engine, err := New()
-	if err != nil {
-		t.Fatal(err)
-	}
 	objs := map[string]ast.Object{}
 	for name, doc := range map[string]string{
-		"role": `{apiVersion: rbac.authorization.k8s.io/v1, kind: Role, metadata: {name: r, namespace: a}, rules: []}`,
-		"sa":   `{apiVersion: v1, kind: ServiceAccount, metadata: {name: s, namespace: a}}`,
-		"job":  `{apiVersion: batch/v1, kind: Job, metadata: {name: j}, spec: {template: {spec: {containers: [{name: c, image: i}]}}}}`,
+		"role":    `{apiVersion: rbac.authorization.k8s.io/v1, kind: Role, metadata: {name: r, namespace: a}, rules: []}`,
+		"binding": `{apiVersion: rbac.authorization.k8s.io/v1, kind: RoleBinding, metadata: {name: b, namespace: a}, roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: r}, subjects: [{kind: ServiceAccount, name: s}]}`,
+		"sa":      `{apiVersion: v1, kind: ServiceAccount, metadata: {name: s, namespace: a}}`,
+		"job":     `{apiVersion: batch/v1, kind: Job, metadata: {name: j}, spec: {template: {spec: {containers: [{name: c, image: i}]}}}}`,
 	} {
 		var m map[string]any
 		if err := yaml.Unmarshal([]byte(doc), &m); err != nil {
@@ -106,29 +101,41 @@ func TestBatchWaitsOnlyWhenNeeded(t *testing.T) {
 		}
 		objs[name] = ast.MustInterfaceToValue(m).(ast.Object)
 	}
-	var reloaded []string
-	batch := NewBatch(engine, WithReload(func(name string) (ast.Object, error) {
-		reloaded = append(reloaded, name)
-		return objs[name], nil
-	}))
-	for _, name := range []string{"role", "sa", "job"} {
-		now, waits, err := batch.Add(objs[name], name)
+	for _, tt := range []struct {
+		disabled []string
+		waits    []string
+	}{
+		{nil, []string{"role"}},
+		{[]string{"rbac-overbroad"}, nil},
+	} {
+		engine, err := New(WithDisabled(tt.disabled...))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if wantWait := name == "role"; waits != wantWait || (now == nil) != wantWait {
-			t.Errorf("%s: waits %t, evaluated now %t", name, waits, now != nil)
+		batch := NewBatch[string](engine)
+		for _, name := range []string{"role", "binding", "sa", "job"} {
+			now, waits, err := batch.Add(objs[name], name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantWait := slices.Contains(tt.waits, name)
+			switch {
+			case now == nil || now.Object().Compare(objs[name]) != 0:
+				t.Errorf("disabled %v: %s: evaluated now on %v, want the object", tt.disabled, name, now)
+			case waits != wantWait || (now.rules == NonInventoryRules) != wantWait || (now.rules == AllRules) == wantWait:
+				t.Errorf("disabled %v: %s: waits %t, evaluated now with rule set %d", tt.disabled, name, waits, now.rules)
+			}
 		}
-	}
-	var remaining []string
-	for name, eval := range batch.Remaining() {
-		remaining = append(remaining, name)
-		if eval.Object().Compare(objs[name]) != 0 {
-			t.Errorf("%s came back as %v", name, eval.Object())
+		var remaining []string
+		for name, eval := range batch.Remaining() {
+			remaining = append(remaining, name)
+			if eval.rules != InventoryRules || eval.Object().Compare(identity(objs[name])) != 0 {
+				t.Errorf("disabled %v: %s came back as %v with rule set %d", tt.disabled, name, eval.Object(), eval.rules)
+			}
 		}
-	}
-	if !slices.Equal(remaining, []string{"role"}) || !slices.Equal(reloaded, []string{"role"}) {
-		t.Errorf("remaining %v, reloaded %v; want the Role, reloaded", remaining, reloaded)
+		if !slices.Equal(remaining, tt.waits) {
+			t.Errorf("disabled %v: remaining %v, want %v", tt.disabled, remaining, tt.waits)
+		}
 	}
 }
 

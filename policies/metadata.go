@@ -30,9 +30,9 @@ type Rule struct {
 	// File is the Rego file that defines the rule.
 	File string `json:"file"`
 	// Inventory marks a rule that needs the cross-object inventory (custom.inventory: true): it
-	// asks the access checker about other objects (jobguard.rbac.check). Lint evaluates such rules
-	// on a Job or CronJob only once every file is read, on a summary of the object (lint/summary.go),
-	// and every other rule at once; see WithRuleSet.
+	// asks the access checker about other objects (jobguard.rbac.check, jobguard.rbac.excess).
+	// Lint evaluates such rules only once every file is read, on the object's identity and a
+	// workload's model (Batch), and every other rule at once; see WithRuleSet.
 	Inventory bool `json:"inventory,omitempty"`
 
 	pkg ast.Ref // data.jobguard.rules.<area>.<id with underscores>

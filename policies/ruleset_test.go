@@ -15,8 +15,9 @@ import (
 	"github.com/jobguard/jobguard/policies"
 )
 
-// TestRuleSets: NonInventoryRules and InventoryRules split AllRules between them, for a kind
-// with an inventory rule (Job) and one without (Role).
+// TestRuleSets: NonInventoryRules and InventoryRules split AllRules between them, for a Job whose
+// inventory rule finds something without other objects, and a Role, whose inventory rule
+// (rbac-overbroad) has no workload to judge it by.
 func TestRuleSets(t *testing.T) {
 	engine, err := policies.New()
 	if err != nil {
@@ -28,8 +29,8 @@ func TestRuleSets(t *testing.T) {
 			inventory = append(inventory, r.ID)
 		}
 	}
-	if got := strings.Join(inventory, ","); got != "rbac-insufficient" {
-		t.Errorf("inventory rules: %s, want rbac-insufficient", got)
+	if got := strings.Join(inventory, ","); got != "rbac-insufficient,rbac-overbroad" {
+		t.Errorf("inventory rules: %s, want rbac-insufficient,rbac-overbroad", got)
 	}
 	kubectlJob := job("restart", nil)
 	pod := kubectlJob["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)

@@ -18,6 +18,7 @@
 #   id: rbac-overbroad
 #   severity: warning
 #   kinds: [Role, ClusterRole, ClusterRoleBinding]
+#   inventory: true
 #   remediation: Remove what the message names, or replace the RBAC with the output of `jobguard rbac suggest`.
 package jobguard.rules.rbac.rbac_overbroad
 
