@@ -66,11 +66,19 @@ func (e *InputError) Position() policies.Position {
 // is not UTF-8 (a binary file?) is reported and ends the stream.
 func Decode(file string, data []byte) ([]Object, []*InputError) {
 	var objects []Object
-	errs, _ := decodeDocuments(file, &documentReader{data: data}, func(o Object) bool {
+	errs, _ := decodeDocuments(file, &documentReader{data: data}, func(o Object, _ origin) bool {
 		objects = append(objects, o)
 		return true
 	})
 	return objects, errs
+}
+
+// origin is where a decoded object comes from: its document, whose text is valid only while
+// yield runs, and its index among the document's objects (several for a List). Objects of
+// rendered charts and kustomizations have none (nil text).
+type origin struct {
+	doc  document
+	item int
 }
 
 // decodeStream reads r one document at a time, as Decode does, and hands each object to yield as
@@ -79,13 +87,13 @@ func Decode(file string, data []byte) ([]Object, []*InputError) {
 // returns false. Text that is not valid UTF-8 (a binary file?) ends the stream with an error at
 // its line; the documents before it have been handed over. skipped counts the documents that are
 // not Kubernetes objects (a values file, a list at the top).
-func decodeStream(file string, r io.Reader, yield func(Object) bool) (errs []*InputError, skipped int) {
+func decodeStream(file string, r io.Reader, yield func(Object, origin) bool) (errs []*InputError, skipped int) {
 	docs, release := newDocumentReader(r)
 	defer release()
 	return decodeDocuments(file, docs, yield)
 }
 
-func decodeDocuments(file string, docs *documentReader, yield func(Object) bool) (errs []*InputError, skipped int) {
+func decodeDocuments(file string, docs *documentReader, yield func(Object, origin) bool) (errs []*InputError, skipped int) {
 	for {
 		doc, ok := docs.next()
 		if !ok {
@@ -100,8 +108,8 @@ func decodeDocuments(file string, docs *documentReader, yield func(Object) bool)
 			errs = append(errs, err)
 			continue
 		}
-		for _, o := range objs {
-			if !yield(o) {
+		for i, o := range objs {
+			if !yield(o, origin{doc, i}) {
 				return errs, skipped
 			}
 		}

@@ -198,7 +198,10 @@ func TestDecodeStreamHoldsOneDocument(t *testing.T) {
 	}
 	r := &countingReader{r: strings.NewReader(src.String())}
 	var readWhenYielded []int64
-	errs, _ := decodeStream("f.yaml", r, func(o Object) bool {
+	errs, _ := decodeStream("f.yaml", r, func(o Object, from origin) bool {
+		if from.item != 0 || from.doc.line != o.Line-1 {
+			t.Errorf("object at line %d: origin %+v", o.Line, from)
+		}
 		readWhenYielded = append(readWhenYielded, r.n)
 		return true
 	})
@@ -265,7 +268,7 @@ func TestDecodeMisspeltKinds(t *testing.T) {
 func TestDecodeStreamCountsSkippedDocuments(t *testing.T) {
 	src := "# only a comment\n---\nfoo: 1\n---\n- a list\n---\napiVersion: v1\nkind: ConfigMap\n---\n"
 	n := 0
-	errs, skipped := decodeStream("f.yaml", strings.NewReader(src), func(Object) bool { n++; return true })
+	errs, skipped := decodeStream("f.yaml", strings.NewReader(src), func(Object, origin) bool { n++; return true })
 	if len(errs) > 0 || n != 1 || skipped != 2 {
 		t.Errorf("errors %v, %d objects, %d skipped; want none, 1 (the ConfigMap), 2 (the mapping and the list)", errs, n, skipped)
 	}

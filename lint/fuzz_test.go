@@ -68,7 +68,7 @@ func FuzzDecode(f *testing.F) {
 		objs, errs := Decode("f.yaml", data)
 		// Streamed (what lint does with files and stdin), with lines longer than the buffer: the same.
 		var streamed []Object
-		streamErrs, _ := decodeDocuments("f.yaml", &documentReader{r: bufio.NewReaderSize(bytes.NewReader(data), 16)}, func(o Object) bool {
+		streamErrs, _ := decodeDocuments("f.yaml", &documentReader{r: bufio.NewReaderSize(bytes.NewReader(data), 16)}, func(o Object, _ origin) bool {
 			streamed = append(streamed, o)
 			return true
 		})

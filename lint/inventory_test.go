@@ -208,57 +208,143 @@ spec:
             - {name: init2, command: [kubectl, scale, deploy/web, --replicas=0], args: *args}
 `
 
-// TestWaitingPositionsMatchObject: the inventory rules' findings on a waiting Job are placed, with
-// the same ignore comments applied, on its pruned positions as on the whole object, for every Job
-// and CronJob of testdata/ (with the RBAC of its directory) and for aliases and merge keys. A rule
-// marked inventory that reported on a field the pruned tree does not keep would fail here.
-// (policies.TestBatchWaitingMatchesObject checks that the rules find the same on the model.)
-func TestWaitingPositionsMatchObject(t *testing.T) {
+// TestWaitingFindingsPlacedAsOnObject: the inventory rules' findings on a waiting object are
+// placed, with the same ignore comments applied, in what lint keeps of it (a Job's pruned
+// positions, an RBAC document decoded again) as in the object read the first time, for every
+// waiting object of testdata/ (with the RBAC of its directory), for aliases and merge keys, and
+// for the items of a List. A rule marked inventory that reported on a field the pruned tree does
+// not keep would fail here. (policies.TestBatchWaitingMatchesObject checks that the rules find
+// the same on the identity and the model.)
+func TestWaitingFindingsPlacedAsOnObject(t *testing.T) {
 	engine, err := policies.New()
 	if err != nil {
 		t.Fatal(err)
 	}
 	l := New(engine)
-	byDir := map[string][]Object{}
+	// What Lint keeps of each object, read as Lint reads it.
+	type read struct {
+		obj   Object
+		place *placement
+	}
+	byDir := map[string][]read{}
+	add := func(dir, file string) {
+		var last *heldDocument
+		l.each(file, func(o Object, from origin) bool {
+			place := &placement{file: o.File, line: o.Line, source: o.Source, yamlNode: o.Node}
+			last = place.keepWhileWaiting(o, from, last)
+			byDir[dir] = append(byDir[dir], read{o, place})
+			return true
+		})
+	}
 	files, _ := filepath.Glob(filepath.Join("..", "testdata", "*", "*.yaml"))
 	more, _ := filepath.Glob(filepath.Join("..", "testdata", "*", "*", "*.yaml"))
 	for _, f := range append(files, more...) {
-		objs, _ := l.read(f)
-		byDir[filepath.Dir(f)] = append(byDir[filepath.Dir(f)], objs...)
+		add(filepath.Dir(f), f)
 	}
-	objs, errs := Decode("aliased.yaml", []byte(aliasedCronJob+"---\n"+restarterRBAC))
-	if len(errs) > 0 {
-		t.Fatal(errs)
+	inline := filepath.Join(t.TempDir(), "inline.yaml")
+	if err := os.WriteFile(inline, []byte(aliasedCronJob+"---\n"+restartCronJob+"---\n"+restarterRBAC+"---\n"+restarterRoleList), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	byDir["inline"] = objs
-	waiting, findings := map[string]int{}, 0
-	for dir, objs := range byDir {
-		batch := policies.NewBatch[Object](engine)
-		for _, o := range objs {
-			_, _, _ = batch.Add(o.Value, o)
+	add("inline", inline)
+	waiting, findings, overbroad := map[string]int{}, 0, 0
+	for dir, reads := range byDir {
+		batch := policies.NewBatch[read](engine)
+		for _, r := range reads {
+			_, _, _ = batch.Add(r.obj.Value, r)
 		}
-		for o, eval := range batch.Remaining() {
-			waiting[policies.ObjectRefOf(o.Value).Kind]++
-			whole := &placement{file: o.File, line: o.Line, source: o.Source, yamlNode: o.Node}
-			pruned := &placement{file: o.File, line: o.Line, source: o.Source, waiting: waitingPositions(o)}
+		for r, eval := range batch.Remaining() {
+			waiting[policies.ObjectRefOf(r.obj.Value).Kind]++
+			whole := &placement{file: r.obj.File, line: r.obj.Line, source: r.obj.Source, yamlNode: r.obj.Node}
 			wantF, wantS, _, err := l.check(context.Background(), eval, whole)
 			if err != nil {
 				t.Fatal(err)
 			}
-			gotF, gotS, _, err := l.check(context.Background(), eval, pruned)
+			gotF, gotS, _, err := l.check(context.Background(), eval, r.place)
 			if err != nil {
 				t.Fatal(err)
 			}
 			findings += len(wantF) + len(wantS)
+			for _, f := range wantF {
+				overbroad += strings.Count(f.Rule, "rbac-overbroad")
+			}
+			for _, s := range wantS {
+				overbroad += strings.Count(s.Finding.Rule, "rbac-overbroad")
+			}
 			if !slices.Equal(placedFindings(gotF), placedFindings(wantF)) || fmt.Sprint(gotS) != fmt.Sprint(wantS) {
-				t.Errorf("%s: %s at line %d: on the pruned tree\n%v\n%v\non the object\n%v\n%v", dir, o.File, o.Line, placedFindings(gotF), gotS, placedFindings(wantF), wantS)
+				t.Errorf("%s: %s at line %d: in what waited\n%v\n%v\nin the object\n%v\n%v", dir, r.obj.File, r.obj.Line, placedFindings(gotF), gotS, placedFindings(wantF), wantS)
 			}
 		}
 	}
-	if waiting["Job"]+waiting["CronJob"] < 10 || waiting["Role"] < 5 || waiting["ClusterRole"] < 5 || waiting["ClusterRoleBinding"] < 3 || findings < 20 {
-		t.Errorf("compared %v waiting objects with %d findings; testdata/ has more", waiting, findings)
+	if waiting["Job"]+waiting["CronJob"] < 10 || waiting["Role"] < 5 || waiting["ClusterRole"] < 5 || waiting["ClusterRoleBinding"] < 3 || findings < 20 || overbroad < 10 {
+		t.Errorf("compared %v waiting objects with %d findings (%d rbac-overbroad); testdata/ has more", waiting, findings, overbroad)
 	}
-	t.Logf("%v waiting objects, %d findings", waiting, findings)
+	t.Logf("%v waiting objects, %d findings (%d rbac-overbroad)", waiting, findings, overbroad)
+}
+
+// restarterRoleList grants restartCronJob's ServiceAccount more than it needs (rbac-overbroad),
+// in a List: once with findings, once with them exempted by a comment.
+const restarterRoleList = `apiVersion: v1
+kind: List
+items:
+  - apiVersion: rbac.authorization.k8s.io/v1
+    kind: Role
+    metadata: {name: restarter-a, namespace: shop}
+    rules:
+      - {apiGroups: [apps], resources: [deployments/scale, deployments], verbs: [get, patch, delete]}
+  - apiVersion: rbac.authorization.k8s.io/v1
+    kind: Role
+    metadata: {name: restarter-b, namespace: shop}
+    rules:
+      # jobguard:ignore rbac-overbroad granted by hand
+      - {apiGroups: [""], resources: [pods, pods/exec, secrets], verbs: [get, list, create]}
+  - apiVersion: rbac.authorization.k8s.io/v1
+    kind: RoleBinding
+    metadata: {name: restarter-ab, namespace: shop}
+    roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: restarter-a}
+    subjects: [{kind: ServiceAccount, name: restarter, namespace: shop}]
+  - apiVersion: rbac.authorization.k8s.io/v1
+    kind: RoleBinding
+    metadata: {name: restarter-b, namespace: shop}
+    roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: restarter-b}
+    subjects: [{kind: ServiceAccount, name: restarter, namespace: shop}]
+`
+
+// TestHeldDocumentDecodedOnlyForFindings: a waiting object whose inventory rules find nothing
+// does not have its document decoded again; one that has a finding does, once for every item of
+// a List, each item at its own lines.
+func TestHeldDocumentDecodedOnlyForFindings(t *testing.T) {
+	engine, err := policies.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, errs := Decode("list.yaml", []byte(restarterRoleList))
+	if len(errs) > 0 || len(objs) != 4 {
+		t.Fatalf("objects %d, errors %v", len(objs), errs)
+	}
+	held := &heldDocument{file: "list.yaml", line: 1, text: []byte(restarterRoleList)}
+	batch := policies.NewBatch[*placement](engine) // no workload: rbac-overbroad finds nothing
+	for i, o := range objs {
+		_, _, _ = batch.Add(o.Value, &placement{file: o.File, line: o.Line, held: held, item: i})
+	}
+	l := New(engine)
+	waited := 0
+	for place, eval := range batch.Remaining() {
+		waited++
+		if found, _, _, err := l.check(context.Background(), eval, place); err != nil || len(found) > 0 {
+			t.Fatalf("findings %v, error %v; want none", found, err)
+		}
+	}
+	if waited != 2 || held.text == nil || held.nodes != nil {
+		t.Fatalf("%d objects waited; the document decoded again: %t; want the two Roles, not decoded", waited, held.text == nil)
+	}
+	a, b := &placement{held: held, item: 0}, &placement{held: held, item: 1}
+	if n := a.node(); n == nil || n.Line != objs[0].Node.Line {
+		t.Fatalf("item 0: %v, want the node at line %d", n, objs[0].Node.Line)
+	}
+	nodes := held.nodes
+	if n := b.node(); n == nil || n.Line != objs[1].Node.Line || &held.nodes[0] != &nodes[0] {
+		t.Errorf("item 1: %v at line %d, want line %d from the same decoding", n, n.Line, objs[1].Node.Line)
+	}
 }
 
 // TestDeprecatedServiceAccountField: a pod template that names its ServiceAccount with the

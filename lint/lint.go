@@ -291,11 +291,10 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 	var evalErr error
 	// RBAC objects are judged against the Jobs that use them, and Jobs that run kubectl against
 	// the RBAC: the engine's batch evaluates every rule but these inventory rules at once and
-	// keeps the object's identity until every file is read. Lint keeps only where the waiting
-	// object's fields are: its node tree pruned to what the inventory rules report on
-	// (waiting.go). Everything else is evaluated as soon as it is decoded, one document at a
-	// time: memory grows with the largest document, and with what waits, not with the rest of
-	// the input.
+	// keeps the object's identity until every file is read. Lint keeps where the waiting object
+	// is (keepWhileWaiting). Everything else is evaluated as soon as it is decoded, one document
+	// at a time: memory grows with the largest document, and with what waits, not with the rest
+	// of the input.
 	batch := policies.NewBatch[*placement](l.engine)
 
 	var evaluators sync.WaitGroup
@@ -343,8 +342,9 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 		readers.Go(func() {
 			defer func() { <-sem }()
 			var errs []*InputError
+			var last *heldDocument
 			var objects, skipped int
-			fileErrs, skippedDocs := l.each(f, func(o Object) bool {
+			fileErrs, skippedDocs := l.each(f, func(o Object, from origin) bool {
 				if ref := policies.ObjectRefOf(o.Value); l.engine.Checks(ref.APIVersion, ref.Kind) {
 					objects++
 				} else {
@@ -357,11 +357,10 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 				}
 				placeNow := place
 				if waits {
-					// The object is evaluated now on its whole node tree, and its inventory rules
-					// later on its identity: what waits keeps only the pruned tree.
+					// Evaluated now on its nodes; its inventory rules later, on what it keeps.
 					whole := *place
 					placeNow = &whole
-					place.yamlNode, place.waiting = nil, waitingPositions(o)
+					last = place.keepWhileWaiting(o, from, last)
 				}
 				select {
 				case tasks <- task{eval: now, place: placeNow, count: true}:
@@ -384,7 +383,7 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 		if ctx.Err() != nil {
 			break
 		}
-		tasks <- task{eval: eval, place: place, count: place.waiting == nil}
+		tasks <- task{eval: eval, place: place} // counted when it was read
 	}
 	close(tasks)
 	evaluators.Wait()
@@ -415,19 +414,78 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 }
 
 // placement is where an object is, for its findings: its node tree, or while it waits for the
-// inventory, its positions pruned to what the inventory rules report on (waiting.go).
+// inventory, what keepWhileWaiting keeps.
 type placement struct {
 	file, source string
 	line         int
 	yamlNode     *yaml.Node
-	waiting      *posNode
+	// waiting: a Job's positions, pruned (waiting.go).
+	waiting *posNode
+	// held and item: an object that waits as its document's text, and its index among the
+	// document's objects (a List's items).
+	held *heldDocument
+	item int
 }
 
 func (p *placement) node() *yaml.Node {
-	if p.yamlNode == nil && p.waiting != nil {
+	switch {
+	case p.yamlNode != nil:
+	case p.waiting != nil:
 		p.yamlNode = p.waiting.yaml()
+	case p.held != nil:
+		p.yamlNode = p.held.node(p.item)
 	}
 	return p.yamlNode
+}
+
+// keepWhileWaiting trims p to what the findings of its object's inventory rules need while the
+// object waits for them: a Job's or CronJob's positions, pruned (waiting.go); another object's
+// document text (held, shared by the objects of one document, given as last), decoded again
+// only if a finding is to be placed; a rendered object, which has no text, keeps its nodes.
+// It returns the held document.
+func (p *placement) keepWhileWaiting(o Object, from origin, last *heldDocument) *heldDocument {
+	if positions := waitingPositions(o); positions != nil {
+		p.yamlNode, p.waiting = nil, positions
+		return last
+	}
+	if from.doc.text == nil {
+		return last
+	}
+	if last == nil || last.file != o.File || last.line != from.doc.line {
+		last = &heldDocument{file: o.File, line: from.doc.line, text: slices.Clone(from.doc.text)}
+	}
+	p.yamlNode, p.held, p.item = nil, last, from.item
+	return last
+}
+
+// heldDocument is the text of a document whose RBAC objects wait for the inventory. Most of
+// them have no finding from the inventory rules, so the text is decoded again only for one that
+// has, and once for all of a List's items.
+type heldDocument struct {
+	file string
+	line int
+
+	mu    sync.Mutex
+	text  []byte
+	nodes []*yaml.Node // by item, once decoded
+}
+
+// node is the node tree of item i of the document, decoded as it was the first time.
+func (h *heldDocument) node(i int) *yaml.Node {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.text != nil {
+		objs, _ := decodeDocument(h.file, document{text: h.text, line: h.line})
+		h.nodes = make([]*yaml.Node, len(objs))
+		for j, o := range objs {
+			h.nodes[j] = o.Node
+		}
+		h.text = nil
+	}
+	if i < len(h.nodes) {
+		return h.nodes[i]
+	}
+	return nil
 }
 
 // task is one evaluation and where its object is; count is false for the second evaluation of an
@@ -441,7 +499,7 @@ type task struct {
 // each hands every object of one entry of Files to yield, in order, as it is decoded (chart and
 // kustomization renders are decoded whole), and returns the input errors and how many documents
 // were not Kubernetes objects.
-func (l *Linter) each(file string, yield func(Object) bool) ([]*InputError, int) {
+func (l *Linter) each(file string, yield func(Object, origin) bool) ([]*InputError, int) {
 	var r io.Reader = l.stdin
 	if file != StdinName {
 		f, err := os.Open(file)
@@ -455,8 +513,8 @@ func (l *Linter) each(file string, yield func(Object) bool) ([]*InputError, int)
 			if kind := renderKind(file); kind != "" {
 				objs, placers, errs := l.render.build(kind, file)
 				l.remember(placers)
-				for _, o := range objs {
-					if !yield(o) {
+				for i, o := range objs {
+					if !yield(o, origin{item: i}) {
 						break
 					}
 				}
@@ -473,7 +531,7 @@ func (l *Linter) each(file string, yield func(Object) bool) ([]*InputError, int)
 
 func (l *Linter) read(file string) ([]Object, []*InputError) {
 	var objs []Object
-	errs, _ := l.each(file, func(o Object) bool {
+	errs, _ := l.each(file, func(o Object, _ origin) bool {
 		objs = append(objs, o)
 		return true
 	})
@@ -496,6 +554,9 @@ func (l *Linter) check(ctx context.Context, eval *policies.Evaluation, place *pl
 	}
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("%s:%d: %w", place.file, place.line, err)
+	}
+	if len(findings) == 0 {
+		return nil, nil, inputErrs, nil // a waiting object's document is not decoded again
 	}
 	node := place.node()
 	kept := findings[:0]

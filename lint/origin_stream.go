@@ -90,15 +90,15 @@ func (p streamPlacer) place(path policies.FieldPath, rendered policies.Position,
 }
 
 // placeStream gives the objects of a stream that name their template a streamPlacer.
-func (l *Linter) placeStream(yield func(Object) bool) func(Object) bool {
+func (l *Linter) placeStream(yield func(Object, origin) bool) func(Object, origin) bool {
 	charts := &streamCharts{opts: l.render, charts: map[string]*chartPositions{}}
 	seen := map[string]int{}
-	return func(o Object) bool {
+	return func(o Object, from origin) bool {
 		if o.Source != "" {
 			l.placers.Store(objectKey{o.File, o.Line}, streamPlacer{charts: charts, source: o.Source, index: seen[o.Source], kind: policies.ObjectRefOf(o.Value).Kind})
 			seen[o.Source]++
 		}
-		return yield(o)
+		return yield(o, from)
 	}
 }
 

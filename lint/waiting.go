@@ -6,17 +6,18 @@ import (
 	"github.com/jobguard/jobguard/policies"
 )
 
-// A Job or CronJob that runs kubectl, and an RBAC object, are checked in two passes
-// (policies.Batch): every rule but the inventory ones (custom.inventory, today rbac-insufficient
-// and rbac-overbroad) as soon as it is read, and the inventory rules once every file is read, on
-// the object's identity (and a workload's model). What lint keeps meanwhile is where things are:
-// a node tree pruned to the fields the inventory rules report on, so that Locate and ignore
-// comments still place their findings. Paths into the pruned tree are paths into the object:
-// lists keep their indexes.
+// A Job or CronJob that runs kubectl is checked in two passes (policies.Batch): every rule but
+// the inventory ones (custom.inventory, rbac-insufficient for these kinds) as soon as it is read,
+// and the inventory rules once every file is read, on the engine's model of the workload. What
+// lint keeps meanwhile is where things are: a node tree pruned to the fields the inventory rules
+// report on, so that Locate and ignore comments still place their findings (most of these
+// workloads have a finding, and the pruned tree is smaller than the document's text that RBAC
+// objects wait as). Paths into the pruned tree are paths into the object: lists keep their
+// indexes.
 //
 // What the tree keeps is the contract with the inventory rules: a rule marked
-// `inventory: true` reports on nothing else of the kinds below, and only on apiVersion, kind and
-// metadata names of others (TestWaitingPositionsMatchObject checks it on testdata/).
+// `inventory: true` that applies to Jobs or CronJobs reports on nothing else
+// (TestWaitingPositionsMatchObject checks it on testdata/).
 
 // shape says what to keep of a value: the keys of a mapping, the shape of every item of a list,
 // or (nil) the whole value.
@@ -45,26 +46,20 @@ var (
 		"initContainers", &shape{items: containerShape},
 	)
 	metadataShape = fields("name", whole, "generateName", whole, "namespace", whole)
-	roleShape     = fields("apiVersion", whole, "kind", whole, "metadata", metadataShape,
-		"rules", &shape{items: fields("verbs", whole, "resources", whole)})
 	waitingShapes = map[string]*shape{
 		"Job": fields("apiVersion", whole, "kind", whole, "metadata", metadataShape,
 			"spec", fields("template", fields("spec", podSpecShape))),
 		"CronJob": fields("apiVersion", whole, "kind", whole, "metadata", metadataShape,
 			"spec", fields("jobTemplate", fields("spec", fields("template", fields("spec", podSpecShape))))),
-		// rbac-overbroad: a rule, its verbs and resources; a ClusterRoleBinding's roleRef.
-		"Role":               roleShape,
-		"ClusterRole":        roleShape,
-		"ClusterRoleBinding": fields("apiVersion", whole, "kind", whole, "metadata", metadataShape, "roleRef", whole),
 	}
 )
 
-// waitingPositions is the node tree of an object that waits for the inventory, pruned to what the
-// inventory rules report on.
+// waitingPositions is the node tree of a Job or CronJob that waits for the inventory, pruned to
+// what the inventory rules report on; nil for other kinds.
 func waitingPositions(o Object) *posNode {
 	s := waitingShapes[policies.ObjectRefOf(o.Value).Kind]
 	if s == nil {
-		s = fields("apiVersion", whole, "kind", whole, "metadata", metadataShape)
+		return nil
 	}
 	n := pruneNode(o.Node, s)
 	return &n

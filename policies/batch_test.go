@@ -129,7 +129,7 @@ func TestBatchWaitsOnlyWhenNeeded(t *testing.T) {
 		var remaining []string
 		for name, eval := range batch.Remaining() {
 			remaining = append(remaining, name)
-			if eval.rules != InventoryRules || eval.Object().Compare(identity(objs[name])) != 0 {
+			if eval.rules != InventoryRules || eval.Object().Compare(identityOf(objs[name]).object()) != 0 {
 				t.Errorf("disabled %v: %s came back as %v with rule set %d", tt.disabled, name, eval.Object(), eval.rules)
 			}
 		}
