@@ -1,6 +1,7 @@
 package lint
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -398,19 +399,31 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 		report.spilled = store
 	}
 	sortSuppressions(report.Suppressed)
-	slices.SortFunc(report.Checked, func(a, b CheckedObject) int {
-		if c := strings.Compare(a.Position.File, b.Position.File); c != 0 {
-			return c
-		}
-		return a.Position.Line - b.Position.Line
-	})
-	slices.SortFunc(report.InputErrors, func(a, b *InputError) int {
-		if c := strings.Compare(a.File, b.File); c != 0 {
-			return c
-		}
-		return a.Line - b.Line
-	})
+	slices.SortFunc(report.Checked, compareChecked)
+	slices.SortFunc(report.InputErrors, compareInputErrors)
 	return report, nil
+}
+
+// compareChecked orders checked objects by where they are, then by name: the objects of several
+// kustomizations rendered from one file are at one position, and evaluated in any order.
+func compareChecked(a, b CheckedObject) int {
+	return cmp.Or(
+		cmp.Compare(a.Position.File, b.Position.File),
+		cmp.Compare(a.Position.Line, b.Position.Line),
+		cmp.Compare(a.Position.Column, b.Position.Column),
+		cmp.Compare(a.Object.String(), b.Object.String()),
+		cmp.Compare(a.Object.APIVersion, b.Object.APIVersion),
+	)
+}
+
+// compareInputErrors orders input errors by where they are, then by message.
+func compareInputErrors(a, b *InputError) int {
+	return cmp.Or(
+		cmp.Compare(a.File, b.File),
+		cmp.Compare(a.Line, b.Line),
+		cmp.Compare(a.Column, b.Column),
+		cmp.Compare(a.Message, b.Message),
+	)
 }
 
 // placement is where an object is, for its findings: its node tree, or while it waits for the

@@ -2,8 +2,10 @@ package lint_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -51,4 +53,47 @@ func TestReportCountsCheckedAndSkipped(t *testing.T) {
 	if progress.Files.Load() != 4 || progress.FilesRead.Load() != 4 || progress.Evaluated.Load() != 4 {
 		t.Errorf("progress: %d/%d files read, %d objects evaluated; want 4/4 and 4", progress.FilesRead.Load(), progress.Files.Load(), progress.Evaluated.Load())
 	}
+}
+
+// TestReportOrderDoesNotDependOnEvaluation: the objects of several kustomizations rendered from
+// one base file share its positions and are evaluated in any order; the report lists them the
+// same way every run (JUnit's testcases are a CI job's artifacts, compared between runs).
+func TestReportOrderDoesNotDependOnEvaluation(t *testing.T) {
+	engine, err := policies.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var first []string
+	for run := range 8 {
+		report, err := lint.New(engine, lint.WithWorkers(4), lint.WithCheckedObjects(true)).Lint(context.Background(), []string{"../testdata/inputs/kustomize"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var order []string
+		for _, c := range report.Checked {
+			order = append(order, fmt.Sprintf("%s:%d:%d %s", c.Position.File, c.Position.Line, c.Position.Column, c.Object))
+		}
+		if !slices.IsSorted(order) {
+			t.Fatalf("run %d: checked objects not in order of position, then name:\n%s", run, strings.Join(order, "\n"))
+		}
+		if run == 0 {
+			first = order
+			if !hasSharedPosition(report.Checked) {
+				t.Fatalf("no two checked objects share a position; the test needs kustomizations of one base: %v", order)
+			}
+		} else if !slices.Equal(order, first) {
+			t.Fatalf("run %d listed the checked objects as\n%s\nrun 0 as\n%s", run, strings.Join(order, "\n"), strings.Join(first, "\n"))
+		}
+	}
+}
+
+func hasSharedPosition(checked []lint.CheckedObject) bool {
+	seen := map[policies.Position]bool{}
+	for _, c := range checked {
+		if seen[c.Position] {
+			return true
+		}
+		seen[c.Position] = true
+	}
+	return false
 }
