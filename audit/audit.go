@@ -4,6 +4,7 @@
 package audit
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"runtime"
@@ -237,7 +238,9 @@ func (a *Auditor) Audit(ctx context.Context) (*lint.Report, error) {
 	}
 	policies.SortFindings(report.Findings)
 	slices.SortFunc(report.Checked, func(a, b lint.CheckedObject) int { return strings.Compare(a.Position.File, b.Position.File) })
-	slices.SortFunc(report.InputErrors, func(a, b *lint.InputError) int { return strings.Compare(a.File, b.File) })
+	slices.SortFunc(report.InputErrors, func(a, b *lint.InputError) int {
+		return cmp.Or(strings.Compare(a.File, b.File), strings.Compare(a.Message, b.Message))
+	})
 	return report, nil
 }
 
