@@ -91,23 +91,28 @@ func (c *compiler) location(s ir.Stmt) *ast.Location {
 
 // conflict returns a statement's conflict error: top-down evaluation's words and location.
 func (c *compiler) conflict(what string, s ir.Stmt) func(*frame) int {
+	return c.conflictFunc(func() string { return what }, s)
+}
+
+// conflictFunc is conflict with a message made only when the conflict happens.
+func (c *compiler) conflictFunc(what func() string, s ir.Stmt) func(*frame) int {
 	loc := c.location(s)
 	return func(fr *frame) int {
-		return fr.e.fail(&topdown.Error{Code: topdown.ConflictErr, Message: what, Location: loc})
+		return fr.e.fail(&topdown.Error{Code: topdown.ConflictErr, Message: what(), Location: loc})
 	}
 }
 
-// valueConflict is what top-down evaluation says when a complete rule or a function (c.fn)
-// produces two values.
-func (c *compiler) valueConflict() string {
-	if c.fn == nil || len(c.fn.Path) < 2 {
+// valueConflict is what top-down evaluation says when a complete rule or a function fn produces
+// two values.
+func valueConflict(fn *ir.Func) string {
+	if fn == nil || len(fn.Path) < 2 {
 		return "complete rules must not produce multiple outputs"
 	}
 	ref := ast.Ref{ast.DefaultRootDocument}
-	for _, k := range c.fn.Path[1:] { // Path[0] is the generation: g0, g1 under with
+	for _, k := range fn.Path[1:] { // Path[0] is the generation: g0, g1 under with
 		ref = append(ref, ast.StringTerm(k))
 	}
-	if len(c.fn.Params) > 2 {
+	if len(fn.Params) > 2 {
 		return "function " + ref.String() + " produced conflicting values for the same inputs"
 	}
 	return "rule " + ref.String() + " produced conflicting values"
@@ -213,7 +218,8 @@ func (c *compiler) stmt(s ir.Stmt) (stmt, error) {
 			return nil, err
 		}
 		target := c.use(s.Target)
-		conflict := c.conflict(c.valueConflict(), s)
+		fn := c.fn
+		conflict := c.conflictFunc(func() string { return valueConflict(fn) }, s)
 		return func(fr *frame) int {
 			v := src.get(fr)
 			if prev := fr.locals[target]; prev != nil {
