@@ -76,7 +76,7 @@ func surelyDecodes(v ast.Value, typ reflect.Type) bool {
 	for typ.Kind() == reflect.Pointer {
 		typ = typ.Elem()
 	}
-	if reflect.PointerTo(typ).Implements(unmarshalerType) {
+	if implements(typ, unmarshalerType) {
 		if _, null := v.(ast.Null); null {
 			return false
 		}
@@ -103,7 +103,7 @@ func surelyDecodes(v ast.Value, typ reflect.Type) bool {
 		return sure
 	case reflect.Map:
 		obj, ok := v.(ast.Object)
-		if !ok || typ.Key().Kind() != reflect.String || reflect.PointerTo(typ.Key()).Implements(textUnmarshalerType) {
+		if !ok || typ.Key().Kind() != reflect.String || implements(typ.Key(), textUnmarshalerType) {
 			return false
 		}
 		sure := true
@@ -158,6 +158,21 @@ func surelyDecodes(v ast.Value, typ reflect.Type) bool {
 }
 
 var textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+
+// implementsCache holds implements' answers: asking reflect is half of surelyDecodes' time.
+var implementsCache sync.Map // [2]reflect.Type{typ, iface} -> bool
+
+// implements reports whether *typ implements iface: whether the decoder leaves values of typ
+// to the type itself.
+func implements(typ, iface reflect.Type) bool {
+	key := [2]reflect.Type{typ, iface}
+	if v, ok := implementsCache.Load(key); ok {
+		return v.(bool)
+	}
+	ok := reflect.PointerTo(typ).Implements(iface)
+	implementsCache.Store(key, ok)
+	return ok
+}
 
 type jsonFieldSet struct {
 	fields map[string]reflect.Type
@@ -336,7 +351,7 @@ func (w *decodeWalker) walk(path []any, value any, typ reflect.Type, outer []enc
 	if value == nil { // null decodes into anything: the field stays unset
 		return
 	}
-	if reflect.PointerTo(typ).Implements(unmarshalerType) { // Quantity, IntOrString, Time...: the type decides
+	if implements(typ, unmarshalerType) { // Quantity, IntOrString, Time...: the type decides
 		w.leaf(path, value, typ)
 		return
 	}
