@@ -55,11 +55,6 @@ type prebuilt struct {
 	builtins map[string]*topdown.Builtin
 }
 
-// Decoding the prebuilt plan is a few milliseconds of every start that makes an engine. It
-// begins at once, on another core, while the packages that import this one initialise (client-go's
-// scheme, Helm's JSON schemas: over ten milliseconds), rather than when the first engine is made.
-func init() { go bundledPrebuilt() }
-
 var bundledPrebuilt = sync.OnceValue(func() *prebuilt {
 	p, err := decodePrebuilt(prebuiltFile)
 	if err != nil {
