@@ -222,6 +222,10 @@ func (e *Engine) load() (map[string]*ast.Module, error) {
 		if prev, dup := e.byID[r.ID]; dup {
 			return nil, fmt.Errorf("rule id %q is defined twice: %s and %s", r.ID, prev.File, r.File)
 		}
+		if call := inventoryCall(modules[name]); call != nil && !r.Inventory {
+			return nil, fmt.Errorf("%s: rule %s calls %s, which answers from every object of the input; add `inventory: true` under custom in its METADATA, so that lint runs it once every file is read",
+				call.Location, r.ID, call)
+		}
 		r.readsWorkload = readsWorkload(modules[name])
 		e.byID[r.ID] = r
 		e.rules = append(e.rules, r)
@@ -463,6 +467,29 @@ func (q query) subset(set RuleSet) query {
 
 // workloadRef is input.workload, which only rules that read the model pay for.
 var workloadRef = ast.MustParseRef("input.workload")
+
+// inventoryBuiltins answer from every object of lint's input (the access checker's inventory):
+// lint must not run a rule that calls one before every file is read.
+var inventoryBuiltins = []*rego.Function{rbacCheck, rbacExcess, rbacAutomountToken}
+
+// inventoryCall returns a module's first call of an inventory builtin, nil if there is none.
+func inventoryCall(m *ast.Module) *ast.Term {
+	var found *ast.Term
+	ast.WalkTerms(m, func(t *ast.Term) bool {
+		if found != nil {
+			return true
+		}
+		if ref, ok := t.Value.(ast.Ref); ok {
+			for _, b := range inventoryBuiltins {
+				if ref.String() == b.Name {
+					found = t
+				}
+			}
+		}
+		return found != nil
+	})
+	return found
+}
 
 // readsWorkload reports whether a module refers to input.workload.
 func readsWorkload(m *ast.Module) bool {

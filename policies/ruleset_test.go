@@ -2,6 +2,7 @@ package policies_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -133,5 +134,37 @@ func TestFixRules(t *testing.T) {
 	}
 	if withFix < 10 {
 		t.Errorf("only %d findings with a fix in the fixtures; the test proves little", withFix)
+	}
+}
+
+// TestInventoryCallNeedsInventoryMetadata: a rule that asks the inventory (jobguard.rbac.excess)
+// must say so (custom.inventory), or lint would run it before every file is read; the error names
+// the call's place and what to add, and the marked rule loads.
+func TestInventoryCallNeedsInventoryMetadata(t *testing.T) {
+	const rule = `# METADATA
+# title: T
+# description: D
+# custom:
+#   id: my-rule
+#   severity: info
+#   kinds: [Role]%s
+#   remediation: R.
+package jobguard.rules.custom.my_rule
+
+deny contains e.message if {
+	some e in jobguard.rbac.excess("Role", "a", input.object.metadata.name)
+}
+`
+	load := func(extra string) error {
+		_, err := policies.New(policies.WithPolicies(fstest.MapFS{"my_rule.rego": {Data: []byte(fmt.Sprintf(rule, extra))}}))
+		return err
+	}
+	err := load("")
+	if err == nil || !strings.Contains(err.Error(), "my_rule.rego:12:") || !strings.Contains(err.Error(), "rule my-rule calls jobguard.rbac.excess") ||
+		!strings.Contains(err.Error(), "add `inventory: true` under custom") {
+		t.Errorf("New: %v, want the call's file and line, the rule, the builtin and what to add", err)
+	}
+	if err := load("\n#   inventory: true"); err != nil {
+		t.Errorf("New with inventory: true: %v", err)
 	}
 }
