@@ -98,20 +98,22 @@ func (e *ObjectError) Unwrap() error { return e.Err }
 func (b *Batch[T]) Add(obj ast.Object, tag T) (now *Evaluation, waits bool, err error) {
 	ref := ObjectRefOf(obj)
 	now = &Evaluation{engine: b.engine, obj: obj, rules: AllRules, access: b.inventory}
-	if !rbac.Relevant(ref.APIVersion, ref.Kind) {
-		return now, false, nil
-	}
 	w := waiting[T]{tag: tag}
-	if ref.Kind == "Job" || ref.Kind == "CronJob" {
+	switch {
+	case !rbac.Relevant(ref.APIVersion, ref.Kind):
+		// Not in the inventory; it waits only for a custom inventory rule of its kind.
+	case ref.Kind == "Job" || ref.Kind == "CronJob":
 		model, _ := workload.Of(obj, b.engine.workloadOptions())
 		now.model = model
 		if model == nil || !model.UsesAPI() {
-			return now, false, nil
+			return now, false, nil // it asks the API nothing: nothing to ask the inventory about
 		}
 		b.inventory.AddWorkload(model)
 		w.model = model
-	} else if err := b.inventory.Add(obj); err != nil {
-		return now, false, &ObjectError{Object: ref, Err: err}
+	default:
+		if err := b.inventory.Add(obj); err != nil {
+			return now, false, &ObjectError{Object: ref, Err: err}
+		}
 	}
 	if !b.inventoryKinds[groupKindOf(ref)] {
 		return now, false, nil

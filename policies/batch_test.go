@@ -176,3 +176,46 @@ deny contains {"message": input.workload.serviceAccount.name, "path": []}
 		t.Error("the CronJob's non-inventory rules build the model, which none of them reads")
 	}
 }
+
+// TestBatchCustomInventoryRuleWaits: a custom inventory rule of a kind outside the RBAC inventory
+// (a ConfigMap) still runs only once every object is added, on the object's identity.
+func TestBatchCustomInventoryRuleWaits(t *testing.T) {
+	const rule = `# METADATA
+# title: T
+# description: D
+# custom:
+#   id: my-rule
+#   severity: info
+#   kinds: [ConfigMap]
+#   inventory: true
+#   remediation: R.
+package jobguard.rules.custom.my_rule
+
+import data.jobguard.lib.result
+
+deny contains result.fail("seen", ["kind"]) if input.object.kind == "ConfigMap"
+`
+	engine, err := New(WithPolicies(fstest.MapFS{"my_rule.rego": {Data: []byte(rule)}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm := ast.MustParseTerm(`{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": "b"}}`).Value.(ast.Object)
+	batch := NewBatch[string](engine)
+	now, waits, err := batch.Add(cm, "c")
+	if err != nil || !waits || now == nil || now.rules != NonInventoryRules {
+		t.Fatalf("waits %t, now %v, error %v; want the ConfigMap to wait, its other rules now", waits, now, err)
+	}
+	var got []string
+	for tag, eval := range batch.Remaining() {
+		findings, err := eval.Run(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range findings {
+			got = append(got, tag+" "+f.Rule)
+		}
+	}
+	if !slices.Equal(got, []string{"c my-rule"}) {
+		t.Errorf("after every object: %v, want the custom rule's finding on c", got)
+	}
+}
