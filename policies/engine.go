@@ -470,21 +470,16 @@ var workloadRef = ast.MustParseRef("input.workload")
 
 // inventoryBuiltins answer from every object of lint's input (the access checker's inventory):
 // lint must not run a rule that calls one before every file is read.
-var inventoryBuiltins = []*rego.Function{rbacCheck, rbacExcess, rbacAutomountToken}
+var inventoryBuiltins = []ast.Ref{
+	ast.MustParseRef(rbacCheck.Name), ast.MustParseRef(rbacExcess.Name), ast.MustParseRef(rbacAutomountToken.Name),
+}
 
 // inventoryCall returns a module's first call of an inventory builtin, nil if there is none.
 func inventoryCall(m *ast.Module) *ast.Term {
 	var found *ast.Term
 	ast.WalkTerms(m, func(t *ast.Term) bool {
-		if found != nil {
-			return true
-		}
-		if ref, ok := t.Value.(ast.Ref); ok {
-			for _, b := range inventoryBuiltins {
-				if ref.String() == b.Name {
-					found = t
-				}
-			}
+		if ref, ok := t.Value.(ast.Ref); ok && found == nil && slices.ContainsFunc(inventoryBuiltins, func(b ast.Ref) bool { return ref.Equal(b) }) {
+			found = t
 		}
 		return found != nil
 	})
