@@ -4,7 +4,6 @@
 package audit
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"runtime"
@@ -237,10 +236,8 @@ func (a *Auditor) Audit(ctx context.Context) (*lint.Report, error) {
 		return nil, err
 	}
 	policies.SortFindings(report.Findings)
-	slices.SortFunc(report.Checked, func(a, b lint.CheckedObject) int { return strings.Compare(a.Position.File, b.Position.File) })
-	slices.SortFunc(report.InputErrors, func(a, b *lint.InputError) int {
-		return cmp.Or(strings.Compare(a.File, b.File), strings.Compare(a.Message, b.Message))
-	})
+	slices.SortFunc(report.Checked, lint.CompareChecked)
+	slices.SortFunc(report.InputErrors, lint.CompareInputErrors)
 	return report, nil
 }
 

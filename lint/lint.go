@@ -399,14 +399,15 @@ func (l *Linter) Lint(ctx context.Context, paths []string) (*Report, error) {
 		report.spilled = store
 	}
 	sortSuppressions(report.Suppressed)
-	slices.SortFunc(report.Checked, compareChecked)
-	slices.SortFunc(report.InputErrors, compareInputErrors)
+	slices.SortFunc(report.Checked, CompareChecked)
+	slices.SortFunc(report.InputErrors, CompareInputErrors)
 	return report, nil
 }
 
-// compareChecked orders checked objects by where they are, then by name: the objects of several
-// kustomizations rendered from one file are at one position, and evaluated in any order.
-func compareChecked(a, b CheckedObject) int {
+// CompareChecked is the order of Report.Checked: by where the objects are, then by name (the
+// objects of several kustomizations rendered from one file are at one position, and evaluated
+// in any order).
+func CompareChecked(a, b CheckedObject) int {
 	return cmp.Or(
 		cmp.Compare(a.Position.File, b.Position.File),
 		cmp.Compare(a.Position.Line, b.Position.Line),
@@ -416,8 +417,8 @@ func compareChecked(a, b CheckedObject) int {
 	)
 }
 
-// compareInputErrors orders input errors by where they are, then by message.
-func compareInputErrors(a, b *InputError) int {
+// CompareInputErrors is the order of Report.InputErrors: by where they are, then by message.
+func CompareInputErrors(a, b *InputError) int {
 	return cmp.Or(
 		cmp.Compare(a.File, b.File),
 		cmp.Compare(a.Line, b.Line),
